@@ -1,0 +1,3 @@
+from arxivwatch.cli import main
+
+main()
