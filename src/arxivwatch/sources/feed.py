@@ -1,0 +1,201 @@
+"""arXiv's announcement feed (rss.arxiv.org, RSS 2.0 or Atom): a pure parser and a fetch.
+
+One request covers every configured category (`/rss/cs.LG+cs.CL`). An empty channel is arXiv's
+way of saying "no announcement today" (weekends, holidays) and is reported as such, never as an
+error and never as silence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import io
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast, get_args
+
+import feedparser  # type: ignore[import-untyped]
+import requests
+
+from arxivwatch.errors import ArxivWatchError, SourceError
+from arxivwatch.ids import parse_id
+from arxivwatch.models import AnnounceType, Paper
+from arxivwatch.sources.http import PoliteSession, RetryableResponse
+
+ANNOUNCE_TYPES: tuple[str, ...] = get_args(AnnounceType)
+_ANNOUNCE = re.compile(r"Announce Type:\s*(?P<type>[\w-]+)", re.IGNORECASE)
+_ABSTRACT = re.compile(r"\bAbstract:\s*(?P<text>.*)\Z", re.DOTALL)
+_DESC_ID = re.compile(r"^\s*arXiv:(?P<id>\S+)", re.IGNORECASE)
+_CLOSING = (b"</rss>", b"</feed>", b"</rdf:RDF>")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One announced paper and how it was announced (new, cross, replace, replace-cross)."""
+
+    paper: Paper
+    announce_type: AnnounceType | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    """A parsed feed: its items, the announcement day, and whether arXiv announced nothing."""
+
+    items: list[FeedItem]
+    announced: dt.date | None
+    empty: bool
+    skipped: tuple[str, ...] = field(default=())   # items that could not be read, and why
+
+
+@dataclass(frozen=True, slots=True)
+class FeedResult:
+    """What a conditional fetch returned: a page, or None when the feed is unchanged (304)."""
+
+    page: FeedPage | None
+    etag: str | None
+    modified: str | None
+    url: str
+
+
+def feed_url(base_url: str, categories: Sequence[str]) -> str:
+    """The one URL for all categories: `https://rss.arxiv.org/rss/cs.LG+cs.CL`."""
+    if not categories:
+        raise ValueError("the feed needs at least one category")
+    return base_url.rstrip("/") + "/" + "+".join(categories)
+
+
+def fetch_feed(
+    session: PoliteSession, base_url: str, categories: Sequence[str], *,
+    etag: str | None = None, modified: str | None = None,
+) -> FeedResult:
+    """Fetches and parses the feed with a conditional GET; page is None when unchanged."""
+    url = feed_url(base_url, categories)
+    headers = {"If-None-Match": etag} if etag else {}
+    if modified:
+        headers["If-Modified-Since"] = modified
+
+    def parse(response: requests.Response) -> FeedResult:
+        if response.status_code == 304:
+            return FeedResult(None, etag, modified, url)
+        page = _parse_or_retry(response.content, url)
+        return FeedResult(page, response.headers.get("ETag") or None,
+                          response.headers.get("Last-Modified") or None, url)
+
+    return session.fetch(url, parse, headers=headers)
+
+
+def parse_feed(content: bytes, *, url: str) -> FeedPage:
+    """Parses arXiv's RSS 2.0 or Atom feed; raises SourceError when it is not a readable feed."""
+    parsed = parse_xml(content, url=url)
+    announced = _announced(parsed)
+    items: list[FeedItem] = []
+    skipped: list[str] = []
+    for entry in parsed.entries:
+        try:
+            items.append(_item(entry, announced))
+        except ArxivWatchError as exc:
+            skipped.append(f"{entry.get('id') or entry.get('link') or '?'}: {exc}")
+    return FeedPage(items, announced, empty=not parsed.entries, skipped=tuple(skipped))
+
+
+def parse_xml(content: bytes, *, url: str) -> Any:
+    """feedparser on bytes (never a path), refusing what is not a complete feed."""
+    parsed = feedparser.parse(io.BytesIO(content), response_headers={"content-location": url})
+    if not parsed.get("version"):
+        raise SourceError(f"not an RSS or Atom document: {_head(content)}", url=url, attempt=1)
+    truncated = not content.rstrip().endswith(_CLOSING)
+    if parsed.bozo and (truncated or not parsed.entries):
+        raise SourceError(f"malformed XML ({parsed.get('bozo_exception')})", url=url, attempt=1)
+    return parsed
+
+
+def collapse(text: str | None) -> str:
+    """Collapses runs of whitespace (newlines from XML wrapping) into single spaces."""
+    return " ".join((text or "").split())
+
+
+def parse_date(text: str | None) -> dt.date | None:
+    """The calendar date of an RFC 822 or ISO 8601 timestamp, in the timestamp's own offset."""
+    if not text:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(text).date()
+    except (TypeError, ValueError):
+        pass
+    try:
+        return dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00")).date()
+    except ValueError:
+        return None
+
+
+def _parse_or_retry(content: bytes, url: str) -> FeedPage:
+    try:
+        return parse_feed(content, url=url)
+    except SourceError as exc:
+        raise RetryableResponse(exc.message) from exc  # a truncated answer may come whole next time
+
+
+def _announced(parsed: Any) -> dt.date | None:
+    """The channel's pubDate (arXiv: the announcement date), else the first item's date."""
+    day = parse_date(parsed.feed.get("published"))
+    if day is None and parsed.entries:
+        day = parse_date(parsed.entries[0].get("published"))
+    return day or parse_date(parsed.feed.get("updated"))
+
+
+def _item(entry: Mapping[str, Any], announced: dt.date | None) -> FeedItem:
+    description = entry.get("summary") or ""
+    arxiv_id = parse_id(_raw_id(entry, description))
+    kind = _announce_type(entry, description)
+    paper = Paper(
+        id=arxiv_id.id, title=collapse(entry.get("title")),
+        abstract=_abstract(description), authors=_authors(entry.get("author")),
+        categories=_categories(entry), journal_ref=_optional(entry, "arxiv_journal_reference"),
+        doi=_optional(entry, "arxiv_doi"), version=arxiv_id.version,
+        day=parse_date(entry.get("published")) or announced, announce_type=kind,
+    )
+    return FeedItem(paper, kind)
+
+
+def _raw_id(entry: Mapping[str, Any], description: str) -> str:
+    """The guid (`oai:arXiv.org:IDvN`) or the description's `arXiv:IDvN`: both carry the version."""
+    match = _DESC_ID.match(description)
+    return str(entry.get("id") or (match.group("id") if match else None) or entry.get("link", ""))
+
+
+def _announce_type(entry: Mapping[str, Any], description: str) -> AnnounceType | None:
+    # feedparser names the key after the document's prefix, so the description is the fallback.
+    found = entry.get("arxiv_announce_type")
+    if not found:
+        match = _ANNOUNCE.search(description)
+        found = match.group("type") if match else None
+    kind = (found or "").strip().lower()
+    return cast(AnnounceType, kind) if kind in ANNOUNCE_TYPES else None
+
+
+def _abstract(description: str) -> str:
+    match = _ABSTRACT.search(description)
+    if match:
+        return collapse(match.group("text"))
+    return collapse(_ANNOUNCE.sub("", _DESC_ID.sub("", description)))
+
+
+def _authors(creator: str | None) -> tuple[str, ...]:
+    """arXiv puts every author in one comma-separated dc:creator string."""
+    names = (collapse(name) for name in (creator or "").split(","))
+    return tuple(name for name in names if name)
+
+
+def _categories(entry: Mapping[str, Any]) -> tuple[str, ...]:
+    terms = (str(tag.get("term") or "").strip() for tag in entry.get("tags") or ())
+    return tuple(dict.fromkeys(term for term in terms if term))
+
+
+def _optional(entry: Mapping[str, Any], key: str) -> str | None:
+    return collapse(entry.get(key)) or None
+
+
+def _head(content: bytes) -> str:
+    text = collapse(content[:120].decode("utf-8", "replace"))
+    return repr(text) if text else "an empty body"
