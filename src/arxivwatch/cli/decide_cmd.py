@@ -1,0 +1,121 @@
+"""`arxivwatch pending | approve | reject`: the Slack buttons, from the terminal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from arxivwatch.cli import Context
+from arxivwatch.decisions import DecisionService, Outcome
+from arxivwatch.ids import normalize_id
+
+log = logging.getLogger(__name__)
+
+OPEN_STATUSES = ("pending", "posted")
+
+
+def utcnow() -> dt.datetime:
+    """The wall clock, tz-aware UTC (the CLI is where the real clock is chosen)."""
+    return dt.datetime.now(dt.UTC)
+
+
+@contextmanager
+def open_store(ctx: Context) -> Iterator[Any]:
+    """The state store named by `state.url`, closed afterwards."""
+    from arxivwatch.store import Store
+
+    store = Store.open(ctx.settings.state.url)
+    try:
+        yield store
+    finally:
+        close = getattr(store, "close", None)
+        if close is not None:
+            close()
+
+
+def cli_user(ctx: Context) -> str:
+    """`cli:<login>`: who decided, when it was not a Slack click."""
+    login = ctx.env.get("USER") or ctx.env.get("LOGNAME") or getpass.getuser()
+    return f"cli:{login}"
+
+
+@click.command("pending")
+@click.pass_obj
+def pending(ctx: Context) -> None:
+    """List the candidates awaiting a decision (pending or posted to Slack)."""
+    with open_store(ctx) as store:
+        rows = [c for status in OPEN_STATUSES for c in store.candidates(status=status)]
+    if not rows:
+        click.echo("nothing awaits a decision")
+        return
+    rows.sort(key=lambda c: (c.topic, -float(getattr(c, "score", 0) or 0), c.paper.id))
+    click.echo(f"{'ID':<18} {'TOPIC':<16} {'SCORE':>6}  {'STATUS':<7} TITLE")
+    for c in rows:
+        score = float(getattr(c, "score", 0) or 0)
+        title = c.paper.title if len(c.paper.title) <= 90 else c.paper.title[:89] + "…"
+        click.echo(f"{c.paper.id:<18} {c.topic:<16} {score:>6.2f}  {c.status:<7} {title}")
+
+
+@click.command("approve")
+@click.argument("paper_id")
+@click.option("--section", help="Catalog heading path; default: the candidate's suggested one.")
+@click.option("--summary", help="The summary sentence for the catalog line.")
+@click.pass_obj
+def approve(ctx: Context, paper_id: str, section: str | None, summary: str | None) -> None:
+    """Approve PAPER_ID (any arXiv id form) and write its line into the catalog."""
+    with open_store(ctx) as store:
+        service = DecisionService(store, ctx.settings, clock=utcnow)
+        outcome = service.approve(paper_id, cli_user(ctx), section=section, summary=summary)
+        _report(ctx, store, outcome)
+
+
+@click.command("reject")
+@click.argument("paper_id")
+@click.pass_obj
+def reject(ctx: Context, paper_id: str) -> None:
+    """Reject PAPER_ID; it is never offered again."""
+    with open_store(ctx) as store:
+        service = DecisionService(store, ctx.settings, clock=utcnow)
+        _report(ctx, store, service.reject(paper_id, cli_user(ctx)))
+
+
+def _report(ctx: Context, store: Any, outcome: Outcome) -> None:
+    click.echo(outcome.message)
+    if outcome.catalog_line:
+        click.echo(outcome.catalog_line)
+    _update_slack(ctx, store, outcome)
+
+
+def _update_slack(ctx: Context, store: Any, outcome: Outcome) -> None:
+    """Show the decision on the Slack message too, when the paper was posted there."""
+    slack = ctx.settings.slack
+    cand = store.get_candidate(normalize_id(outcome.decision.paper_id))
+    channel, ts = getattr(cand, "slack_channel", None), getattr(cand, "slack_ts", None)
+    if not (slack.bot_token and channel and ts):
+        return
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    from arxivwatch.slack.interactions import MessageUpdater
+
+    client = WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=10)
+    try:
+        MessageUpdater(client).update(channel, ts, outcome)
+    except (SlackApiError, OSError) as exc:
+        why = exc.response.get("error") if isinstance(exc, SlackApiError) else str(exc)
+        click.echo(f"warning: the decision stands, but the Slack message {channel}/{ts} was not "
+                   f"updated: {why}", err=True)
+        return
+    click.echo(f"updated the Slack message {channel}/{ts}")
+
+
+def register(cli: click.Group) -> None:
+    """Attach pending, approve and reject."""
+    for command in (pending, approve, reject):
+        cli.add_command(command)

@@ -1,0 +1,213 @@
+"""Approve and reject: one decision per paper, the catalog line written exactly once.
+
+Order and crash safety. The decision is recorded first (`store.decide`, an atomic
+compare-and-set), then the catalog line is written (`catalog_file.add_to_catalog`, idempotent),
+then git, then (by the caller) the Slack message. Recording first is what makes "one decision
+stands" true under races: writing the catalog first would let a losing approver (or a concurrent
+rejecter) leave a line for a decision that never stood. A crash between the two steps leaves an
+approval without its line and the Slack buttons still in place; any rerun repairs it, because a
+late `approve` or `reject` of an already-approved paper re-applies the standing approval to the
+catalog (a no-op when the line is there), and `reconcile()` does the same for every approval.
+The section is checked against the catalog *before* recording, so a typo never records a decision
+that cannot be written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import subprocess
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from arxivwatch.errors import DecisionError
+from arxivwatch.ids import normalize_id
+from arxivwatch.models import Action, Decision, Paper
+
+log = logging.getLogger(__name__)
+
+GitRunner = Callable[[Sequence[str]], None]
+CLI_PREFIX = "cli:"
+
+
+class _Candidate(Protocol):
+    @property
+    def paper(self) -> Paper: ...
+    @property
+    def section(self) -> str: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+
+
+class _DecideResult(Protocol):
+    @property
+    def applied(self) -> bool: ...
+    @property
+    def decision(self) -> Decision: ...
+
+
+class DecisionStore(Protocol):
+    """The part of `arxivwatch.store.Store` that decisions use."""
+
+    def get_candidate(self, paper_id: str) -> Any: ...
+    def decide(self, decision: Decision) -> Any: ...
+    def candidates(self, status: Any = ...) -> Iterable[Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a decision attempt did: `decision` is the one that stands (maybe someone else's)."""
+
+    applied: bool                 # this call's decision was recorded
+    decision: Decision            # the decision that stands
+    catalog_line: str | None      # the line for an approval, None for a rejection
+    changed: bool                 # this call changed the catalog file
+    message: str                  # one human line: what happened, for Slack or the terminal
+
+
+def run_git(args: Sequence[str]) -> None:
+    """Run one git command; raise `subprocess.CalledProcessError` with its output on failure."""
+    subprocess.run(["git", *args], check=True, capture_output=True, text=True, timeout=120)
+
+
+class DecisionService:
+    """Records approvals and rejections and files approved papers into the catalog."""
+
+    def __init__(
+        self, store: DecisionStore, settings: Any, *, clock: Callable[[], dt.datetime],
+        git: GitRunner = run_git,
+    ) -> None:
+        self.store, self.settings, self.clock, self.git = store, settings, clock, git
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def approve(
+        self, paper_id: str, user: str, *, section: str | None = None, summary: str | None = None,
+    ) -> Outcome:
+        """Approve a candidate into `section` (default: its suggested one), optional summary."""
+        pid, cand = self._candidate(paper_id, user)
+        target = self.resolve_section(section or cand.section)
+        summary = (summary or "").strip() or None
+        wanted = Decision(pid, "approve", user, self._now(), target, summary, cand.topic)
+        return self._settle(self.store.decide(wanted), cand.paper)
+
+    def reject(self, paper_id: str, user: str) -> Outcome:
+        """Reject a candidate; it is never offered again."""
+        pid, cand = self._candidate(paper_id, user)
+        wanted = Decision(pid, "reject", user, self._now(), None, None, cand.topic)
+        return self._settle(self.store.decide(wanted), cand.paper)
+
+    def reconcile(self) -> list[Outcome]:
+        """Make sure every recorded approval has its catalog line (repairs a crash mid-approve)."""
+        repaired = []
+        for cand in self.store.candidates(status="approved"):
+            probe = Decision(cand.paper.id, "approve", "reconcile", self._now())
+            outcome = self._settle(self.store.decide(probe), cand.paper)
+            if outcome.changed:
+                repaired.append(outcome)
+        return repaired
+
+    def allowed(self, user: str) -> bool:
+        """Whether `user` may decide: anyone when `slack.approvers` is empty; the CLI always."""
+        approvers = tuple(self.settings.slack.approvers or ())
+        return not approvers or user in approvers or user.startswith(CLI_PREFIX)
+
+    def sections(self) -> list[str]:
+        """Every heading path of the catalog, for the section select in Slack."""
+        return [" > ".join(s.path) for s in self._catalog().sections]
+
+    def resolve_section(self, text: str) -> str:
+        """The catalog's own spelling of a section path; CatalogError with close matches if none."""
+        return " > ".join(self._catalog().section(text).path)
+
+    def suggested_summary(self, paper_id: str) -> str:
+        """The summary the catalog line would get when the approver gives none."""
+        from arxivwatch.catalog import summarize
+
+        cand = self.store.get_candidate(normalize_id(paper_id))
+        if cand is None:
+            raise DecisionError(f"{paper_id}: not a candidate")
+        return str(summarize(cand.paper.abstract))
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    def _candidate(self, paper_id: str, user: str) -> tuple[str, _Candidate]:
+        if not self.allowed(user):
+            raise DecisionError(
+                f"{user} is not allowed to decide; ask for the Slack user id to be added "
+                "to slack.approvers in the config")
+        pid = normalize_id(paper_id)
+        cand = self.store.get_candidate(pid)
+        if cand is None:
+            raise DecisionError(
+                f"{pid} is not a candidate; `arxivwatch pending` lists the papers awaiting "
+                "a decision")
+        return pid, cand
+
+    def _settle(self, result: _DecideResult, paper: Paper) -> Outcome:
+        """Apply the standing decision to the catalog (idempotent) and describe the outcome."""
+        standing = result.decision
+        line, changed, git_note = None, False, ""
+        if standing.action == "approve":
+            line, changed = self._file(standing, paper)
+            if changed:
+                git_note = self._commit(standing, paper)
+        message = _describe(result.applied, standing, changed) + git_note
+        return Outcome(result.applied, standing, line, changed, message)
+
+    def _file(self, decision: Decision, paper: Paper) -> tuple[str, bool]:
+        from arxivwatch.catalog import render_entry
+        from arxivwatch.catalog_file import add_to_catalog
+
+        line = render_entry(paper, summary=decision.summary)
+        section = decision.section or ""
+        changed = add_to_catalog(self._catalog_path(), section, line, self.settings.catalog.insert)
+        return line, bool(changed)
+
+    def _commit(self, decision: Decision, paper: Paper) -> str:
+        """Commit (and push) the catalog file when configured; a failure is reported, not raised."""
+        cfg = self.settings.catalog
+        if not cfg.git_commit:
+            return ""
+        path = self._catalog_path()
+        where = ["-C", str(path.parent)]
+        msg = f"Add {paper.id} to {decision.section} (approved by {decision.user})\n\n{paper.title}"
+        try:
+            self.git([*where, "add", "--", path.name])
+            self.git([*where, "commit", "-m", msg, "--", path.name])
+            if cfg.git_push:
+                self.git([*where, "push"])
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+            detail = (getattr(exc, "stderr", None) or str(exc)).strip()
+            log.error("git failed for %s in %s: %s", paper.id, path.parent, detail)
+            last = detail.splitlines()[-1] if detail else str(exc)
+            return f" (catalog written, but git failed: {last})"
+        return " (pushed)" if cfg.git_push else " (committed)"
+
+    def _catalog(self) -> Any:
+        from arxivwatch.catalog import Catalog
+
+        return Catalog.parse(self._catalog_path().read_text(encoding="utf-8"))
+
+    def _catalog_path(self) -> Path:
+        return Path(self.settings.catalog.path)
+
+    def _now(self) -> dt.datetime:
+        return self.clock().astimezone(dt.UTC)
+
+
+_PAST: dict[Action, str] = {"approve": "approved", "reject": "rejected"}
+
+
+def _describe(applied: bool, d: Decision, changed: bool) -> str:
+    """One line saying what stands: 'Approved 2402.12354 into X' or 'already rejected by U'."""
+    what = f"{_PAST[d.action]} {d.paper_id}"
+    where = f" into {d.section}" if d.action == "approve" and d.section else ""
+    if applied:
+        return f"{what[0].upper()}{what[1:]}{where} by {d.user}"
+    late = f"Already {what}{where} by {d.user} at {d.at:%Y-%m-%d %H:%M} UTC"
+    return late + ("; its missing catalog line was written now" if changed else "; nothing changed")
