@@ -19,6 +19,7 @@ Standalone: `python -m tests.fakes.arxiv_server --port 0 --papers FILE.jsonl` pr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
 import email.utils
@@ -258,7 +259,7 @@ def _atom(tokens: list[tuple[str, ...]]) -> tuple[Predicate, list[tuple[str, ...
     if lo:
         return (lambda p: p["submitted"] is not None
                 and lo <= p["submitted"].strftime("%Y%m%d%H%M") <= hi), tokens[1:]
-    if field and field not in _FIELDS or whole in (")", "AND", "OR", "ANDNOT"):
+    if (field and field not in _FIELDS) or whole in (")", "AND", "OR", "ANDNOT"):
         raise ValueError(f"unsupported term {whole!r} in search_query")
     keys, needle = _FIELDS[field or "all"], value.strip('"').lower()
     return (lambda p: any(needle in _text(p[k]) for k in keys)), tokens[1:]
@@ -303,7 +304,8 @@ class FakeArxiv:
 
     def start(self) -> FakeArxiv:
         """Starts serving in a background thread."""
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
+                                        daemon=True)
         self._thread.start()
         return self
 
@@ -359,12 +361,13 @@ def _handler_for(fake: FakeArxiv) -> type[BaseHTTPRequestHandler]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    wbufsize = -1          # one write per answer: headers and body in one segment, no Nagle stall
     server_fake: FakeArxiv
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the fake keeps its own request log."""
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         fake, at = self.server_fake, time.monotonic()
         parts = urllib.parse.urlsplit(self.path)
         query = {k: v[-1] for k, v in urllib.parse.parse_qs(parts.query).items()}
@@ -489,10 +492,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     with FakeArxiv(papers=papers, feed=feed, announced=opts.day,
                    host=opts.host, port=opts.port) as fake:
         print(fake.url, fake.feed_url, fake.api_url, sep="\n", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":
