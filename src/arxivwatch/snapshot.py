@@ -1,0 +1,253 @@
+"""Streaming reader of arXiv metadata snapshot files: one JSON object a line, gzipped or plain.
+
+The backtest replays these files, so the reader is its speed baseline: input is decompressed in
+large chunks (faster than `gzip.GzipFile` line iteration), each line is decoded once with
+`json.loads`, dates are parsed once per distinct day, and the `Paper` is built positionally.
+Memory stays bounded by the chunk size whatever the file size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import re
+import sys
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from arxivwatch.errors import ArxivWatchError, IdError
+from arxivwatch.models import Paper
+
+try:
+    from arxivwatch.ids import normalize_id
+except ImportError:  # pragma: no cover - ids.py is written in parallel; same name, same contract
+    _VERSION = re.compile(r"v\d+$")
+
+    def normalize_id(text: str) -> str:
+        """Strip an `arXiv:` prefix and a `vN` suffix (stand-in until arxivwatch.ids lands)."""
+        bare = _VERSION.sub("", text.strip().removeprefix("arXiv:"))
+        if not bare:
+            raise IdError(f"not an arXiv identifier: {text!r}")
+        return bare
+
+
+Progress = Callable[[int, int], None]
+
+CHUNK = 1 << 20           # bytes of compressed input read at a time
+PROGRESS_EVERY = 4096     # lines between progress callbacks
+DAY_CACHE = 100_000     # distinct timestamps remembered (the sample repeats them)
+PROBE_LINES = 100         # a file whose first this-many lines are all bad is not a snapshot
+_GZIP_MAGIC = b"\x1f\x8b"
+_CANONICAL = re.compile(r"\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}").fullmatch
+_MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+
+
+class SnapshotError(ArxivWatchError):
+    """A snapshot file that cannot be read or is not JSON lines at all."""
+
+
+@dataclass(slots=True)
+class SnapshotStats:
+    """What a read saw: lines, papers yielded, lines skipped and why (first few only)."""
+
+    lines: int = 0
+    papers: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)   # "line N: reason", at most MAX_ERRORS
+
+    MAX_ERRORS = 5
+
+    def skip(self, line_no: int, reason: str) -> None:
+        """Count one bad line, remembering the reason for the first few."""
+        self.skipped += 1
+        if len(self.errors) < self.MAX_ERRORS:
+            self.errors.append(f"line {line_no}: {reason}")
+
+
+def read_snapshot(
+    path: Path | str, *, progress: Progress | None = None, stats: SnapshotStats | None = None,
+) -> Iterator[Paper]:
+    """Yield the papers of a snapshot file (`.gz` or plain, `-` for stdin), skipping bad lines."""
+    stats = stats if stats is not None else SnapshotStats()
+    name = str(path)
+    if name == "-":
+        yield from _papers(sys.stdin.buffer, 0, name, progress, stats)
+        return
+    try:
+        f = open(path, "rb")  # noqa: SIM115 - closed by the with below, after the size is taken
+    except OSError as e:
+        raise SnapshotError(f"cannot read snapshot {Path(path).absolute()}: {e.strerror}") from e
+    with f:
+        total = Path(path).stat().st_size
+        yield from _papers(f, total, str(Path(path).absolute()), progress, stats)
+
+
+def _papers(
+    raw: IO[bytes], total: int, name: str, progress: Progress | None, stats: SnapshotStats,
+) -> Iterator[Paper]:
+    """Parse each line of `raw`, reporting progress and counting bad lines."""
+    days: dict[str, dt.date | None] = {}
+    line_no = 0
+    for line_no, line in enumerate(_lines(raw, name), 1):
+        if line_no % PROGRESS_EVERY == 0 and progress is not None:
+            progress(_tell(raw), total)
+        try:
+            paper = _paper(json.loads(line), days)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as e:
+            if line.isspace() or not line:
+                continue
+            stats.skip(line_no, _reason(e))
+            if stats.papers == 0 and stats.skipped >= PROBE_LINES:
+                raise SnapshotError(_not_jsonl(name, stats)) from e
+            continue
+        stats.papers += 1
+        yield paper
+    stats.lines = line_no
+    if stats.papers == 0 and stats.skipped:
+        raise SnapshotError(_not_jsonl(name, stats))
+    if progress is not None:
+        progress(total or _tell(raw), total)
+
+
+def _not_jsonl(name: str, stats: SnapshotStats) -> str:
+    return (f"{name} is not an arXiv snapshot (one JSON object a line): "
+            f"{stats.skipped} bad lines and no paper; first: {stats.errors[0]}")
+
+
+def _reason(e: Exception) -> str:
+    if isinstance(e, KeyError):
+        return f"missing field {e}"
+    return str(e).splitlines()[0][:200]
+
+
+def _tell(raw: IO[bytes]) -> int:
+    try:
+        return raw.tell()
+    except OSError:   # a pipe
+        return 0
+
+
+def _lines(raw: IO[bytes], name: str) -> Iterator[bytes]:
+    """Yield the lines of `raw`, gunzipping it (every member) when it starts with gzip's magic."""
+    head = raw.read(CHUNK)
+    chunks = _gunzip(raw, head, name) if head.startswith(_GZIP_MAGIC) else _plain(raw, head)
+    rest = b""
+    for chunk in chunks:
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        yield from lines
+    if rest:
+        yield rest
+
+
+def _plain(raw: IO[bytes], head: bytes) -> Iterator[bytes]:
+    chunk = head
+    while chunk:
+        yield chunk
+        chunk = raw.read(CHUNK)
+
+
+def _gunzip(raw: IO[bytes], head: bytes, name: str) -> Iterator[bytes]:
+    """Decompress a (possibly multi-member) gzip stream chunk by chunk."""
+    z = zlib.decompressobj(wbits=31)
+    data = head
+    try:
+        while data:
+            out = z.decompress(data)
+            while z.eof and z.unused_data:     # the next gzip member starts here
+                data, z = z.unused_data, zlib.decompressobj(wbits=31)
+                out += z.decompress(data)
+            yield out
+            data = raw.read(CHUNK)
+    except zlib.error as e:
+        raise SnapshotError(f"{name}: corrupt gzip data ({e}); re-download the file") from e
+    if not z.eof:
+        raise SnapshotError(f"{name}: gzip stream ends early (truncated file?)")
+
+
+def _paper(obj: dict[str, Any], days: dict[str, dt.date | None]) -> Paper:
+    """Build a Paper from one snapshot record; raises KeyError/TypeError/IdError when unusable."""
+    raw_id = obj["id"]
+    pid = raw_id if _CANONICAL(raw_id) else normalize_id(raw_id)
+    title = _collapse(obj["title"])
+    if not title:
+        raise ValueError("empty title")
+    versions = obj.get("versions") or ()
+    created = versions[0].get("created") if versions else None
+    day = None
+    if created:
+        day = days.get(created, _MISSING)
+        if day is _MISSING:
+            day = _parse_day(created)
+            if len(days) < DAY_CACHE:
+                days[created] = day
+    return Paper(
+        pid, title, _collapse(obj.get("abstract") or ""),
+        _authors(obj.get("authors")), tuple((obj.get("categories") or "").split()),
+        obj.get("comments"), obj.get("journal-ref"), obj.get("doi"),
+        len(versions) or None, day,
+    )
+
+
+_MISSING: Any = object()
+
+
+def _authors(text: str | None) -> tuple[str, ...]:
+    """Split "A, B and C" (also "A, B, and C") into names."""
+    if not text:
+        return ()
+    names = _collapse(text).replace(", and ", ", ").replace(" and ", ", ").split(", ")
+    return tuple(n for n in names if n)
+
+
+def _collapse(text: str) -> str:
+    """Collapse runs of whitespace; the `in` probes are much cheaper than always re-joining."""
+    if ("\n" in text or "  " in text or "\t" in text or "\r" in text or "\xa0" in text
+            or text[:1].isspace() or text[-1:].isspace()):
+        return " ".join(text.split())
+    return text
+
+
+def _parse_day(created: str) -> dt.date | None:
+    """The UTC date of an RFC 2822 timestamp like "Mon, 1 Jan 2024 12:00:00 GMT"."""
+    parts = created.split()
+    try:
+        if len(parts) >= 5 and parts[-1] == "GMT":
+            return dt.date(int(parts[-3]), _MONTHS[parts[-4]], int(parts[-5]))
+        parsed = email.utils.parsedate_to_datetime(created)
+    except (ValueError, KeyError, TypeError):
+        return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.UTC)
+    return parsed.date()
+
+
+def write_snapshot_line(paper: Paper) -> str:
+    """Render a Paper as one snapshot JSON line (no newline): the inverse of the reader."""
+    n = paper.version or (1 if paper.day else 0)
+    created = _rfc2822(paper.day) if paper.day else None
+    versions = [{"version": f"v{i}", "created": created if i == 1 else None}
+                for i in range(1, n + 1)]
+    return json.dumps({
+        "id": paper.id, "title": paper.title, "abstract": paper.abstract,
+        "authors": _join_authors(paper.authors), "categories": " ".join(paper.categories),
+        "comments": paper.comments, "journal-ref": paper.journal_ref, "doi": paper.doi,
+        "versions": versions,
+        "update_date": paper.day.isoformat() if paper.day else None,
+    }, ensure_ascii=False)
+
+
+def _join_authors(authors: tuple[str, ...]) -> str:
+    if len(authors) <= 1:
+        return "".join(authors)
+    return ", ".join(authors[:-1]) + " and " + authors[-1]
+
+
+def _rfc2822(day: dt.date) -> str:
+    noon = dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC)
+    return email.utils.format_datetime(noon, usegmt=True)

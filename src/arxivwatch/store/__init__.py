@@ -1,0 +1,17 @@
+"""SQLite state: papers, candidates, decisions, runs, metadata, and the single-instance lock."""
+
+from arxivwatch.store._lock import InstanceLock
+from arxivwatch.store._rows import RunRecord, StoredCandidate
+from arxivwatch.store._schema import VERSION as SCHEMA_VERSION
+from arxivwatch.store._stats import TopicStats
+from arxivwatch.store._store import DecideResult, Store
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "DecideResult",
+    "InstanceLock",
+    "RunRecord",
+    "Store",
+    "StoredCandidate",
+    "TopicStats",
+]

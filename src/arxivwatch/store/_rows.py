@@ -1,0 +1,137 @@
+"""Conversions between models.* values and SQLite rows (JSON for lists, ISO text for times)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from arxivwatch.models import Action, AnnounceType, Candidate, Decision, Hit, Paper, Status
+
+PAPER_COLUMNS = ("id, title, abstract, authors, categories, comments, journal_ref, doi, "
+                 "version, day, announce_type")
+CANDIDATE_COLUMNS = ("c.paper_id, c.topic, c.section, c.score, c.day, c.rank, c.posted, c.hits, "
+                     "c.reasons, c.alternatives, c.status, c.slack_channel, c.slack_ts, "
+                     "c.created_at, c.updated_at, c.posted_at")
+DECISION_COLUMNS = "paper_id, action, user, at, section, summary, topic"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCandidate:
+    """A candidate as the store holds it: the proposal plus its status, Slack message, decision."""
+
+    paper: Paper
+    topic: str
+    section: str
+    score: float
+    day: dt.date
+    hits: tuple[Hit, ...] = ()
+    reasons: tuple[str, ...] = ()
+    alternatives: tuple[str, ...] = ()
+    rank: int = 0
+    posted: bool = True                 # False: the row was made by a decision, never offered
+    status: Status = "pending"
+    slack_channel: str | None = None
+    slack_ts: str | None = None
+    decision: Decision | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+    posted_at: dt.datetime | None = None   # when mark_posted recorded its Slack message
+
+    @property
+    def id(self) -> str:
+        return self.paper.id
+
+    @property
+    def candidate(self) -> Candidate:
+        """The models.Candidate this row was stored from."""
+        return Candidate(self.paper, self.topic, self.section, self.score, self.day, self.hits,
+                         self.reasons, self.alternatives, self.rank, self.posted)
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One poll, backfill or backtest run."""
+
+    id: int
+    source: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    outcome: str                          # running | ok | failed | no-announcement ...
+    counts: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+def iso(t: dt.datetime) -> str:
+    """UTC ISO text; a naive datetime is refused, since it would be silently misread later."""
+    if t.tzinfo is None:
+        raise ValueError(f"naive datetime {t!r}: pass a tz-aware UTC datetime")
+    return t.astimezone(dt.UTC).isoformat()
+
+
+def from_iso(text: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(text) if text else None
+
+
+def from_day(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+def paper_params(p: Paper, source: str | None, now: str) -> tuple[Any, ...]:
+    """The INSERT parameters of a paper row, in PAPER_COLUMNS order then source, seen times."""
+    return (p.id, p.title, p.abstract, json.dumps(p.authors), json.dumps(p.categories),
+            p.comments, p.journal_ref, p.doi, p.version,
+            p.day.isoformat() if p.day else None, p.announce_type, source, now, now)
+
+
+def paper_from_row(r: sqlite3.Row | tuple[Any, ...]) -> Paper:
+    """A Paper from the PAPER_COLUMNS of a row."""
+    return Paper(r[0], r[1], r[2], tuple(json.loads(r[3])), tuple(json.loads(r[4])), r[5], r[6],
+                 r[7], r[8], from_day(r[9]), cast(AnnounceType | None, r[10]))
+
+
+def candidate_params(c: Candidate, now: str) -> tuple[Any, ...]:
+    """INSERT parameters for paper_id..alternatives, created_at, updated_at."""
+    return (c.paper.id, c.topic, c.section, c.score, c.day.isoformat(), c.rank, int(c.posted),
+            json.dumps([[h.term, h.field] for h in c.hits]), json.dumps(c.reasons),
+            json.dumps(c.alternatives), now, now)
+
+
+def decision_params(d: Decision) -> tuple[Any, ...]:
+    return (d.paper_id, d.action, d.user, iso(d.at), d.section, d.summary, d.topic)
+
+
+def decision_from_row(r: sqlite3.Row | tuple[Any, ...]) -> Decision:
+    at = from_iso(r[3])
+    assert at is not None   # NOT NULL column
+    return Decision(r[0], cast(Action, r[1]), r[2], at, r[4], r[5], r[6])
+
+
+def stored_from_row(
+    r: tuple[Any, ...], paper: Paper, decision: Decision | None,
+) -> StoredCandidate:
+    """A StoredCandidate from the CANDIDATE_COLUMNS of a row."""
+    day = from_day(r[4])
+    assert day is not None   # NOT NULL column
+    return StoredCandidate(
+        paper, r[1], r[2], r[3], day, tuple(Hit(t, f) for t, f in json.loads(r[7])),
+        tuple(json.loads(r[8])), tuple(json.loads(r[9])), r[5], bool(r[6]),
+        cast(Status, r[10]), r[11], r[12], decision, from_iso(r[13]), from_iso(r[14]),
+        from_iso(r[15]))
+
+
+def run_from_row(r: tuple[Any, ...]) -> RunRecord:
+    started = from_iso(r[2])
+    assert started is not None   # NOT NULL column
+    return RunRecord(r[0], r[1], started, from_iso(r[3]), r[4], json.loads(r[5]), r[6])
+
+
+Clock = Callable[[], dt.datetime]
+
+
+def utcnow() -> dt.datetime:
+    """The default clock."""
+    return dt.datetime.now(dt.UTC)

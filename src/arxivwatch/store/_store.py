@@ -1,0 +1,352 @@
+"""The Store: arxivwatch's durable state in one SQLite file.
+
+Concurrency: a Store holds ONE connection guarded by a re-entrant lock, so the scheduler thread
+and HTTP handler threads can share it; every statement is short, and SQLite serialises writers
+anyway. Other processes (`arxivwatch approve` beside `arxivwatch run`) are handled by WAL mode,
+`busy_timeout`, and write transactions that start with `BEGIN IMMEDIATE`, which takes the write
+lock up front so a read-then-write (the decision compare-and-set) cannot interleave with another
+process. Every multi-row change is one transaction, so a kill -9 leaves the file consistent.
+"""
+
+# ruff: noqa: S608 - SQL here is built only from module constants; values are always bound
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from arxivwatch.errors import StoreError
+from arxivwatch.models import Candidate, Decision, Paper
+from arxivwatch.store import _rows as rows
+from arxivwatch.store._db import MEMORY, connect, errors, parse_url
+from arxivwatch.store._lock import InstanceLock
+from arxivwatch.store._rows import Clock, RunRecord, StoredCandidate
+from arxivwatch.store._schema import migrate
+from arxivwatch.store._stats import TopicStats, topic_stats
+
+PAGE = 1000                # rows per page when streaming papers
+_P = "p.id, p.title, p.abstract, p.authors, p.categories, p.comments, p.journal_ref, p.doi, " \
+     "p.version, p.day, p.announce_type"
+_D = "d.paper_id, d.action, d.user, d.at, d.section, d.summary, d.topic"
+_SELECT_CANDIDATES = (f"SELECT {rows.CANDIDATE_COLUMNS}, {_P}, {_D} FROM candidates c "
+                      "JOIN papers p ON p.id = c.paper_id "
+                      "LEFT JOIN decisions d ON d.paper_id = c.paper_id")
+_UPSERT_PAPER = f"""INSERT INTO papers ({rows.PAPER_COLUMNS}, source, first_seen, last_seen)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT(id) DO UPDATE SET
+        title = CASE WHEN excluded.title != '' THEN excluded.title ELSE title END,
+        abstract = CASE WHEN excluded.abstract != '' THEN excluded.abstract ELSE abstract END,
+        authors = CASE WHEN excluded.authors != '[]' THEN excluded.authors ELSE authors END,
+        categories = CASE WHEN excluded.categories != '[]' THEN excluded.categories
+                     ELSE categories END,
+        comments = COALESCE(excluded.comments, comments),
+        journal_ref = COALESCE(excluded.journal_ref, journal_ref),
+        doi = COALESCE(excluded.doi, doi),
+        version = NULLIF(MAX(COALESCE(excluded.version, 0), COALESCE(version, 0)), 0),
+        day = COALESCE(day, excluded.day),
+        announce_type = COALESCE(excluded.announce_type, announce_type),
+        source = COALESCE(excluded.source, source),
+        last_seen = excluded.last_seen"""
+_INSERT_CANDIDATE = """INSERT INTO candidates (paper_id, topic, section, score, day, rank, posted,
+    hits, reasons, alternatives, created_at, updated_at, status)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(paper_id) DO NOTHING"""
+_IN_IDS = "IN (SELECT value FROM json_each(?))"
+
+
+@dataclass(frozen=True, slots=True)
+class DecideResult:
+    """The outcome of `Store.decide`: whether this decision was applied, and the one that stands."""
+
+    applied: bool
+    decision: Decision
+
+
+class Store:
+    """Papers, candidates, decisions, runs and small metadata, in SQLite."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | None, clock: Clock) -> None:
+        self._conn, self.path, self._clock = conn, path, clock
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, url: str, *, clock: Clock | None = None) -> Store:
+        """Open (creating and migrating as needed) the store at a `sqlite:///...` URL."""
+        path = parse_url(url)
+        where = str(path) if path else MEMORY
+        conn = connect(path, where)
+        try:
+            migrate(conn, where)
+        except sqlite3.DatabaseError as e:
+            conn.close()
+            raise StoreError(f"state database {where} is unusable: {e}") from e
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, path, clock or rows.utcnow)
+
+    def close(self) -> None:
+        """Close the connection; the Store cannot be used afterwards."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: committed on success, rolled back on any exception."""
+        with self._lock, errors(self._where):
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                if self._conn.in_transaction:   # SQLite may have rolled back already (disk full)
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock, errors(self._where):
+            return self._conn.execute(sql, params).fetchall()
+
+    @property
+    def _where(self) -> str:
+        return str(self.path) if self.path else MEMORY
+
+    def _now(self) -> str:
+        return rows.iso(self._clock())
+
+    # -- papers -------------------------------------------------------------------------------
+
+    def upsert_papers(self, papers: Iterable[Paper], *, source: str | None = None) -> int:
+        """Insert or refresh papers (never erasing known fields); return how many were new."""
+        batch = {p.id: p for p in papers}
+        now = self._now()
+        with self._write() as db:
+            old = db.execute(f"SELECT count(*) FROM papers WHERE id {_IN_IDS}",
+                             (json.dumps(list(batch)),)).fetchone()[0]
+            db.executemany(_UPSERT_PAPER, (rows.paper_params(p, source, now)
+                                           for p in batch.values()))
+        return len(batch) - int(old)
+
+    def get_paper(self, paper_id: str) -> Paper | None:
+        """The stored paper with this id; None also for a paper known only from a decision."""
+        found = self._read(f"SELECT {rows.PAPER_COLUMNS} FROM papers WHERE id = ? "
+                           "AND title != ''", (paper_id,))
+        return rows.paper_from_row(found[0]) if found else None
+
+    def iter_papers(self, since: dt.date | None = None) -> Iterator[Paper]:
+        """Stored papers with metadata (`day` >= since when given), in id order, page by page."""
+        after, day = "", since.isoformat() if since else None
+        while True:
+            page = self._read(
+                f"SELECT {rows.PAPER_COLUMNS} FROM papers WHERE id > ? "
+                "AND title != '' AND (? IS NULL OR day >= ?) ORDER BY id LIMIT ?", (after, day, day, PAGE))
+            yield from map(rows.paper_from_row, page)
+            if len(page) < PAGE:
+                return
+            after = page[-1][0]
+
+    def known_ids(self, ids: Iterable[str]) -> set[str]:
+        """Which of these paper ids already have a candidate or a decision."""
+        found = self._read(
+            f"SELECT paper_id FROM candidates WHERE paper_id {_IN_IDS} "
+            f"UNION SELECT paper_id FROM decisions WHERE paper_id {_IN_IDS}",
+            (json.dumps(list(ids)),) * 2)
+        return {r[0] for r in found}
+
+    # -- candidates ---------------------------------------------------------------------------
+
+    def add_candidates(self, cands: Sequence[Candidate]) -> list[str]:
+        """Store the new posted candidates (and their papers) at once; return the ids inserted.
+
+        Candidates with `posted=False` (over the daily cap or below min_score) are not stored,
+        and a paper that already has a candidate keeps it: re-running a poll adds nothing.
+        """
+        inserted: list[str] = []
+        now = self._now()
+        with self._write() as db:
+            for c in cands:
+                if not c.posted:
+                    continue
+                db.execute(_UPSERT_PAPER, rows.paper_params(c.paper, None, now))
+                cur = db.execute(_INSERT_CANDIDATE, (*rows.candidate_params(c, now), "pending"))
+                if cur.rowcount == 1:
+                    inserted.append(c.paper.id)
+        return inserted
+
+    def get_candidate(self, paper_id: str) -> StoredCandidate | None:
+        """The candidate for this paper, with its paper and decision, if any."""
+        found = self._read(f"{_SELECT_CANDIDATES} WHERE c.paper_id = ?", (paper_id,))
+        return _stored(found[0]) if found else None
+
+    def candidates(
+        self, status: str | None = None, topic: str | None = None, since: dt.date | None = None,
+    ) -> list[StoredCandidate]:
+        """Candidates filtered by status, topic and day (>= since), by day, section and rank."""
+        day = since.isoformat() if since else None
+        found = self._read(
+            f"{_SELECT_CANDIDATES} WHERE (?1 IS NULL OR c.status = ?1) "
+            "AND (?2 IS NULL OR c.topic = ?2) AND (?3 IS NULL OR c.day >= ?3) "
+            "ORDER BY c.day, c.section, c.rank, c.paper_id", (status, topic, day))
+        return [_stored(r) for r in found]
+
+    def unposted(self) -> list[StoredCandidate]:
+        """Pending candidates with no Slack message yet, by section, day and rank."""
+        found = self._read(
+            f"{_SELECT_CANDIDATES} WHERE c.status = 'pending' AND c.posted = 1 "
+            "AND c.slack_ts IS NULL ORDER BY c.section, c.day, c.rank, c.paper_id")
+        return [_stored(r) for r in found]
+
+    def mark_posted(self, paper_ids: Iterable[str], channel: str, ts: str) -> int:
+        """Record the Slack message of these candidates (one transaction); return rows changed.
+
+        A candidate decided before its message went out keeps its decision's status.
+        """
+        now = self._now()
+        with self._write() as db:
+            cur = db.execute(
+                "UPDATE candidates SET slack_channel = ?, slack_ts = ?, updated_at = ?, "
+                "posted_at = COALESCE(posted_at, ?), "
+                "status = CASE status WHEN 'pending' THEN 'posted' ELSE status END "
+                f"WHERE paper_id {_IN_IDS}", (channel, ts, now, now, json.dumps(list(paper_ids))))
+            return cur.rowcount
+
+    def counts_by_status(self) -> dict[str, int]:
+        """Number of candidates in each status (every status present, zero included)."""
+        counts = dict.fromkeys(("pending", "posted", "approved", "rejected"), 0)
+        counts.update(self._read("SELECT status, count(*) FROM candidates GROUP BY status"))
+        return counts
+
+    # -- decisions ----------------------------------------------------------------------------
+
+    def decide(self, decision: Decision) -> DecideResult:
+        """Record a decision unless one already stands (atomic compare-and-set).
+
+        The first decision for a paper wins and moves its candidate to approved/rejected; a later
+        one is not applied and the standing decision is returned. A paper with no candidate (a
+        decision by hand) gets a candidate row marked as never offered.
+        """
+        now, status = self._now(), _STATUS[decision.action]
+        with self._write() as db:
+            standing = db.execute(f"SELECT {rows.DECISION_COLUMNS} FROM decisions "
+                                  "WHERE paper_id = ?", (decision.paper_id,)).fetchone()
+            if standing is not None:
+                return DecideResult(False, rows.decision_from_row(standing))
+            _ensure_candidate(db, decision, now)
+            db.execute("UPDATE candidates SET status = ?, updated_at = ? WHERE paper_id = ?",
+                       (status, now, decision.paper_id))
+            db.execute(f"INSERT INTO decisions ({rows.DECISION_COLUMNS}) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)", rows.decision_params(decision))
+        return DecideResult(True, decision)
+
+    def decisions(self, since: dt.date | dt.datetime | None = None) -> list[Decision]:
+        """Every decision taken at or after `since` (a UTC day or instant), oldest first."""
+        start = None if since is None else (
+            rows.iso(since) if isinstance(since, dt.datetime) else since.isoformat())
+        found = self._read(f"SELECT {rows.DECISION_COLUMNS} FROM decisions "
+                           "WHERE ?1 IS NULL OR at >= ?1 ORDER BY at, id", (start,))
+        return [rows.decision_from_row(r) for r in found]
+
+    def stats(self, since: dt.date | None = None, until: dt.date | None = None,
+              ) -> list[TopicStats]:
+        """Per-topic digest figures for candidates offered on days in [since, until]."""
+        found = self._read(
+            "SELECT c.topic, c.status, COALESCE(c.posted_at, c.created_at), d.at "
+            "FROM candidates c LEFT JOIN decisions d ON d.paper_id = c.paper_id "
+            "WHERE c.posted = 1 AND (?1 IS NULL OR c.day >= ?1) AND (?2 IS NULL OR c.day <= ?2)",
+            (since.isoformat() if since else None, until.isoformat() if until else None))
+        return topic_stats(found)
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    def start_run(self, source: str) -> int:
+        """Record the start of a run ('feed', 'api', 'backtest', ...); return its id."""
+        with self._write() as db:
+            cur = db.execute("INSERT INTO runs (source, started_at) VALUES (?, ?)",
+                             (source, self._now()))
+            assert cur.lastrowid is not None
+            return cur.lastrowid
+
+    def finish_run(self, run_id: int, outcome: str, counts: dict[str, int] | None = None,
+                   error: str | None = None) -> None:
+        """Record how a run ended: 'ok', 'failed', 'no-announcement'..., its counts and error."""
+        with self._write() as db:
+            cur = db.execute(
+                "UPDATE runs SET finished_at = ?, outcome = ?, counts = ?, error = ? WHERE id = ?",
+                (self._now(), outcome, json.dumps(counts or {}), error, run_id))
+            if cur.rowcount != 1:
+                raise StoreError(f"no run {run_id} in {self._where} to finish")
+
+    def runs(self, limit: int = 10, *, source: str | None = None) -> list[RunRecord]:
+        """The latest runs (of one source when given), newest first."""
+        found = self._read(
+            "SELECT id, source, started_at, finished_at, outcome, counts, error FROM runs "
+            "WHERE ?1 IS NULL OR source = ?1 ORDER BY id DESC LIMIT ?2", (source, limit))
+        return [rows.run_from_row(r) for r in found]
+
+    def last_run(self, *, source: str | None = None) -> RunRecord | None:
+        """The most recent run (of one source when given), if any."""
+        latest = self.runs(1, source=source)
+        return latest[0] if latest else None
+
+    # -- meta ---------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        """A small named value (feed ETag, last failure reported, ...), or None."""
+        found = self._read("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(found[0][0]) if found else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Set a named value; None deletes it."""
+        with self._write() as db:
+            if value is None:
+                db.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) "
+                           "DO UPDATE SET value = excluded.value", (key, value))
+
+    def last_announcement(self) -> dt.date | None:
+        """The last announcement day processed successfully."""
+        return rows.from_day(self.get_meta("last_announcement"))
+
+    def set_last_announcement(self, day: dt.date) -> None:
+        """Record the last announcement day processed successfully."""
+        self.set_meta("last_announcement", day.isoformat())
+
+    def acquire_instance_lock(self) -> InstanceLock:
+        """Take the one-instance-per-database lock, or raise StoreError naming the holder."""
+        if self.path is None:
+            return InstanceLock(None)
+        return InstanceLock(self.path.with_name(self.path.name + ".instance.lock"))
+
+
+_STATUS = {"approve": "approved", "reject": "rejected"}
+
+
+def _ensure_candidate(db: sqlite3.Connection, d: Decision, now: str) -> None:
+    """Give a paper decided by hand a placeholder paper row and a never-offered candidate."""
+    db.execute("INSERT INTO papers (id, title, source, first_seen, last_seen) "
+               "VALUES (?, '', 'decision', ?, ?) ON CONFLICT(id) DO NOTHING",
+               (d.paper_id, now, now))
+    db.execute(_INSERT_CANDIDATE, (
+        d.paper_id, d.topic or "", d.section or "", 0.0, d.at.astimezone(dt.UTC).date()
+        .isoformat(), 0, 0, "[]", "[]", "[]", now, now, "pending"))
+
+
+def _stored(r: tuple[Any, ...]) -> StoredCandidate:
+    """A StoredCandidate from a _SELECT_CANDIDATES row (candidate, paper, decision columns)."""
+    decision = rows.decision_from_row(r[27:34]) if r[27] is not None else None
+    return rows.stored_from_row(r[:16], rows.paper_from_row(r[16:27]), decision)
