@@ -82,6 +82,7 @@ class DecisionService:
         git: GitRunner = run_git,
     ) -> None:
         self.store, self.settings, self.clock, self.git = store, settings, clock, git
+        self._md_env: Any = None
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -118,11 +119,11 @@ class DecisionService:
 
     def sections(self) -> list[str]:
         """Every heading path of the catalog, for the section select in Slack."""
-        return [" > ".join(s.path) for s in self._catalog().sections]
+        return [str(s.path_text) for s in self._catalog().sections]
 
     def resolve_section(self, text: str) -> str:
         """The catalog's own spelling of a section path; CatalogError with close matches if none."""
-        return " > ".join(self._catalog().section(text).path)
+        return str(self._catalog().section(text).path_text)
 
     def suggested_summary(self, paper_id: str) -> str:
         """The summary the catalog line would get when the approver gives none."""
@@ -163,7 +164,7 @@ class DecisionService:
         from arxivwatch.catalog import render_entry
         from arxivwatch.catalog_file import add_to_catalog
 
-        line = render_entry(paper, summary=decision.summary)
+        line = render_entry(paper, summary=decision.summary, env=self._env())
         section = decision.section or ""
         changed = add_to_catalog(self._catalog_path(), section, line, self.settings.catalog.insert)
         return line, bool(changed)
@@ -187,6 +188,14 @@ class DecisionService:
             last = detail.splitlines()[-1] if detail else str(exc)
             return f" (catalog written, but git failed: {last})"
         return " (pushed)" if cfg.git_push else " (committed)"
+
+    def _env(self) -> Any:
+        """The Markdown template environment, honouring the user's templates_dir."""
+        if self._md_env is None:
+            from arxivwatch.render import make_env
+
+            self._md_env = make_env(getattr(self.settings, "templates_dir", None), slack=False)
+        return self._md_env
 
     def _catalog(self) -> Any:
         from arxivwatch.catalog import Catalog

@@ -304,9 +304,9 @@ def _selected(state: Mapping[str, Any]) -> str | None:
 def edit_modal(paper_id: str, channel: str, ts: str, *, sections: list[str],
                current: str | None, summary: str) -> dict[str, Any]:
     """The modal to file a paper under a chosen section with an edited summary."""
-    options = [_option(s) for s in sections[:100]]
+    options = [_option(s) for s in sections if len(s) <= 150][:100]
     select: dict[str, Any] = {"type": "static_select", "action_id": "section", "options": options}
-    initial = next((o for o in options if current and o["value"] == current[:150]), None)
+    initial = next((o for o in options if o["value"] == current), None)
     if initial:
         select["initial_option"] = initial
     meta = json.dumps({"paper_id": paper_id, "channel": channel, "ts": ts})
@@ -328,7 +328,7 @@ def edit_modal(paper_id: str, channel: str, ts: str, *, sections: list[str],
 
 def _option(section: str) -> dict[str, Any]:
     text = section if len(section) <= 75 else "…" + section[-74:]
-    return {"text": _plain(text), "value": section[:150]}
+    return {"text": _plain(text), "value": section}
 
 
 def _plain(text: str) -> dict[str, Any]:
