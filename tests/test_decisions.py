@@ -6,7 +6,7 @@ import datetime as dt
 import subprocess
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -16,7 +16,8 @@ import pytest
 from arxivwatch.config import CatalogSettings, SlackSettings
 from arxivwatch.decisions import DecisionService, run_git
 from arxivwatch.errors import CatalogError, DecisionError
-from arxivwatch.models import Decision, Paper
+from arxivwatch.models import Candidate, Decision, Paper
+from arxivwatch.store import Store
 
 NOW = dt.datetime(2024, 6, 4, 12, 0, tzinfo=dt.UTC)
 
@@ -49,50 +50,9 @@ OTHER = Paper(id="2403.00001", title="Pruning by Pieces", abstract="We prune LLM
 # -- stand-ins shared by the Slack and CLI tests -------------------------------------------------
 
 
-@dataclass
-class StoredCandidate:
-    """The fields of the store's candidate that decisions and the CLI read."""
-
-    paper: Paper
-    topic: str
-    section: str
-    score: float = 1.0
-    status: str = "posted"
-    slack_channel: str | None = None
-    slack_ts: str | None = None
-
-
-@dataclass(frozen=True)
-class DecideResult:
-    """What `Store.decide` returns."""
-
-    applied: bool
-    decision: Decision
-
-
-class MemoryStore:
-    """An in-memory stand-in for `arxivwatch.store.Store` with the same compare-and-set."""
-
-    def __init__(self, *cands: StoredCandidate) -> None:
-        self._cands = {c.paper.id: c for c in cands}
-        self.decisions: dict[str, Decision] = {}
-        self._lock = threading.Lock()
-
-    def get_candidate(self, paper_id: str) -> StoredCandidate | None:
-        return self._cands.get(paper_id)
-
-    def decide(self, decision: Decision) -> DecideResult:
-        with self._lock:
-            standing = self.decisions.get(decision.paper_id)
-            if standing is not None:
-                return DecideResult(False, standing)
-            self.decisions[decision.paper_id] = decision
-            cand = self._cands[decision.paper_id]
-            cand.status = "approved" if decision.action == "approve" else "rejected"
-            return DecideResult(True, decision)
-
-    def candidates(self, status: str | None = None) -> list[StoredCandidate]:
-        return [c for c in self._cands.values() if status is None or c.status == status]
+def decided(store: Store) -> dict[str, Decision]:
+    """The decisions recorded in the store, by paper id."""
+    return {d.paper_id: d for d in store.decisions()}
 
 
 def make_settings(catalog: Path, *, approvers: Sequence[str] = (), git_commit: bool = False,
@@ -103,11 +63,15 @@ def make_settings(catalog: Path, *, approvers: Sequence[str] = (), git_commit: b
         slack=SlackSettings(approvers=tuple(approvers), **slack), templates_dir=None)
 
 
-def make_store(**fields: Any) -> MemoryStore:
-    """Two posted candidates: PAPER for Techniques, OTHER for Pruning."""
-    return MemoryStore(
-        StoredCandidate(PAPER, "lora", "LLM Training > Techniques", 2.5, **fields),
-        StoredCandidate(OTHER, "pruning", "Model Compression > Pruning", 1.5))
+def make_store(channel: str | None = None, ts: str | None = None) -> Store:
+    """A real in-memory store with two candidates: PAPER for Techniques, OTHER for Pruning."""
+    store = Store.open("sqlite:///:memory:")
+    day = dt.date(2024, 6, 4)
+    store.add_candidates([Candidate(PAPER, "lora", "LLM Training > Techniques", 2.5, day),
+                          Candidate(OTHER, "pruning", "Model Compression > Pruning", 1.5, day)])
+    if channel and ts:
+        store.mark_posted([PAPER.id, OTHER.id], channel, ts)
+    return store
 
 
 @pytest.fixture
@@ -148,7 +112,9 @@ def test_approve_writes_line_into_suggested_section(catalog: Path) -> None:
                                         "LLM Training > Techniques", None, "lora")
     assert section_lines(catalog, "Techniques")[0] == outcome.catalog_line
     assert "https://arxiv.org/abs/2402.12354" in (outcome.catalog_line or "")
-    assert store.get_candidate("2402.12354").status == "approved"  # type: ignore[union-attr]
+    stored = store.get_candidate("2402.12354")
+    assert stored is not None
+    assert stored.status == "approved"
 
 
 def test_approve_other_section_and_summary(catalog: Path) -> None:
@@ -168,7 +134,7 @@ def test_unknown_section_records_nothing(catalog: Path) -> None:
     store, before = make_store(), catalog.read_bytes()
     with pytest.raises(CatalogError, match="Prunning"):
         service_for(catalog, store).approve("2402.12354", "U0CURATOR", section="Prunning")
-    assert store.decisions == {}
+    assert decided(store) == {}
     assert catalog.read_bytes() == before
 
 
@@ -253,7 +219,7 @@ def test_approvers_allow_list(catalog: Path, approvers: tuple[str, ...], user: s
     else:
         with pytest.raises(DecisionError, match=r"slack\.approvers"):
             svc.approve("2402.12354", user)
-        assert store.decisions == {}
+        assert decided(store) == {}
         assert catalog.read_bytes() == before
 
 

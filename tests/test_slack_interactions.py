@@ -21,7 +21,15 @@ from arxivwatch.models import Candidate
 from arxivwatch.slack.blocks import default_env, paper_blocks
 from arxivwatch.slack.interactions import Interactions, chosen_section, parse_body
 from tests.fakes.slack_server import FakeSlack
-from tests.test_decisions import CATALOG, NOW, OTHER, PAPER, make_settings, make_store
+from tests.test_decisions import (
+    CATALOG,
+    NOW,
+    OTHER,
+    PAPER,
+    decided,
+    make_settings,
+    make_store,
+)
 
 SECRET = "test-signing-secret-0123456789abcdef"  # noqa: S105 (a test fixture)
 NOW_TS = 1_717_500_000
@@ -140,7 +148,7 @@ def test_refused_requests_change_nothing(rig: Rig, case: str, headers_for: Any) 
     rig.settle()
     assert resp.status == 401, case
     assert rig.catalog.read_bytes() == before
-    assert rig.store.decisions == {}
+    assert decided(rig.store) == {}
     assert rig.fake.calls_to("chat.update") == []
 
 
@@ -173,7 +181,7 @@ def test_approve_goes_to_section_chosen_in_select(rig: Rig) -> None:
     rig.click("section", PAPER.id, section=SECTIONS[2])
     rig.click("approve", PAPER.id, section=SECTIONS[2])
     rig.settle()
-    decision = rig.store.decisions[PAPER.id]
+    decision = decided(rig.store)[PAPER.id]
     assert decision.section == SECTIONS[2]
     tail = rig.catalog.read_text().split("### Low-rank  Decomposition", 1)[1]
     assert "2402.12354" in tail
@@ -184,7 +192,7 @@ def test_reject_updates_message_only(rig: Rig) -> None:
     before = rig.catalog.read_bytes()
     rig.click("reject", OTHER.id)
     rig.settle()
-    assert rig.store.decisions[OTHER.id].action == "reject"
+    assert decided(rig.store)[OTHER.id].action == "reject"
     assert rig.catalog.read_bytes() == before
     assert f"decided:{OTHER.id}" in rig.block_ids()
 
@@ -194,7 +202,7 @@ def test_second_click_gets_ephemeral_notice(rig: Rig) -> None:
     rig.click("approve", PAPER.id)
     rig.click("reject", PAPER.id, user="U0OTHER")
     rig.settle()
-    assert rig.store.decisions[PAPER.id].action == "approve"
+    assert decided(rig.store)[PAPER.id].action == "approve"
     assert rig.catalog.read_text().count("2402.12354") == 1
     [notice] = rig.fake.ephemerals
     assert notice["user"] == "U0OTHER"
@@ -219,7 +227,7 @@ def test_concurrent_clicks_one_decision_and_both_papers_shown(rig: Rig) -> None:
     for t in threads:
         t.join()
     rig.settle()
-    assert set(rig.store.decisions) == {PAPER.id, OTHER.id}
+    assert set(decided(rig.store)) == {PAPER.id, OTHER.id}
     assert rig.catalog.read_text().count("2402.12354") <= 1
     ids = rig.block_ids()
     assert {f"decided:{PAPER.id}", f"decided:{OTHER.id}"} <= set(ids)
@@ -234,7 +242,7 @@ def test_non_approver_is_refused(tmp_path: Path, fake: FakeSlack) -> None:
     for kind in ("approve", "reject", "edit"):
         assert rig.click(kind, PAPER.id, user="U0OTHER") == 200
     rig.settle()
-    assert rig.store.decisions == {}
+    assert decided(rig.store) == {}
     assert rig.catalog.read_bytes() == before
     assert rig.current()["blocks"] == blocks
     assert fake.views == []
@@ -294,7 +302,7 @@ def test_edit_opens_modal_and_submission_approves(rig: Rig) -> None:
     }
     assert rig.post(submission) == 200
     rig.settle()
-    decision = rig.store.decisions[PAPER.id]
+    decision = decided(rig.store)[PAPER.id]
     assert (decision.section, decision.summary) == (SECTIONS[2], "Two learning rates")
     tail = rig.catalog.read_text().split("### Low-rank  Decomposition", 1)[1]
     assert "Two learning rates." in tail
@@ -312,7 +320,7 @@ def test_other_payloads_are_acked_and_ignored(rig: Rig, payload: dict[str, Any])
     """Unknown actions and types: 200, and no decision or Slack call."""
     assert rig.post(payload) == 200
     rig.settle()
-    assert rig.store.decisions == {}
+    assert decided(rig.store) == {}
     assert rig.fake.calls == []
 
 
@@ -326,7 +334,7 @@ def test_socket_payload_is_dispatched_without_signature(rig: Rig) -> None:
     """Socket Mode payloads skip the signature check (the app token authenticated them)."""
     rig.interactions.handle_socket(block_action("reject", PAPER.id, rig.message))
     rig.settle()
-    assert rig.store.decisions[PAPER.id].action == "reject"
+    assert decided(rig.store)[PAPER.id].action == "reject"
 
 
 @pytest.mark.parametrize(("body", "expected"), [

@@ -59,6 +59,14 @@ class DecisionStore(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class _Standing:
+    """A decision that already stands, shaped like the store's DecideResult."""
+
+    decision: Decision
+    applied: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """What a decision attempt did: `decision` is the one that stands (maybe someone else's)."""
 
@@ -106,8 +114,9 @@ class DecisionService:
         """Make sure every recorded approval has its catalog line (repairs a crash mid-approve)."""
         repaired = []
         for cand in self.store.candidates(status="approved"):
-            probe = Decision(cand.paper.id, "approve", "reconcile", self._now())
-            outcome = self._settle(self.store.decide(probe), cand.paper)
+            if cand.decision is None or not cand.paper.title:
+                continue  # no metadata to render a line from (a paper decided by hand)
+            outcome = self._settle(_Standing(cand.decision), cand.paper)
             if outcome.changed:
                 repaired.append(outcome)
         return repaired
