@@ -159,7 +159,7 @@ def add_cmd(click_ctx: click.Context, section: str, paper_id: str, title: str | 
     catalog = load_catalog(target.path)
     section = _section(catalog, section, target.path)   # fail before anything is printed
     lookup = None if title else paper_lookup(click_ctx.find_object(Context))  # type: ignore[arg-type]
-    paper = _paper(normalize_id(paper_id), title, lookup)
+    paper = paper_for(normalize_id(paper_id), title, lookup)
     line = _render(paper, target, summary=summary, venue=_venue(venue, year, paper), code=code)
     click.echo(line)
     place = where or target.insert
@@ -183,7 +183,7 @@ def _section(catalog: Catalog, section: str, path: Path) -> str:
         raise CatalogError(f"{path}: {exc.message}", close_matches=exc.close_matches) from None
 
 
-def _paper(paper_id: str, title: str | None, lookup: Lookup | None) -> Paper:
+def paper_for(paper_id: str, title: str | None, lookup: Lookup | None) -> Paper:
     """The paper to file: from the options, or looked up on arXiv when only --id is given."""
     if title:
         return Paper(id=paper_id, title=title)

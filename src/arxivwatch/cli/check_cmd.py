@@ -1,0 +1,179 @@
+"""`arxivwatch check`: config, templates and catalog validated together, every problem listed.
+
+Run it after editing topics.yaml, a template or the catalog by hand: exit status 0 means the bot
+can start; 1 lists what to fix, one problem per line (file:line: key: message).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from arxivwatch.cli import Context
+from arxivwatch.errors import ArxivWatchError, ConfigError
+from arxivwatch.models import Paper
+
+if TYPE_CHECKING:
+    from arxivwatch.config import Settings
+
+# A paper with every markup hazard a real one may carry: the trial render must survive it.
+SAMPLE_PAPER = Paper(
+    id="2402.12354", version=2,
+    title="LoRA+: Efficient [Low Rank] Adaptation of <Large> Models & *More*",
+    abstract="We propose LoRA+, setting different learning rates for $A$ and $B$. "
+             "Code: https://github.com/nikhil-ghosh-berkeley/loraplus.",
+    authors=("Soufiane Hayou", "Nikhil Ghosh", "Bin Yu"), categories=("cs.LG", "cs.CL"),
+    comments="Accepted at ICML 2024", day=dt.date(2024, 2, 20), announce_type="new")
+
+
+def _contexts(line: str) -> list[dict[str, Any]]:
+    """Template values, full and sparse, covering what every shipped template documents."""
+    p = SAMPLE_PAPER
+    full: dict[str, Any] = {
+        "paper": p, "title": p.title, "url": p.url, "venue": "ICML 2024", "summary": "Two rates.",
+        "code": "https://github.com/nikhil-ghosh-berkeley/loraplus", "authors": "S. Hayou et al.",
+        "categories": list(p.categories), "matched": ["ti:LoRA"], "reasons": ["close to LoRA"],
+        "alternatives": ["lowrank_compression"], "score": 0.87, "excerpt": p.abstract,
+        "catalog_line": line, "action": "approve", "who": "<@U012AB3CD>", "paper_id": p.id,
+        "section": "LLM Training > Techniques", "day": "2024-02-20", "count": 3, "part": 1,
+        "parts": 2,
+    }
+    sparse = {**full, "venue": None, "code": None, "matched": [], "reasons": [],
+              "alternatives": [], "excerpt": "", "action": "reject", "count": 1, "parts": 1,
+              "summary": ""}
+    return [full, sparse]
+
+
+def template_problems(user_dir: Path | None) -> tuple[list[str], int]:
+    """Syntax problems, then a trial render of every template; (problems, templates checked)."""
+    from arxivwatch.catalog import render_entry
+    from arxivwatch.render import check_templates, make_env
+
+    problems = list(check_templates(user_dir))
+    if problems:
+        return problems, 0
+    md, slack = make_env(user_dir, slack=False), make_env(user_dir, slack=True)
+    try:
+        line = render_entry(SAMPLE_PAPER, env=md)
+    except Exception as exc:  # a user's template may fail in any way
+        return [f"catalog_entry.md.j2: fails on a sample paper: {exc}"], 1
+    if not line.startswith("- ["):
+        problems.append(f"catalog_entry.md.j2: renders {line[:60]!r}, not a '- [...' list entry")
+    names = [n for n in md.list_templates() if n.endswith(".j2")]
+    for name in names:
+        env = slack if name.startswith("slack_") else md
+        for values in _contexts(line):
+            try:
+                env.get_template(name).render(**values)
+            except Exception as exc:  # report, do not crash the check
+                problems.append(f"{name}: fails on a sample paper: {type(exc).__name__}: {exc}")
+                break
+    return problems, len(names)
+
+
+def config_problems(ctx: Context) -> tuple[Settings | None, list[str]]:
+    """The settings, or None and one line per config problem."""
+    from arxivwatch.config import ConfigErrors
+
+    try:
+        return ctx.settings, []
+    except ConfigErrors as exc:
+        return None, [str(p) for p in exc.problems]
+    except ConfigError as exc:
+        return None, [str(exc)]
+
+
+def catalog_problems(path: Path) -> tuple[list[str], list[str], int, int]:
+    """(errors, warnings, sections, entries) of the catalog file."""
+    from arxivwatch.catalog import check_catalog
+    from arxivwatch.catalog_file import load_catalog
+
+    try:
+        catalog = load_catalog(path)
+    except ArxivWatchError as exc:
+        return [str(exc)], [], 0, 0
+    found = check_catalog(catalog)
+    errors = [f"{path}:{p.line_no}: {p.message}" for p in found if p.severity == "error"]
+    entries = sum(len(s.entries) for s in catalog.sections)
+    return errors, [str(p) for p in found if p.severity != "error"], len(catalog.sections), entries
+
+
+def _fallback_files(ctx: Context) -> tuple[Path | None, Path | None]:
+    """Catalog path and templates dir when the full config failed: from its catalog part."""
+    from arxivwatch.config import load_catalog_settings
+
+    try:
+        catalog, templates = load_catalog_settings(ctx.config_path)
+    except ConfigError:
+        return None, None
+    return catalog.path, templates
+
+
+@click.command("check")
+@click.pass_obj
+def check(ctx: Context) -> None:
+    """Validate config, templates and catalog together; list every problem found.
+
+    Exits 0 with a short summary when all is well, 1 with one line per problem otherwise
+    (file:line: key path: what is wrong and how to fix it).
+
+    \b
+    Examples:
+      arxivwatch check
+      arxivwatch --config ~/papers/config/topics.yaml check
+    """
+    settings, problems = config_problems(ctx)
+    catalog_path, templates = (settings.catalog.path, settings.templates_dir) if settings \
+        else _fallback_files(ctx)
+    found, checked = template_problems(templates)
+    problems += found
+    # A missing catalog file is already a config problem (catalog.path).
+    exists = catalog_path is not None and catalog_path.is_file()
+    errors, warnings, sections, entries = catalog_problems(catalog_path) if exists \
+        and catalog_path is not None else ([], [], 0, 0)
+    problems += errors
+    if problems:
+        for p in problems:
+            click.echo(p.replace("\n", "\n    "))
+        click.echo(f"check failed: {len(problems)} problem{'s' * (len(problems) != 1)}", err=True)
+        raise SystemExit(1)
+    assert settings is not None
+    _summary(settings, checked, sections, entries, len(warnings))
+
+
+def _summary(settings: Settings, templates: int, sections: int, entries: int,
+             warnings: int) -> None:
+    topics = settings.topics
+    click.echo(f"ok: {settings.config_path}")
+    click.echo(f"  topics:    {len(topics)} ({', '.join(t.name for t in topics)}) feeding "
+               f"{len({t.section for t in topics})} sections")
+    note = f"; {warnings} warnings, see `arxivwatch catalog check`" if warnings else ""
+    click.echo(f"  catalog:   {settings.catalog.path}: {sections} sections, {entries} entries"
+               f"{note}")
+    where = settings.templates_dir or "shipped defaults"
+    click.echo(f"  templates: {templates} rendered on a sample paper ({where})")
+    click.echo(f"  state:     {settings.state.url}")
+    click.echo(f"  slack:     {_slack_line(settings)}")
+    now = dt.datetime.now(dt.UTC)
+    fire = settings.schedule.trigger().get_next_fire_time(None, now)
+    click.echo(f"  schedule:  {settings.schedule.cron!r} {settings.schedule.timezone}, next poll "
+               f"{fire:%a %Y-%m-%d %H:%M %Z}")
+
+
+def _slack_line(settings: Settings) -> str:
+    slack = settings.slack
+    if not slack.configured:
+        return "not configured (SLACK_BOT_TOKEN unset): digests print to the terminal"
+    mode = "Socket Mode" if slack.app_token else (
+        "HTTP (SLACK_SIGNING_SECRET set)" if slack.signing_secret else
+        "posting only: set SLACK_APP_TOKEN or SLACK_SIGNING_SECRET to receive clicks")
+    who = f"{len(slack.approvers)} approvers" if slack.approvers else "anyone in the channel"
+    return f"posting to {slack.channel}; clicks via {mode}; decided by {who}"
+
+
+def register(cli: click.Group) -> None:
+    """Attach `check` to the root command."""
+    cli.add_command(check)
