@@ -171,11 +171,20 @@ class Catalog:
         return _key(full)
 
     def _closest(self, path_text: str) -> list[str]:
-        query = " > ".join(_path_key(path_text))
-        choices = {" > ".join(_key(s.path)): s.path_text for s in self.sections}
-        choices.update({_key(s.path)[-1]: s.path_text for s in self.sections})
-        near = difflib.get_close_matches(query, list(choices), n=5, cutoff=0.5)
-        return list(dict.fromkeys(choices[c] for c in near))[:3]
+        # Whole path and last heading weigh equally, so a typo in the parent still finds the
+        # right child rather than a sibling that shares the parent's spelling.
+        query = _path_key(path_text)
+        scored = sorted(
+            ((_similarity(query, _key(s.path)), n, s.path_text)
+             for n, s in enumerate(self.sections)),
+            key=lambda t: (-t[0], t[1]))
+        return [text for score, _, text in scored if score >= 0.45][:3]
+
+
+def _similarity(query: tuple[str, ...], path: tuple[str, ...]) -> float:
+    whole = difflib.SequenceMatcher(None, " > ".join(query), " > ".join(path)).ratio()
+    last = difflib.SequenceMatcher(None, query[-1], path[-1]).ratio()
+    return (whole + last) / 2
 
 
 def split_lines(text: str) -> list[str]:

@@ -1,0 +1,172 @@
+"""Tests for the locked, atomic write of the catalog file."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from arxivwatch.catalog import Catalog
+from arxivwatch.catalog_file import add_to_catalog, load_catalog, lock_path, write_atomic
+from arxivwatch.errors import CatalogError
+
+FIXTURE = Path(__file__).parent / "fixtures" / "catalog.md"
+SECTION = "Compression > Low-rank Factorization"
+
+
+def _line(n: int) -> str:
+    return f"- [Arxiv 2024] [Paper {n}](https://arxiv.org/abs/2405.{n:05d}). Summary {n}."
+
+
+@pytest.fixture
+def catalog_path(tmp_path: Path) -> Path:
+    path = tmp_path / "README.md"
+    path.write_bytes(FIXTURE.read_bytes())
+    return path
+
+
+def test_add_writes_one_line_and_reports_change(catalog_path: Path) -> None:
+    """The first add changes the file by exactly one line and returns True."""
+    before = catalog_path.read_bytes()
+    assert add_to_catalog(catalog_path, SECTION, _line(1), "top") is True
+    after = catalog_path.read_bytes()
+    assert len(after) == len(before) + len(_line(1)) + 1
+    assert _line(1).encode() in after
+    assert load_catalog(catalog_path).section(SECTION).entries[0].raw == _line(1)
+
+
+def test_add_again_leaves_file_untouched(catalog_path: Path) -> None:
+    """Adding a paper already in the section returns False and does not rewrite the file."""
+    add_to_catalog(catalog_path, SECTION, _line(1), "bottom")
+    inode, content = catalog_path.stat().st_ino, catalog_path.read_bytes()
+    assert add_to_catalog(catalog_path, SECTION, _line(1), "bottom") is False
+    assert catalog_path.stat().st_ino == inode
+    assert catalog_path.read_bytes() == content
+
+
+def test_write_is_a_rename_that_keeps_mode_and_leaves_no_temp(catalog_path: Path) -> None:
+    """The file is replaced (new inode), keeps its permission bits, and no temp file remains."""
+    os.chmod(catalog_path, 0o640)
+    inode = catalog_path.stat().st_ino
+    add_to_catalog(catalog_path, SECTION, _line(2), "top")
+    assert catalog_path.stat().st_ino != inode
+    assert catalog_path.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in catalog_path.parent.iterdir()) == ["README.md", "README.md.lock"]
+
+
+def test_crlf_file_stays_crlf(tmp_path: Path) -> None:
+    """Line endings on disk are preserved byte for byte (no newline translation)."""
+    path = tmp_path / "c.md"
+    path.write_bytes(FIXTURE.read_bytes().replace(b"\n", b"\r\n"))
+    add_to_catalog(path, SECTION, _line(3), "top")
+    data = path.read_bytes()
+    assert data.count(b"\n") == data.count(b"\r\n")
+    assert (_line(3) + "\r\n").encode() in data
+
+
+@pytest.mark.parametrize(
+    ("setup", "section", "message"),
+    [
+        ("missing", SECTION, "does not exist"),
+        ("latin1", SECTION, "is not UTF-8"),
+        ("ok", "Compresion", "no section 'Compresion'"),
+    ],
+)
+def test_errors_name_the_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setup: str, section: str, message: str,
+) -> None:
+    """Every error says which file, by absolute path, and what is wrong."""
+    monkeypatch.chdir(tmp_path)
+    path = Path("c.md")
+    if setup == "latin1":
+        path.write_bytes("## Compression\n### Low-rank Factorization\ncaf\xe9\n".encode("latin-1"))
+    elif setup == "ok":
+        path.write_bytes(FIXTURE.read_bytes())
+    with pytest.raises(CatalogError, match=message) as info:
+        add_to_catalog(path, section, _line(1), "top")
+    assert str(tmp_path / "c.md") in str(info.value)
+
+
+def test_failed_write_leaves_original_and_no_temp(catalog_path: Path) -> None:
+    """If the replace cannot happen the catalog is untouched and the temp file is removed."""
+    target = catalog_path.parent / "dir-in-the-way"
+    target.mkdir()
+    with pytest.raises(CatalogError, match="cannot write catalog file"):
+        write_atomic(target, "text")  # os.replace onto a directory fails
+    assert sorted(p.name for p in catalog_path.parent.iterdir()) == ["README.md", "dir-in-the-way"]
+
+
+def _assert_all_landed(path: Path, count: int) -> None:
+    catalog = Catalog.parse(path.read_text(encoding="utf-8"))
+    raws = [e.raw for e in catalog.section(SECTION).entries]
+    for n in range(count):
+        assert raws.count(_line(n)) == 1, n
+    assert len(raws) == 2 + count
+
+
+def test_concurrent_threads_all_land(catalog_path: Path) -> None:
+    """Eight threads adding different papers at once: every line lands exactly once."""
+    barrier = threading.Barrier(8)
+
+    def add(n: int) -> None:
+        barrier.wait()
+        for k in range(n, 40, 8):
+            add_to_catalog(catalog_path, SECTION, _line(k), "top")
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    _assert_all_landed(catalog_path, 40)
+
+
+def _add_range(path: str, start: int, stop: int) -> None:
+    for k in range(start, stop):
+        add_to_catalog(Path(path), SECTION, _line(k), "bottom")
+
+
+def test_concurrent_processes_all_land(catalog_path: Path) -> None:
+    """Four processes adding at once: the file lock serialises them and nothing is lost."""
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_add_range, args=(str(catalog_path), n * 10, n * 10 + 10))
+             for n in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    _assert_all_landed(catalog_path, 40)
+
+
+def test_readers_never_see_a_torn_file(catalog_path: Path) -> None:
+    """While writers run, every read is a whole catalog: the original plus some added lines."""
+    original = catalog_path.read_text(encoding="utf-8")
+    head, tail = original.split("### Pruning")
+    done = threading.Event()
+    torn: list[str] = []
+
+    def read() -> None:
+        while not done.is_set():
+            text = catalog_path.read_text(encoding="utf-8")
+            if not (text.startswith(head[:200]) and text.endswith("### Pruning" + tail)):
+                torn.append(text)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for n in range(30):
+            add_to_catalog(catalog_path, SECTION, _line(n), "top")
+    finally:
+        done.set()
+        reader.join()
+    assert torn == []
+    _assert_all_landed(catalog_path, 30)
+
+
+def test_lock_file_is_a_sidecar(catalog_path: Path) -> None:
+    """The lock lives next to the catalog, so the catalog itself can be replaced."""
+    assert lock_path(catalog_path) == catalog_path.parent / "README.md.lock"
