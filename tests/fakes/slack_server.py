@@ -19,9 +19,10 @@ Faults are scripted and consumed one per API call, per method first, then global
     fake.script(["not_in_channel"], method="chat.postMessage")
 
 `429[:N]` answers HTTP 429 with `Retry-After: N` (default 1); `500`/`502`/`503`/`504` answer that
-status without doing anything; `stall:S` waits S seconds and then processes the call normally
-(so a client that timed out was still heard: the ambiguous case); `ok` passes one call through;
-any other word answers HTTP 200 `{"ok": false, "error": word}`.
+status without doing anything; `stall:S` processes the call at once and then holds the answer
+for S seconds, so a client that times out was nevertheless heard (Slack posted the message but the
+bot never learnt its ts: the ambiguous case); `ok` passes one call through; any other word answers
+HTTP 200 `{"ok": false, "error": word}`.
 
 Every violation of the Block Kit limits answers `{"ok": false, "error": "invalid_blocks",
 "problems": [...]}`, so a test that posts bad blocks fails loudly.
@@ -172,6 +173,8 @@ class FakeSlack:
             body = self._authorised(method, headers) or self._dispatch(method, args)
             status = 200 if method in _METHODS else 404
         call.status, call.response = status, body
+        if fault and fault.startswith("stall:"):
+            self._closing.wait(float(fault.split(":", 1)[1]))
         return status, extra, body
 
     def handle_response_url(self, n: int, body: dict[str, Any]) -> int:
@@ -195,10 +198,7 @@ class FakeSlack:
         return None
 
     def _apply_fault(self, fault: str | None) -> tuple[int, dict[str, str], dict[str, Any] | None]:
-        if fault is None or fault == "ok":
-            return 200, {}, None
-        if fault.startswith("stall:"):
-            self._closing.wait(float(fault.split(":", 1)[1]))
+        if fault is None or fault == "ok" or fault.startswith("stall:"):
             return 200, {}, None
         if fault.startswith("429"):
             after = fault.split(":", 1)[1] if ":" in fault else "1"

@@ -20,12 +20,12 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from jinja2 import Environment
 
 from arxivwatch import catalog
-from arxivwatch.models import Candidate
+from arxivwatch.models import Hit, Paper
 from arxivwatch.render import SlackSafe, make_env, slack_escape
 
 Block = dict[str, Any]
@@ -34,8 +34,35 @@ MAX_BLOCKS, MAX_TEXT, MAX_HEADER, MAX_BUTTON, MAX_VALUE = 50, 3000, 150, 75, 200
 MAX_ACTIONS, MAX_CONTEXT, MAX_OPTIONS, MAX_OPTION_VALUE = 25, 10, 100, 150
 MAX_JSON = 12_000     # Slack's undocumented aggregate limit is ~13k (bolt-js #2509)
 _BUDGET = 11_000      # what papers may use in one message, leaving room for the header
+_SELECT_BUDGET = 4_000  # what one paper's section select may use
 APPROVE, REJECT, SECTION, EDIT = "approve", "reject", "section", "edit"
 ELLIPSIS = "…"
+
+
+class CandidateLike(Protocol):
+    """A `models.Candidate`, or the store's `StoredCandidate` that carries the same fields."""
+
+    @property
+    def paper(self) -> Paper: ...
+    @property
+    def section(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def day(self) -> date: ...
+    @property
+    def hits(self) -> tuple[Hit, ...]: ...
+    @property
+    def reasons(self) -> tuple[str, ...]: ...
+    @property
+    def alternatives(self) -> tuple[str, ...]: ...
+    @property
+    def rank(self) -> int: ...
+
+
+def matched_terms(candidate: CandidateLike) -> list[str]:
+    """The distinct matched terms as `field:term` (like `Candidate.matched`)."""
+    return list(dict.fromkeys(f"{h.field}:{h.term}" for h in candidate.hits))
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,31 +162,31 @@ def _fence(line: str) -> str:
 # -- one paper ---------------------------------------------------------------------------------
 
 
-CatalogLine = Callable[[Candidate], str]
+CatalogLine = Callable[[CandidateLike], str]
 
 
-def default_catalog_line(candidate: Candidate) -> str:
+def default_catalog_line(candidate: CandidateLike) -> str:
     """The line approving this candidate would add (venue, summary, code as the catalog does)."""
     return catalog.render_entry(candidate.paper)
 
 
-def _venue(candidate: Candidate) -> str | None:
+def _venue(candidate: CandidateLike) -> str | None:
     p = candidate.paper
     venue = catalog.venue_tag(p.comments, p.journal_ref, p.year)
     return None if venue.lower().startswith("arxiv") else venue  # the fallback says nothing
 
 
-def _code(candidate: Candidate) -> str | None:
+def _code(candidate: CandidateLike) -> str | None:
     p = candidate.paper
     return catalog.code_link(p.abstract, p.comments or "")
 
 
-def _paper_text(c: Candidate, env: Environment, line: str) -> str:
+def _paper_text(c: CandidateLike, env: Environment, line: str) -> str:
     p = c.paper
     return _render(
         env, "slack_paper.mrkdwn.j2", MAX_TEXT, paper=p, url=p.url, title=shorten(p.title, 300),
         authors=short_authors(p.authors), categories=list(p.categories[:6]),
-        venue=_venue(c), code=_code(c), matched=[shorten(m, 80) for m in c.matched[:12]],
+        venue=_venue(c), code=_code(c), matched=[shorten(m, 80) for m in matched_terms(c)[:12]],
         reasons=[shorten(r, 200) for r in c.reasons[:5]], alternatives=list(c.alternatives[:5]),
         score=c.score, excerpt=shorten(p.abstract, 300), catalog_line=SlackSafe(
             slack_escape(_fence(line))))
@@ -177,11 +204,24 @@ def _option(path: str) -> Block:
     return {"text": _plain(path, MAX_BUTTON, keep_tail=True), "value": path}
 
 
-def _section_select(c: Candidate, sections: Sequence[str]) -> Block:
+def _fit_options(paths: list[str], suggested: str) -> list[str]:
+    """At most 100 options within `_SELECT_BUDGET` JSON chars, the suggestion always kept.
+
+    A huge catalog would otherwise leave no room for papers; the edit modal can list them all.
+    """
+    keep = {suggested} if suggested in paths else set()
+    used = sum(_size([_option(p)]) for p in keep)
+    for path in paths:
+        size = _size([_option(path)])
+        if path not in keep and len(keep) < MAX_OPTIONS and used + size <= _SELECT_BUDGET:
+            keep.add(path)
+            used += size
+    return [p for p in paths if p in keep]
+
+
+def _section_select(c: CandidateLike, sections: Sequence[str]) -> Block:
     paths = list(dict.fromkeys([*sections, c.section]))
-    paths = [s for s in paths if s and len(s) <= MAX_OPTION_VALUE]
-    if len(paths) > MAX_OPTIONS:  # keep the suggestion even in a huge catalog
-        paths = [*[s for s in paths if s != c.section][: MAX_OPTIONS - 1], c.section]
+    paths = _fit_options([s for s in paths if s and len(s) <= MAX_OPTION_VALUE], c.section)
     select: Block = {"type": "static_select", "action_id": action_id(SECTION, c.paper.id),
                      "placeholder": {"type": "plain_text", "text": "File under…"},
                      "options": [_option(s) for s in paths]}
@@ -190,7 +230,7 @@ def _section_select(c: Candidate, sections: Sequence[str]) -> Block:
     return select
 
 
-def paper_blocks(c: Candidate, *, env: Environment, sections: Sequence[str],
+def paper_blocks(c: CandidateLike, *, env: Environment, sections: Sequence[str],
                  catalog_line: CatalogLine = default_catalog_line) -> list[Block]:
     """A divider, the paper's description and its controls (block_id `paper:<id>`)."""
     pid = c.paper.id
@@ -228,7 +268,7 @@ def _pack(groups: list[list[Block]]) -> list[list[list[Block]]]:
 
 
 def digest_messages(
-    section: str, day: date, candidates: Sequence[Candidate], *, env: Environment,
+    section: str, day: date, candidates: Sequence[CandidateLike], *, env: Environment,
     sections: Sequence[str], catalog_line: CatalogLine = default_catalog_line,
 ) -> list[SlackMessage]:
     """One section's digest for a day, best first, split into as many messages as limits need."""
