@@ -1,0 +1,166 @@
+"""The HTTP adapter and `serve`: a real server on 127.0.0.1 port 0, driven with `requests`."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import requests
+from slack_sdk.socket_mode.request import SocketModeRequest
+
+from arxivwatch.cli.serve_cmd import check_secrets, serve_until
+from arxivwatch.config import SlackSettings
+from arxivwatch.errors import ConfigError
+from arxivwatch.slack.server import MAX_BODY, SlackHttpServer
+from arxivwatch.slack.socket import SocketModeRunner
+from tests.fakes.slack_server import FakeSlack
+from tests.test_decisions import PAPER, decided
+from tests.test_slack_interactions import SECRET, Rig, block_action, form, sign
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    """The fake Slack Web API on 127.0.0.1, port 0."""
+    with FakeSlack() as server:
+        yield server
+
+
+@pytest.fixture
+def rig(tmp_path: Path, fake: FakeSlack) -> Rig:
+    return Rig(tmp_path, fake)
+
+
+class Served:
+    """A started SlackHttpServer around a rig, with a switchable health report."""
+
+    def __init__(self, rig: Rig) -> None:
+        self.health: dict[str, Any] = {"ok": True}
+        self.server = SlackHttpServer(rig.interactions, lambda: self.health, port=0).start()
+        self.url = self.server.url
+
+
+@pytest.fixture
+def served(rig: Rig) -> Iterator[Served]:
+    s = Served(rig)
+    yield s
+    s.server.stop()
+
+
+def test_signed_click_end_to_end(rig: Rig, served: Served) -> None:
+    """A signed approve over real HTTP: 200, one catalog line, the message updated."""
+    body = form(block_action("approve", PAPER.id, rig.message))
+    resp = requests.post(f"{served.url}/slack/events", data=body, headers=sign(body), timeout=5)
+    assert resp.status_code == 200
+    rig.settle()
+    assert rig.catalog.read_text().count(PAPER.id) == 1
+    assert f"decided:{PAPER.id}" in rig.block_ids()
+
+
+def test_forged_click_over_http_is_401(rig: Rig, served: Served) -> None:
+    """A forged request gets 401 and leaves the catalog byte-identical."""
+    before = rig.catalog.read_bytes()
+    body = form(block_action("approve", PAPER.id, rig.message))
+    resp = requests.post(f"{served.url}/slack/events", data=body,
+                         headers=sign(body, secret="forged"), timeout=5)  # noqa: S106
+    rig.settle()
+    assert resp.status_code == 401
+    assert rig.catalog.read_bytes() == before
+    assert decided(rig.store) == {}
+
+
+@pytest.mark.parametrize(("health", "status"), [
+    ({"ok": True, "mode": "http"}, 200), ({"ok": False, "error": "store locked"}, 503),
+])
+def test_healthz(served: Served, health: dict[str, Any], status: int) -> None:
+    """GET /healthz returns the health callable's JSON; 503 when it reports not ok."""
+    served.health = health
+    resp = requests.get(f"{served.url}/healthz", timeout=5)
+    assert resp.status_code == status
+    assert resp.json() == health
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/"), ("GET", "/slack/events"), ("POST", "/healthz"), ("POST", "/other"),
+])
+def test_other_routes_are_404(served: Served, method: str, path: str) -> None:
+    """Anything but POST /slack/events and GET /healthz is 404."""
+    assert requests.request(method, served.url + path, timeout=5).status_code == 404
+
+
+def test_oversized_body_is_413(served: Served) -> None:
+    """A body over the cap is refused without being read."""
+    resp = requests.post(f"{served.url}/slack/events", data=b"x" * (MAX_BODY + 1), timeout=5)
+    assert resp.status_code == 413
+
+
+def test_port_zero_binds_a_free_loopback_port(served: Served) -> None:
+    """Port 0 picks a free port on 127.0.0.1, reported by `.port` and `.url`."""
+    assert served.server.port > 0
+    assert served.url == f"http://127.0.0.1:{served.server.port}"
+
+
+def _settings(fake: FakeSlack, catalog: Path, **secrets: Any) -> Any:
+    slack = SlackSettings(channel="#llm-papers", api_url=fake.api_url, **secrets)
+    return SimpleNamespace(slack=slack, catalog=SimpleNamespace(
+        path=catalog, insert="top", git_commit=False, git_push=False), templates_dir=None)
+
+
+@pytest.mark.parametrize(("secrets", "needed"), [
+    ({"signing_secret": SECRET}, "SLACK_BOT_TOKEN"),
+    ({"bot_token": "xoxb-test"}, "SLACK_SIGNING_SECRET"),
+])
+def test_serve_names_the_missing_secret(fake: FakeSlack, tmp_path: Path,
+                                        secrets: dict[str, str], needed: str) -> None:
+    """Without the bot token, or (in HTTP mode) the signing secret: a ConfigError naming it."""
+    with pytest.raises(ConfigError, match=needed):
+        check_secrets(_settings(fake, tmp_path / "README.md", **secrets))
+
+
+def test_serve_until_http_mode_starts_and_stops(rig: Rig, fake: FakeSlack) -> None:
+    """`serve` in HTTP mode listens, answers /healthz and stops cleanly when told to."""
+    settings = _settings(fake, rig.catalog, bot_token=fake.token, signing_secret=SECRET)
+    stop, lines = threading.Event(), []
+    started = threading.Event()
+
+    def echo(line: str) -> None:
+        lines.append(line)
+        started.set()
+
+    worker = threading.Thread(target=serve_until, args=(settings, rig.store, stop),
+                              kwargs={"host": "127.0.0.1", "port": 0, "echo": echo})
+    worker.start()
+    assert started.wait(5)
+    url = lines[0].split("listening on ", 1)[1].split("/slack/events", 1)[0]
+    assert requests.get(f"{url}/healthz", timeout=5).json()["ok"] is True
+    stop.set()
+    worker.join(5)
+    assert not worker.is_alive()
+    assert lines[-1] == "stopped"
+
+
+class RecordingSocketClient:
+    """Stands in for SocketModeClient in a listener call: records the acks sent."""
+
+    def __init__(self) -> None:
+        self.acks: list[str] = []
+
+    def send_socket_mode_response(self, response: Any) -> None:
+        self.acks.append(response.envelope_id)
+
+
+def test_socket_mode_acks_then_dispatches(rig: Rig) -> None:
+    """An interactive envelope is acknowledged, then its payload decided."""
+    runner = SocketModeRunner("xapp-test", rig.interactions, web_client=rig.client)
+    client = RecordingSocketClient()
+    listener = runner.client.socket_mode_request_listeners[0]
+    listener(client, SocketModeRequest("interactive", "env-1",
+                                       block_action("reject", PAPER.id, rig.message)))
+    listener(client, SocketModeRequest("events_api", "env-2", {"type": "event_callback"}))
+    rig.settle()
+    runner.close()
+    assert client.acks == ["env-1", "env-2"]
+    assert decided(rig.store)[PAPER.id].action == "reject"
