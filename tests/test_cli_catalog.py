@@ -20,9 +20,7 @@ NO_SECRETS = {"SLACK_BOT_TOKEN": None, "SLACK_APP_TOKEN": None, "SLACK_SIGNING_S
               "ARXIVWATCH_CONFIG": None}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _commands() -> None:
-    _register()
+_register()  # attach the command modules, as `main()` does
 
 
 @pytest.fixture
