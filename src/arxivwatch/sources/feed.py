@@ -28,6 +28,8 @@ _ANNOUNCE = re.compile(r"Announce Type:\s*(?P<type>[\w-]+)", re.IGNORECASE)
 _ABSTRACT = re.compile(r"\bAbstract:\s*(?P<text>.*)\Z", re.DOTALL)
 _DESC_ID = re.compile(r"^\s*arXiv:(?P<id>\S+)", re.IGNORECASE)
 _CLOSING = (b"</rss>", b"</feed>", b"</rdf:RDF>")
+# Complaints about the declared encoding or content type, not about the document's structure.
+_BENIGN = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +103,15 @@ def parse_feed(content: bytes, *, url: str) -> FeedPage:
 
 def parse_xml(content: bytes, *, url: str) -> Any:
     """feedparser on bytes (never a path), refusing what is not a complete feed."""
-    parsed = feedparser.parse(io.BytesIO(content), response_headers={"content-location": url})
+    headers = {"content-location": url, "content-type": "application/xml"}
+    # arXiv's text is plain text escaped once; feedparser's HTML sanitiser would eat `p<0.05 ...>`.
+    parsed = feedparser.parse(io.BytesIO(content), response_headers=headers,
+                              sanitize_html=False, resolve_relative_uris=False)
     if not parsed.get("version"):
         raise SourceError(f"not an RSS or Atom document: {_head(content)}", url=url, attempt=1)
+    broken = parsed.bozo and not isinstance(parsed.get("bozo_exception"), _BENIGN)
     truncated = not content.rstrip().endswith(_CLOSING)
-    if parsed.bozo and (truncated or not parsed.entries):
+    if broken and (truncated or not parsed.entries):
         raise SourceError(f"malformed XML ({parsed.get('bozo_exception')})", url=url, attempt=1)
     return parsed
 
