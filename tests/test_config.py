@@ -168,6 +168,8 @@ BROKEN = [
      "list at least one topic"),
     ("topic not a mapping", BASE + "  - lora\n", "topics[2]", 12,
      "expected a topic (name, section, query)"),
+    ("push without commit", BASE.replace("README.md\n", "README.md\n  git: {push: true}\n"),
+     "catalog.git.push", 3, "push needs commit: true"),
     ("yaml syntax", BASE + "digest: [1, 2\n", None, 13, "not valid YAML"),
 ]
 

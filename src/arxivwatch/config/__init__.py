@@ -52,7 +52,7 @@ def load(
     """Read and validate `path`; raise ConfigErrors listing every problem found."""
     doc = Doc(path.absolute())
     data = doc.read()
-    settings = _sections.settings(doc, data, env, parse_query or _default_query_parser(),
+    settings = _sections.build(doc, data, env, parse_query or _default_query_parser(),
                                   parse_catalog or _default_catalog_parser())
     doc.raise_if_any()
     assert settings is not None

@@ -29,25 +29,27 @@ class Doc:
         self.problems: list[ConfigError] = []
 
     def read(self) -> Any:
-        """The parsed YAML (None when unreadable, with the problem recorded)."""
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            self.problem("", f"config file not found: {self.path}; pass --config PATH or set "
-                             "ARXIVWATCH_CONFIG")
-            self.raise_if_any()
-        except (OSError, UnicodeDecodeError) as exc:
-            self.problem("", f"cannot read the config file: {exc}")
-            self.raise_if_any()
+        """The parsed YAML; an unreadable file or broken YAML raises at once."""
+        text = self._text()
         try:
             node = yaml.compose(text, Loader=yaml.SafeLoader)
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             self.problem("", _yaml_message(exc), line=_mark_line(exc, "problem_mark"))
-            self.raise_if_any()
+            raise self.error() from None
         if node is not None:
             self._walk(node, "")
         return data
+
+    def _text(self) -> str:
+        try:
+            return self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            self.problem("", f"config file not found: {self.path}; pass --config PATH or set "
+                             "ARXIVWATCH_CONFIG")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.problem("", f"cannot read the config file: {exc}")
+        raise self.error()
 
     def _walk(self, node: yaml.Node, path: str) -> None:
         self.lines.setdefault(path, node.start_mark.line + 1)
@@ -86,9 +88,13 @@ class Doc:
         """An absolute path: `value` itself, or relative to the project root."""
         return (self.root / Path(value).expanduser()).resolve()
 
+    def error(self) -> ConfigErrors:
+        """Every problem recorded, in file order."""
+        return ConfigErrors(sorted(self.problems, key=lambda p: p.line or 0))
+
     def raise_if_any(self) -> None:
         if self.problems:
-            raise ConfigErrors(sorted(self.problems, key=lambda p: p.line or 0))
+            raise self.error()
 
 
 _KINDS: dict[str, Callable[[Any], bool]] = {

@@ -51,11 +51,12 @@ CatalogParser = Callable[[str], SectionFinder]
 
 
 TOP_KEYS = ("catalog", "arxiv", "slack", "state", "schedule", "digest", "templates_dir",
-             "topics")
+            "topics")
 
 
-def settings(doc: Doc, data: Any, env: Mapping[str, str], parse_query: QueryParser,
-              parse_catalog: CatalogParser) -> Settings | None:
+def build(doc: Doc, data: Any, env: Mapping[str, str], parse_query: QueryParser,
+          parse_catalog: CatalogParser) -> Settings | None:
+    """Every block read and checked; None when any problem was recorded."""
     top = Block(doc, data, "", TOP_KEYS)
     catalog, arxiv = catalog_block(doc, top), _arxiv(top)
     finder = _read_catalog(doc, catalog.path, parse_catalog)
@@ -72,11 +73,14 @@ def settings(doc: Doc, data: Any, env: Mapping[str, str], parse_query: QueryPars
 def catalog_block(doc: Doc, top: Block) -> CatalogSettings:
     block = top.block("catalog", ("path", "insert", "git"))
     git = block.block("git", ("commit", "push"))
+    commit = git.get("commit", "true or false", False)
+    push = git.get("push", "true or false", False)
+    if push and not commit:
+        doc.problem(git.path("push"), "push needs commit: true (nothing is pushed uncommitted)")
     return CatalogSettings(
         path=doc.resolve(block.get("path", "a string", "catalog/README.md")),
-        insert=block.choice("insert", ("top", "bottom"), "top"),
-        git_commit=git.get("commit", "true or false", False),
-        git_push=git.get("push", "true or false", False))
+        insert=block.choice("insert", ("top", "bottom"), "top"), git_commit=commit,
+        git_push=push)
 
 
 def _read_catalog(doc: Doc, path: Path, parse: CatalogParser) -> SectionFinder | None:
