@@ -166,7 +166,8 @@ def test_check_lists_every_problem(tmp_path: Path) -> None:
     assert "closest headings: 'Training > Techniques'" in out
     assert f"{config}:11: topics[1].query: malformed query" in out
     assert "slack_header.txt.j2: fails on a sample paper" in out
-    assert f"{catalog}:26: " in out
+    bad_line = len(catalog.read_text(encoding="utf-8").splitlines())
+    assert f"{catalog}:{bad_line}: entry in 'Systems > Training System'" in out
     assert "check failed: 4 problems" in result.stderr
 
 

@@ -65,11 +65,13 @@ def template_problems(user_dir: Path | None) -> tuple[list[str], int]:
     names = [n for n in md.list_templates() if n.endswith(".j2")]
     for name in names:
         env = slack if name.startswith("slack_") else md
+        template = env.get_template(name)
         for values in _contexts(line):
             try:
-                env.get_template(name).render(**values)
+                template.render(**values)
             except Exception as exc:  # report, do not crash the check
-                problems.append(f"{name}: fails on a sample paper: {type(exc).__name__}: {exc}")
+                problems.append(f"{template.filename or name}: fails on a sample paper: "
+                                f"{type(exc).__name__}: {exc}")
                 break
     return problems, len(names)
 
