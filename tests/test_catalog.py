@@ -298,6 +298,12 @@ def test_insert_keeps_crlf_and_missing_final_newline() -> None:
     assert "\r\n" + NEW_LINE + "\r\n- [Arxiv 2024] [MoE-Lightning" in top
 
 
+def test_insert_under_last_heading_without_newline_keeps_crlf() -> None:
+    """A CRLF file ending in a bare heading gets a CRLF before the new line."""
+    text = "## A\r\n- [x](https://arxiv.org/abs/2401.00001)\r\n## B"
+    assert insert_entry(text, "B", NEW_LINE) == text + "\r\n" + NEW_LINE
+
+
 def test_insert_bottom_keeps_continuation_lines_with_their_entry() -> None:
     """Indented lines under the last entry stay attached to it."""
     text = "## A\n- [x](https://arxiv.org/abs/2401.00001)\n  more about x\n\n## B\n"

@@ -254,13 +254,20 @@ def insert_entry(
         return text
     lines = split_lines(text)
     at = _insert_index(lines, section, where)
-    newline = "\r\n" if lines[section.line_no - 1].endswith("\r") else "\n"
+    newline = _newline(text, lines, section.line_no - 1)
     starts = _line_starts(text)
     if at < len(starts):
         return text[:starts[at]] + line + newline + text[starts[at]:]
     if text.endswith("\n"):
         return text + line + newline
     return text + newline + line  # the file had no final newline; it still has none
+
+
+def _newline(text: str, lines: list[str], heading: int) -> str:
+    # The heading's own ending decides; a final line without one defers to the rest of the file.
+    if lines[heading].endswith("\r") or (heading == len(lines) - 1 and "\r\n" in text):
+        return "\r\n"
+    return "\n"
 
 
 def _insert_index(lines: list[str], section: Section, where: str) -> int:
