@@ -102,7 +102,8 @@ class FakeSlack:
 
     def start(self) -> FakeSlack:
         """Starts serving in a daemon thread."""
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
+                                        daemon=True)  # a short poll makes close() quick
         self._thread.start()
         return self
 
