@@ -19,30 +19,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from arxivwatch.errors import ArxivWatchError, IdError
+from arxivwatch.errors import ArxivWatchError
+from arxivwatch.ids import normalize_id
 from arxivwatch.models import Paper
-
-try:
-    from arxivwatch.ids import normalize_id
-except ImportError:  # pragma: no cover - ids.py is written in parallel; same name, same contract
-    _VERSION = re.compile(r"v\d+$")
-
-    def normalize_id(text: str) -> str:
-        """Strip an `arXiv:` prefix and a `vN` suffix (stand-in until arxivwatch.ids lands)."""
-        bare = _VERSION.sub("", text.strip().removeprefix("arXiv:"))
-        if not bare:
-            raise IdError(f"not an arXiv identifier: {text!r}")
-        return bare
-
 
 Progress = Callable[[int, int], None]
 
 CHUNK = 1 << 20           # bytes of compressed input read at a time
-PROGRESS_EVERY = 4096     # lines between progress callbacks
 DAY_CACHE = 100_000     # distinct timestamps remembered (the sample repeats them)
 PROBE_LINES = 100         # a file whose first this-many lines are all bad is not a snapshot
 _GZIP_MAGIC = b"\x1f\x8b"
-_CANONICAL = re.compile(r"\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}").fullmatch
+# ids already in canonical form skip ids.normalize_id (most snapshot lines): a cheap fullmatch
+_CANONICAL = re.compile(r"\d{4}\.\d{4,5}|[a-z][a-z\-]*/\d{7}").fullmatch
 _MONTHS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 
@@ -93,9 +81,8 @@ def _papers(
     """Parse each line of `raw`, reporting progress and counting bad lines."""
     days: dict[str, dt.date | None] = {}
     line_no = 0
-    for line_no, line in enumerate(_lines(raw, name), 1):
-        if line_no % PROGRESS_EVERY == 0 and progress is not None:
-            progress(_tell(raw), total)
+    tick = None if progress is None else lambda: progress(_tell(raw), total)
+    for line_no, line in enumerate(_lines(raw, name, tick), 1):
         try:
             paper = _paper(json.loads(line), days)
         except (ValueError, TypeError, KeyError, AttributeError, IndexError) as e:
@@ -132,12 +119,17 @@ def _tell(raw: IO[bytes]) -> int:
         return 0
 
 
-def _lines(raw: IO[bytes], name: str) -> Iterator[bytes]:
-    """Yield the lines of `raw`, gunzipping it (every member) when it starts with gzip's magic."""
+def _lines(raw: IO[bytes], name: str, tick: Callable[[], None] | None) -> Iterator[bytes]:
+    """Yield the lines of `raw`, gunzipping it (every member) when it starts with gzip's magic.
+
+    `tick` runs after each chunk of raw input is read: progress costs nothing per line.
+    """
     head = raw.read(CHUNK)
     chunks = _gunzip(raw, head, name) if head.startswith(_GZIP_MAGIC) else _plain(raw, head)
     rest = b""
     for chunk in chunks:
+        if tick is not None:
+            tick()
         lines = (rest + chunk).split(b"\n")
         rest = lines.pop()
         yield from lines

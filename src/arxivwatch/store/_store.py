@@ -152,8 +152,9 @@ class Store:
         after, day = "", since.isoformat() if since else None
         while True:
             page = self._read(
-                f"SELECT {rows.PAPER_COLUMNS} FROM papers WHERE id > ? "
-                "AND title != '' AND (? IS NULL OR day >= ?) ORDER BY id LIMIT ?", (after, day, day, PAGE))
+                f"SELECT {rows.PAPER_COLUMNS} FROM papers WHERE id > ?1 "
+                "AND title != '' AND (?2 IS NULL OR day >= ?2) ORDER BY id LIMIT ?3",
+                (after, day, PAGE))
             yield from map(rows.paper_from_row, page)
             if len(page) < PAGE:
                 return
