@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "arxivwatch"
-CORE = ["errors", "models", "ids", "textnorm", "query", "ranking", "catalog", "render"]
+CORE = [
+    "errors", "models", "ids", "textnorm", "query", "ranking", "catalog", "entry", "render",
+    "announcements",
+]
 FORBIDDEN = {
     "requests", "urllib.request", "http", "socket", "sqlite3", "feedparser", "slack_sdk",
     "apscheduler", "subprocess", "arxivwatch.store", "arxivwatch.sources", "arxivwatch.slack",
