@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from jinja2 import Environment
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 
 from arxivwatch.errors import SlackError
 from arxivwatch.models import Candidate, Hit, Paper
@@ -392,3 +394,52 @@ def test_terminal_delivery_says_when_there_is_nothing(kw: dict[str, Any], expect
     out = io.StringIO()
     TerminalDelivery(out).show([], **kw)
     assert out.getvalue() == expected
+
+
+def test_recovery_pages_through_a_busy_channel(fake: FakeSlack, store: Store,
+                                               env: Environment) -> None:
+    """The interrupted batch is found even behind 250 newer messages (history pagination)."""
+    store.add_candidates([cand(1)])
+    real = WebClient(token=fake.token, base_url=fake.api_url, retry_handlers=[])
+    with pytest.raises(Crash):
+        Harness(fake, CHANNEL_ID, client=CrashingClient(real, after=1)).run(store, env)
+    for i in range(250):
+        fake.add_message(CHANNEL_ID, text=f"chatter {i}")
+    assert Harness(fake, CHANNEL_ID).run(store, env).recovered == 1
+    assert len(fake.calls_to("conversations.history")) == 2
+    assert posted_ids(fake) == ["2406.00001"]
+
+
+# -- the fake itself (others rely on it) -----------------------------------------------------
+
+
+def test_fake_refuses_invalid_blocks_and_update_by_name(fake: FakeSlack) -> None:
+    """invalid_blocks lists the problems; chat.update wants a channel id, like Slack."""
+    client = WebClient(token=fake.token, base_url=fake.api_url, retry_handlers=[])
+    bad = [{"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}]
+    with pytest.raises(SlackApiError) as info:
+        client.chat_postMessage(channel="#llm-papers", text="t", blocks=bad)
+    assert info.value.response["error"] == "invalid_blocks"
+    assert info.value.response["problems"] == ["text: 151 chars > 150"]
+    ts = client.chat_postMessage(channel="#llm-papers", text="t")["ts"]
+    with pytest.raises(SlackApiError, match="channel_not_found"):
+        client.chat_update(channel="#llm-papers", ts=ts, text="u")
+    client.chat_update(channel=CHANNEL_ID, ts=ts, text="u")
+    assert fake.message(CHANNEL_ID, ts)["text"] == "u"
+
+
+def test_fake_response_url_ephemeral_and_views(fake: FakeSlack) -> None:
+    """response_url replace_original rewrites the message; ephemerals and modals are recorded."""
+    client = WebClient(token=fake.token, base_url=fake.api_url, retry_handlers=[])
+    ts = client.chat_postMessage(channel=CHANNEL_ID, text="t")["ts"]
+    url = fake.response_url(CHANNEL_ID, ts)
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "done"}}]
+    assert WebhookClient(url).send(text="done", blocks=blocks, replace_original=True).status_code \
+        == 200
+    assert fake.message(CHANNEL_ID, ts)["blocks"] == blocks
+    assert fake.responses[1][0]["replace_original"] is True
+    client.chat_postEphemeral(channel=CHANNEL_ID, user="U0CURATOR", text="already approved")
+    assert fake.ephemerals[0]["text"] == "already approved"
+    view = {"type": "modal", "title": {"type": "plain_text", "text": "Edit"}, "blocks": []}
+    assert client.views_open(trigger_id="t1", view=view)["view"]["id"] == "V000001"
+    assert fake.users["U0CURATOR"] == client.users_info(user="U0CURATOR")["user"]["name"]

@@ -16,6 +16,7 @@ first post of a `#name` channel can duplicate; configure the id (C0123ABCD) to r
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import time
@@ -239,7 +240,7 @@ class SlackDelivery:
                 if wait is not None:
                     self._sleep(wait)
                     continue
-            except OSError as exc:  # timeouts, refused and reset connections (URLError too)
+            except (OSError, http.client.HTTPException) as exc:  # timeouts, resets, URLError
                 last = f"{type(exc).__name__}: {exc}"
             if ambiguous is not None and (found := ambiguous()) is not None:
                 return found  # Slack had posted it after all
