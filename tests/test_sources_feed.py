@@ -375,3 +375,17 @@ def test_fake_runs_standalone(tmp_path: Path) -> None:
     assert (item.id, item.authors, item.categories) == (
         "2402.00001", ("A. One", "B. Two"), ("cs.LG", "cs.AI"))
     assert b"Snapshot Line" in api.content
+
+
+def test_fake_serves_model_papers_on_both_feed_shapes(session: PoliteSession) -> None:
+    """models.Paper objects can be handed to the fake; /rss and /atom give them back."""
+    paper = Paper(id="2402.00005", version=3, title="From a Model", abstract="Body.",
+                  authors=("Ada Example",), categories=("cs.LG",), doi="10.1/x",
+                  journal_ref="J. Ex. 1", day=TODAY, announce_type="replace")
+    with FakeArxiv(feed=[paper], announced=TODAY) as fake:
+        rss = fetch_feed(session, fake.feed_url, ["cs.LG"]).page
+        atom = fetch_feed(session, fake.atom_url, ["cs.LG"]).page
+    assert rss is not None
+    assert atom is not None
+    assert rss.items[0].paper == paper
+    assert atom.items[0].paper == paper

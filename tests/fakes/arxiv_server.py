@@ -49,7 +49,8 @@ _NS = ('xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns:dc="http://purl.org/dc
 # ---------------------------------------------------------------- papers
 def paper_dict(obj: Any) -> dict[str, Any]:
     """Normalises a Paper, a Paper-like dict or a snapshot line into the fake's paper dict."""
-    raw = dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else dict(obj)
+    is_paper = dataclasses.is_dataclass(obj) and not isinstance(obj, type)
+    raw = dataclasses.asdict(obj) if is_paper else dict(obj)
     arxiv_id = parse_id(str(raw["id"]))
     versions = raw.get("versions") or []
     first = _when(versions[0].get("created")) if versions else None
@@ -151,6 +152,7 @@ def atom_feed_xml(items: Iterable[Any], *, categories: Sequence[str] = ("cs.LG",
             + "".join(f"<category term={quoteattr(c)}/>" for c in p["categories"])
             + f"<published>{day.isoformat()}T00:00:00-05:00</published>"
             f"{_el('arxiv:announce_type', p['announce_type'])}"
+            f"{_el('arxiv:DOI', p['doi'])}{_el('arxiv:journal_reference', p['journal_ref'])}"
             f"{_el('dc:creator', ', '.join(p['authors']))}</entry>")
     return (f"<?xml version='1.0' encoding='UTF-8'?>\n<feed {_NS.replace('xmlns:atom', 'xmlns')}>"
             f"<id>http://rss.arxiv.org/atom/{name}</id><title>{name} updates on arXiv.org</title>"
@@ -385,9 +387,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.server_fake._stall(float(fault.split(":", 1)[1]))
             fault = None
         if fault and fault[:3].isdigit():
-            code, _, retry_after = fault.partition(":")
+            status, _, retry_after = fault.partition(":")
             extra = {"Retry-After": retry_after} if retry_after else {}
-            return self._send(int(code), f"fake fault {code}\n", "text/plain", extra)
+            return self._send(int(status), f"fake fault {status}\n", "text/plain", extra)
         try:
             code, body, ctype, extra = self._route(path, query, fault)
         except (ValueError, IdError) as exc:
@@ -460,7 +462,8 @@ def _select(papers: list[dict[str, Any]], query: dict[str, str]) -> list[dict[st
         wanted = [parse_id(i).id for i in query["id_list"].split(",") if i.strip()]
         found = [by_id[i] for i in wanted if i in by_id]
     if query.get("search_query"):
-        found = [p for p in found if compile_query(query["search_query"])(p)]
+        matches = compile_query(query["search_query"])
+        found = [p for p in found if matches(p)]
     if query.get("sortBy") in ("submittedDate", "lastUpdatedDate"):
         found.sort(key=lambda p: p["submitted"] or dt.datetime.min.replace(tzinfo=dt.UTC),
                    reverse=query.get("sortOrder", "descending") == "descending")
