@@ -99,14 +99,13 @@ def _update_slack(ctx: Context, store: Any, outcome: Outcome) -> None:
     channel, ts = getattr(cand, "slack_channel", None), getattr(cand, "slack_ts", None)
     if not (slack.bot_token and channel and ts):
         return
-    from slack_sdk import WebClient
     from slack_sdk.errors import SlackApiError
 
+    from arxivwatch.cli.serve_cmd import web_client
     from arxivwatch.slack.interactions import MessageUpdater
 
-    client = WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=10)
     try:
-        MessageUpdater(client).update(channel, ts, outcome)
+        MessageUpdater(web_client(slack)).update(channel, ts, outcome)
     except (SlackApiError, OSError) as exc:
         why = exc.response.get("error") if isinstance(exc, SlackApiError) else str(exc)
         click.echo(f"warning: the decision stands, but the Slack message {channel}/{ts} was not "

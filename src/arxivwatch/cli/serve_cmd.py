@@ -39,13 +39,11 @@ def serve_until(settings: Any, store: Any, stop: threading.Event, *, host: str, 
                 echo: Echo = click.echo) -> None:
     """Serve Slack interactions until `stop` is set; the testable body of `serve`."""
     check_secrets(settings)
-    from slack_sdk import WebClient
-
     slack = settings.slack
     service = DecisionService(store, settings, clock=utcnow)
     for outcome in service.reconcile():
         echo(f"repaired: {outcome.message}")
-    client = WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=10)
+    client = web_client(slack)
     interactions = Interactions(service, client, signing_secret=slack.signing_secret or "")
     try:
         with _listener(settings, interactions, client, host, port, echo):
@@ -53,6 +51,16 @@ def serve_until(settings: Any, store: Any, stop: threading.Event, *, host: str, 
     finally:
         interactions.close()
     echo("stopped")
+
+
+def web_client(slack: Any) -> Any:
+    """A WebClient for the bot that waits out 429s (it runs off the request, so it may sleep)."""
+    from slack_sdk import WebClient
+    from slack_sdk.http_retry import RateLimitErrorRetryHandler, default_retry_handlers
+
+    handlers = [*default_retry_handlers(), RateLimitErrorRetryHandler(max_retry_count=2)]
+    return WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=10,
+                     retry_handlers=handlers)
 
 
 @contextmanager

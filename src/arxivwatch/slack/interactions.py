@@ -243,10 +243,15 @@ class Interactions:
             self._tell(channel, user, f":no_entry: {exc}")
             return
         original = (payload or {}).get("message", {}).get("blocks") if payload else None
+        note = outcome.message if not outcome.applied else ""
         if channel and ts:
-            self.updater.update(channel, ts, outcome, original)
-        if not outcome.applied:
-            self._tell(channel, user, f":information_source: {outcome.message}")
+            try:
+                self.updater.update(channel, ts, outcome, original)
+            except Exception as exc:  # the decision stands; say so rather than fail silently
+                log.exception("could not update message %s/%s", channel, ts)
+                note = f"{outcome.message}; the message could not be updated ({exc})"
+        if note:
+            self._tell(channel, user, f":information_source: {note}")
         log.info("%s", outcome.message)
 
     def _tell(self, channel: str, user: str, text: str) -> None:

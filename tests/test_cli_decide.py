@@ -1,0 +1,143 @@
+"""`arxivwatch pending | approve | reject`, on a real config, store and catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from arxivwatch.cli import _register, cli
+from arxivwatch.store import Store
+from tests.fakes.slack_server import FakeSlack
+from tests.test_decisions import CATALOG, OTHER, PAPER, decided, make_store
+from tests.test_slack_interactions import CHANNEL, digest_blocks
+
+CONFIG = """\
+catalog:
+  path: README.md
+slack:
+  channel: "#llm-papers"
+  api_url: {api_url}
+state:
+  url: sqlite:///state.db
+topics:
+  - name: lora
+    section: LLM Training > Techniques
+    query: 'ti:LoRA'
+  - name: pruning
+    section: Model Compression > Pruning
+    query: 'ti:pruning'
+"""
+
+
+class Project:
+    """A config, catalog and state database in one folder, and a way to run the CLI there."""
+
+    def __init__(self, root: Path, api_url: str = "http://127.0.0.1:9/api/") -> None:
+        self.root, self.catalog = root, root / "README.md"
+        self.catalog.write_bytes(CATALOG.encode())
+        (root / "topics.yaml").write_text(CONFIG.format(api_url=api_url))
+        self.env = {"USER": "alice"}
+
+    def seed(self, channel: str | None = None, ts: str | None = None) -> None:
+        """Copy the two test candidates into the project's state database."""
+        source = make_store(channel, ts)
+        with Store.open(f"sqlite:///{self.root / 'state.db'}") as store:
+            for c in source.candidates():
+                store.add_candidates([c.candidate])
+            if channel and ts:
+                store.mark_posted([PAPER.id, OTHER.id], channel, ts)
+
+    def run(self, *args: str) -> Result:
+        _register()
+        return CliRunner().invoke(cli, ["--config", str(self.root / "topics.yaml"), *args],
+                                  env=self.env, catch_exceptions=False)
+
+    def store(self) -> Store:
+        return Store.open(f"sqlite:///{self.root / 'state.db'}")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    p = Project(tmp_path)
+    p.seed()
+    return p
+
+
+def test_pending_lists_open_candidates(project: Project) -> None:
+    """`pending` shows id, topic, score and title of undecided candidates only."""
+    project.run("reject", OTHER.id)
+    result = project.run("pending")
+    assert result.exit_code == 0
+    assert PAPER.id in result.output
+    assert "lora" in result.output
+    assert "2.50" in result.output
+    assert PAPER.title in result.output
+    assert OTHER.id not in result.output
+
+
+def test_pending_when_nothing_waits(tmp_path: Path) -> None:
+    """An empty store says so."""
+    assert "nothing awaits" in Project(tmp_path).run("pending").output
+
+
+def test_approve_prints_line_and_files_it(project: Project) -> None:
+    """`approve` (any id form) prints the catalog line and writes it into the section."""
+    result = project.run("approve", "https://arxiv.org/abs/2402.12354v2",
+                         "--section", "low-rank decomposition", "--summary", "Two rates")
+    assert result.exit_code == 0, result.output
+    line = result.output.splitlines()[1]
+    assert line.startswith("- [")
+    assert "Two rates." in line
+    assert project.catalog.read_text().split("Low-rank  Decomposition", 1)[1].count(line) == 1
+    with project.store() as store:
+        decision = decided(store)[PAPER.id]
+    assert decision.user == "cli:alice"
+    assert decision.section == "Model Compression > Low-rank Decomposition"
+
+
+def test_reject_and_late_approve(project: Project) -> None:
+    """`reject` records it; a later `approve` says what stands and writes nothing."""
+    before = project.catalog.read_bytes()
+    assert "Rejected 2402.12354" in project.run("reject", "arXiv:2402.12354").output
+    late = project.run("approve", "2402.12354")
+    assert late.exit_code == 0
+    assert "Already rejected" in late.output
+    assert project.catalog.read_bytes() == before
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("approve", "2401.99999"), "not a candidate"),
+    (("approve", "2402.12354", "--section", "Nowhere"), "no section 'Nowhere'"),
+    (("reject", "not-an-id"), "not-an-id"),
+])
+def test_errors_are_one_line_exit_1(project: Project, args: tuple[str, ...], message: str) -> None:
+    """Unknown papers, sections and ids: one clear line on stderr, exit 1, nothing changed."""
+    before = project.catalog.read_bytes()
+    result = project.run(*args)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert project.catalog.read_bytes() == before
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack() as server:
+        yield server
+
+
+def test_approve_updates_the_slack_message(tmp_path: Path, fake: FakeSlack) -> None:
+    """With SLACK_BOT_TOKEN set and the paper posted, the message shows the decision."""
+    project = Project(tmp_path, fake.api_url)
+    message = fake.add_message(CHANNEL, text="digest", blocks=digest_blocks(), user="U0BOT")
+    project.seed(CHANNEL, message["ts"])
+    project.env["SLACK_BOT_TOKEN"] = fake.token
+    result = project.run("approve", PAPER.id)
+    assert result.exit_code == 0, result.output
+    assert "updated the Slack message" in result.output
+    ids = [b.get("block_id") for b in fake.message(CHANNEL, message["ts"])["blocks"]]
+    assert f"decided:{PAPER.id}" in ids
+    assert f"paper:{PAPER.id}" not in ids
+    assert f"paper:{OTHER.id}" in ids
