@@ -1,0 +1,166 @@
+"""Compiled matchers for one query term: a cheap necessary test first, a regex to confirm.
+
+A text term becomes a list of *anchors* (substrings every match must leave in the field's
+squeezed text) and one regular expression over the clean text. Most papers fail an anchor test
+(`"lora" in squeezed_abstract`, a C-speed substring search), so the regex runs on few of them and
+no paper is ever tokenised for matching.
+
+What a text term matches, word by word (see `textnorm` for the normalisation):
+- a word matches its plural/singular variants (`expert`, `experts`), case-insensitively;
+- a word also matches two words joined by one space or hyphen (`lowrank` ~ `low-rank`);
+- two adjacent query words also match one joined word (`low rank` ~ `lowrank`);
+- the words of a phrase may be separated by any punctuation (`mixture-of-experts (MoE)`), but not
+  by a sentence end (`.`, `!` or `?` followed by a space);
+- a trailing `*` matches any word starting with the prefix (`quantiz*`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from arxivwatch import textnorm
+from arxivwatch.query.doc import TEXT_FIELDS, Doc
+
+_START = r"(?<![^\W_])"
+_END = r"(?![^\W_])"
+_SEP = r"(?:[^\w.!?]|_|[.!?](?!\s))+"  # any punctuation except a sentence end
+_SPLIT = "[ -]"
+
+
+class Matcher(Protocol):
+    """Says in which of a paper's fields one term matches."""
+
+    def fields_hit(self, doc: Doc) -> tuple[str, ...]:
+        """The fields of `doc` where the term matches, in a fixed order; () for none."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TextMatcher:
+    """A word or phrase term over the title, abstract and/or comments."""
+
+    fields: tuple[str, ...]
+    anchors: tuple[str, ...]
+    pattern: re.Pattern[str]
+
+    def fields_hit(self, doc: Doc) -> tuple[str, ...]:
+        """The fields of `doc` where the term matches."""
+        return tuple(f for f in self.fields if self._hits(doc, f))
+
+    def _hits(self, doc: Doc, field: str) -> bool:
+        squeezed = doc.squeezed(field)
+        for anchor in self.anchors:
+            if anchor not in squeezed:
+                return False
+        return self.pattern.search(doc.clean(field)) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorMatcher:
+    """An `au:` term: all its words in one author's name, in any order; initials match names."""
+
+    words: tuple[str, ...]
+    prefix: bool
+
+    def fields_hit(self, doc: Doc) -> tuple[str, ...]:
+        """("au",) when one author's name has every word of the term."""
+        names = doc.clean("au")
+        if any(len(w) > 1 and w not in names for w in self.words):
+            return ()
+        return ("au",) if any(self._name_matches(n) for n in doc.author_names) else ()
+
+    def _name_matches(self, name: tuple[str, ...]) -> bool:
+        last = len(self.words) - 1
+        return all(
+            any(_name_word_matches(w, t, self.prefix and i == last) for t in name)
+            for i, w in enumerate(self.words))
+
+
+def _name_word_matches(word: str, token: str, prefix: bool) -> bool:
+    if word == token or ((prefix or len(word) == 1) and token.startswith(word)):
+        return True
+    return len(token) == 1 and word.startswith(token)
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryMatcher:
+    """A `cat:` term: a category exactly (`cs.lg`), or by prefix (`cs.*`)."""
+
+    value: str
+    prefix: bool
+
+    def fields_hit(self, doc: Doc) -> tuple[str, ...]:
+        """("cat",) when the paper is listed in the category."""
+        cats = doc.categories
+        if self.prefix:
+            return ("cat",) if any(c.startswith(self.value) for c in cats) else ()
+        return ("cat",) if self.value in cats else ()
+
+
+def compile_term(field: str, text: str, prefix: bool) -> Matcher:
+    """Build the matcher for one term; `field` is ti, abs, co, au, cat or all."""
+    if field == "cat":
+        return CategoryMatcher(text.lower(), prefix)
+    words = textnorm.tokens(text)
+    if not words:
+        raise ValueError(f"term {text!r} has no letters or digits")
+    if field == "au":
+        return AuthorMatcher(tuple(words), prefix)
+    fields = TEXT_FIELDS if field == "all" else (field,)
+    return TextMatcher(fields, _anchors(words, prefix), _pattern(words, prefix))
+
+
+def _groupings(n: int) -> Iterator[list[tuple[int, int]]]:
+    """Every way to cut words 0..n into runs of one or two (two may be written joined)."""
+    if n == 0:
+        yield []
+        return
+    for rest in _groupings(n - 1):
+        yield [*rest, (n - 1, n)]
+    if n >= 2:
+        for rest in _groupings(n - 2):
+            yield [*rest, (n - 2, n)]
+
+
+def _pattern(words: list[str], prefix: bool) -> re.Pattern[str]:
+    alternatives = []
+    for grouping in _groupings(len(words)):
+        units = [_unit(
+            "".join(words[i:j]), prefix and j == len(words)) for i, j in grouping]
+        alternatives.append(_SEP.join(units))
+    return re.compile(_START + "(?:" + "|".join(alternatives) + ")" + _END)
+
+
+def _unit(word: str, prefix: bool) -> str:
+    """One unit: its variants, or its variants split by one space or hyphen."""
+    if prefix:
+        return re.escape(word) + r"[^\W_]*"
+    forms = sorted(textnorm.variants(word), key=lambda f: (-len(f), f))
+    alts = [re.escape(f) for f in forms]
+    alts += [re.escape(f[:k]) + _SPLIT + re.escape(f[k:])
+             for f in forms for k in range(1, min(len(word), len(f)))]
+    return "(?:" + "|".join(alts) + ")"
+
+
+def _anchors(words: list[str], prefix: bool) -> tuple[str, ...]:
+    """Substrings that every match leaves in the squeezed field, longest first."""
+    found: set[str] = set()
+    last = len(words) - 1
+    for i, word in enumerate(words):
+        own = _forms(word, prefix and i == last)
+        joined: set[str] = set()
+        if i > 0:
+            joined |= _forms(words[i - 1] + word, prefix and i == last)
+        if i < last:
+            joined |= _forms(word + words[i + 1], prefix and i + 1 == last)
+        anchor = textnorm.common_prefix(own)
+        if len(anchor) > 1 and all(anchor in form for form in joined):
+            found.add(anchor)
+    return tuple(sorted(found, key=lambda a: (-len(a), a)))
+
+
+def _forms(word: str, prefix: bool) -> frozenset[str]:
+    return frozenset({word}) if prefix else textnorm.variants(word)
