@@ -36,14 +36,6 @@ topics:
 _register()  # attach the command modules, as `main()` does
 
 
-def needs_query_parser() -> None:
-    """Skip until arxivwatch.query.parse exists (written in parallel)."""
-    try:
-        from arxivwatch.query import parse  # noqa: F401
-    except ImportError:
-        pytest.skip("arxivwatch.query.parse is not there yet")
-
-
 def run(*args: str, env: dict[str, str | None] | None = None) -> Result:
     return CliRunner().invoke(cli, list(args), env={**NO_SECRETS, **(env or {})})
 
@@ -127,7 +119,6 @@ def test_missing_config_is_one_clear_error(tmp_path: Path) -> None:
 
 def test_check_passes_and_summarises(tmp_path: Path) -> None:
     """On a sound project `check` exits 0 with topics, catalog counts, state and Slack state."""
-    needs_query_parser()
     config = project(tmp_path)
     result = run("--config", str(config), "check")
     assert result.exit_code == 0, result.output
@@ -140,7 +131,6 @@ def test_check_passes_and_summarises(tmp_path: Path) -> None:
 
 def test_check_reports_slack_when_configured(tmp_path: Path) -> None:
     """With a bot token and a channel, check says where digests go and how clicks arrive."""
-    needs_query_parser()
     config = project(tmp_path, CONFIG + "slack:\n  channel: '#papers'\n")
     result = run("--config", str(config), "check",
                  env={"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"})
@@ -150,7 +140,6 @@ def test_check_reports_slack_when_configured(tmp_path: Path) -> None:
 
 def test_check_lists_every_problem(tmp_path: Path) -> None:
     """Config, catalog and template problems are all listed at once; exit 1."""
-    needs_query_parser()
     broken = CONFIG.replace("'ti:SVD AND abs:compression'", "'ti:SVD AND (abs:compression'")
     broken = broken.replace("Training > Techniques", "Training > Tecniques")
     config = project(tmp_path, broken + "templates_dir: templates\n")
@@ -173,7 +162,6 @@ def test_check_lists_every_problem(tmp_path: Path) -> None:
 
 def test_shipped_config_passes_check() -> None:
     """The repo's config/topics.yaml and catalog pass `arxivwatch check`."""
-    needs_query_parser()
     result = run("--config", str(REPO / "config" / "topics.yaml"), "check")
     assert result.exit_code == 0, result.output
     assert "8 sections" in result.stdout
