@@ -16,6 +16,7 @@ from arxivwatch.cli import Context
 from arxivwatch.cli.decide_cmd import open_store, utcnow
 from arxivwatch.decisions import DecisionService
 from arxivwatch.errors import ConfigError
+from arxivwatch.service import http_server, socket_mode, web_client
 from arxivwatch.slack.interactions import Interactions
 
 log = logging.getLogger(__name__)
@@ -53,41 +54,17 @@ def serve_until(settings: Any, store: Any, stop: threading.Event, *, host: str, 
     echo("stopped")
 
 
-def web_client(slack: Any) -> Any:
-    """A WebClient for the bot that waits out 429s (it runs off the request, so it may sleep)."""
-    from slack_sdk import WebClient
-    from slack_sdk.http_retry import RateLimitErrorRetryHandler, default_retry_handlers
-
-    handlers = [*default_retry_handlers(), RateLimitErrorRetryHandler(max_retry_count=2)]
-    return WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=10,
-                     retry_handlers=handlers)
-
-
 @contextmanager
 def _listener(settings: Any, interactions: Interactions, client: Any, host: str, port: int,
               echo: Echo) -> Iterator[None]:
     slack = settings.slack
     if slack.app_token:
-        from arxivwatch.slack.socket import SocketModeRunner
-
-        runner = SocketModeRunner(slack.app_token, interactions, web_client=client)
-        runner.connect()
-        echo("connected to Slack in Socket Mode (no public URL needed)")
-        try:
+        with socket_mode(slack.app_token, interactions, client, echo):
             yield
-        finally:
-            runner.close()
         return
-    from arxivwatch.slack.server import SlackHttpServer
-
     started = utcnow().isoformat(timespec="seconds")
-    server = SlackHttpServer(interactions, lambda: _health(started), host=host, port=port)
-    server.start()
-    echo(f"listening on {server.url}/slack/events (health: {server.url}/healthz)")
-    try:
+    with http_server(interactions, lambda: _health(started), host=host, port=port, echo=echo):
         yield
-    finally:
-        server.stop()
 
 
 def _health(started: str) -> Mapping[str, Any]:
