@@ -72,8 +72,8 @@ def clean(text: str) -> str:
 
 
 def fold_accents(text: str) -> str:
-    """Strip diacritics (`schölkopf` -> `scholkopf`) and map Unicode hyphens to `-`."""
-    s = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    """Strip diacritics (`Schölkopf` -> `scholkopf`), lower-case, map Unicode hyphens to `-`."""
+    s = _COMBINING.sub("", unicodedata.normalize("NFKD", text)).lower()
     return s.replace("\u2010", "-").replace("\u2212", "-")
 
 
@@ -107,7 +107,7 @@ def stem(token: str) -> str:
     if token[:-2] in _S_SINGULARS:
         return token[:-2]
     for plural, singular in _SUFFIXES:
-        if token.endswith(plural) and len(token) > len(plural) + 1:
+        if token.endswith(plural) and len(token) > len(plural) + (plural == "ies"):
             return token[: -len(plural)] + singular
     if token.endswith(_KEEP_ENDINGS) and not _is_unit_plural(token):
         return token

@@ -60,7 +60,11 @@ class TextMatcher:
 
 @dataclass(frozen=True, slots=True)
 class AuthorMatcher:
-    """An `au:` term: all its words in one author's name, in any order; initials match names."""
+    """An `au:` term: all its words in one author's name, in any order.
+
+    A one-letter word matches an initial and the other way round (`hinton_g` ~ `Geoffrey Hinton`,
+    `geoffrey_hinton` ~ `G. Hinton`), but at least one word must match a name in full.
+    """
 
     words: tuple[str, ...]
     prefix: bool
@@ -68,21 +72,25 @@ class AuthorMatcher:
     def fields_hit(self, doc: Doc) -> tuple[str, ...]:
         """("au",) when one author's name has every word of the term."""
         names = doc.clean("au")
-        if any(len(w) > 1 and w not in names for w in self.words):
+        if not any(len(w) > 1 and w in names for w in self.words):
             return ()
         return ("au",) if any(self._name_matches(n) for n in doc.author_names) else ()
 
     def _name_matches(self, name: tuple[str, ...]) -> bool:
         last = len(self.words) - 1
-        return all(
-            any(_name_word_matches(w, t, self.prefix and i == last) for t in name)
-            for i, w in enumerate(self.words))
+        if not any(self._full(w, i == last, t) for i, w in enumerate(self.words) for t in name):
+            return False
+        return all(any(self._full(w, i == last, t) or _initial(w, t) for t in name)
+                   for i, w in enumerate(self.words))
+
+    def _full(self, word: str, last: bool, token: str) -> bool:
+        if len(word) < 2:
+            return False
+        return word == token or (self.prefix and last and token.startswith(word))
 
 
-def _name_word_matches(word: str, token: str, prefix: bool) -> bool:
-    if word == token or ((prefix or len(word) == 1) and token.startswith(word)):
-        return True
-    return len(token) == 1 and word.startswith(token)
+def _initial(word: str, token: str) -> bool:
+    return (len(word) == 1 and token.startswith(word)) or (len(token) == 1 and word[0] == token)
 
 
 @dataclass(frozen=True, slots=True)

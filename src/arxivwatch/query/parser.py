@@ -15,7 +15,7 @@ _LEX = re.compile(r"""
     (?P<space>\s+)
   | (?P<lparen>\()
   | (?P<rparen>\))
-  | (?P<field>[A-Za-z]+):
+  | (?<!:)(?P<field>[A-Za-z]+):     # not right after another prefix: all:a:b
   | (?P<phrase>"[^"]*")
   | (?P<quote>")
   | (?P<word>[^\s()"]+)

@@ -78,7 +78,8 @@ class Term(Query):
 
     def to_arxiv(self) -> str:
         """The term as arXiv writes it: `ti:"low rank"`, `all:lora`, `cat:cs.LG`."""
-        if self.prefix or (not self.phrase and _ARXIV_BARE.fullmatch(self.text)):
+        bare = self.field == "cat" or self.prefix
+        if bare or (not self.phrase and _ARXIV_BARE.fullmatch(self.text)):
             return f"{self.field}:{self.label}"
         return f'{self.field}:"{self.text}"'
 
