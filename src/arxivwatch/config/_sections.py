@@ -97,7 +97,8 @@ def _read_catalog(doc: Doc, path: Path, parse: CatalogParser) -> SectionFinder |
 
 def _arxiv(top: Block) -> ArxivSettings:
     block = top.block("arxiv", ("categories", "rss_url", "api_url", "request_interval",
-                                "timeout", "max_attempts", "announce_types", "contact"))
+                                "timeout", "max_attempts", "retry_backoff", "announce_types",
+                                "contact"))
     categories = block.strings("categories", DEFAULT_CATEGORIES, _CATEGORY,
                                "an arXiv category such as cs.LG or hep-th")
     if not categories:
@@ -113,6 +114,7 @@ def _arxiv(top: Block) -> ArxivSettings:
         request_interval=block.number("request_interval", 3.0, minimum=0),
         timeout=block.number("timeout", 30.0, minimum=0, above=True),
         max_attempts=block.number("max_attempts", 5, minimum=1, integer=True),
+        retry_backoff=block.number("retry_backoff", 2.0, minimum=0),
         announce_types=types, contact=block.get("contact", "a string", None))
 
 

@@ -47,6 +47,7 @@ class ArxivSettings:
     request_interval: float = 3.0             # arXiv's terms ask for 3 s between requests
     timeout: float = 30.0
     max_attempts: int = 5
+    retry_backoff: float = 2.0                # first retry waits about this long, then doubles
     announce_types: tuple[str, ...] = ("new", "cross")
     contact: str | None = None                # e-mail put in the User-Agent
 

@@ -91,6 +91,30 @@ class Store:
             raise
         return cls(conn, path, clock or rows.utcnow)
 
+    @classmethod
+    def open_copy(cls, url: str, *, clock: Clock | None = None) -> Store:
+        """An in-memory copy of the store at `url` (empty when there is no file yet).
+
+        For `--dry-run` and read-only commands: whatever they do, nothing on disk changes.
+        """
+        path = parse_url(url)
+        copy = cls.open("sqlite:///:memory:", clock=clock)
+        if path is None or not path.exists():
+            return copy
+        try:
+            # A plain connection that only reads: the last one to close removes the WAL files.
+            source = sqlite3.connect(str(path))
+            try:
+                with copy._lock:
+                    source.backup(copy._conn)
+            finally:
+                source.close()
+            migrate(copy._conn, MEMORY)
+        except sqlite3.DatabaseError as e:
+            copy.close()
+            raise StoreError(f"cannot read state database {path}: {e}") from e
+        return copy
+
     def close(self) -> None:
         """Close the connection; the Store cannot be used afterwards."""
         with self._lock:
@@ -160,6 +184,14 @@ class Store:
                 return
             after = page[-1][0]
 
+    def seen_papers(self, ids: Iterable[str], *, before: dt.date | None = None) -> set[str]:
+        """Which of these papers are stored with metadata (listed before `before`, when given)."""
+        day = before.isoformat() if before else None
+        found = self._read(
+            f"SELECT id FROM papers WHERE id {_IN_IDS} AND title != '' "
+            "AND (?2 IS NULL OR (day IS NOT NULL AND day < ?2))", (json.dumps(list(ids)), day))
+        return {r[0] for r in found}
+
     def known_ids(self, ids: Iterable[str]) -> set[str]:
         """Which of these paper ids already have a candidate or a decision."""
         found = self._read(
@@ -176,9 +208,22 @@ class Store:
         Candidates with `posted=False` (over the daily cap or below min_score) are not stored,
         and a paper that already has a candidate keeps it: re-running a poll adds nothing.
         """
-        inserted: list[str] = []
+        return self.record_poll((), cands, last_announcement=None, meta={})
+
+    def record_poll(
+        self, papers: Iterable[Paper], cands: Sequence[Candidate], *,
+        last_announcement: dt.date | None, meta: dict[str, str],
+    ) -> list[str]:
+        """Everything one poll produced, in ONE transaction: papers, candidates, markers.
+
+        A poll killed before this commit leaves the store as it was; after it, the day is done.
+        Returns the ids of the candidates actually inserted.
+        """
         now = self._now()
+        inserted: list[str] = []
         with self._write() as db:
+            db.executemany(_UPSERT_PAPER, (rows.paper_params(p, None, now)
+                                           for p in {p.id: p for p in papers}.values()))
             for c in cands:
                 if not c.posted:
                     continue
@@ -186,6 +231,11 @@ class Store:
                 cur = db.execute(_INSERT_CANDIDATE, (*rows.candidate_params(c, now), "pending"))
                 if cur.rowcount == 1:
                     inserted.append(c.paper.id)
+            items = dict(meta)
+            if last_announcement is not None:
+                items["last_announcement"] = last_announcement.isoformat()
+            db.executemany("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) "
+                           "DO UPDATE SET value = excluded.value", items.items())
         return inserted
 
     def get_candidate(self, paper_id: str) -> StoredCandidate | None:

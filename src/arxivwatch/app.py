@@ -1,0 +1,129 @@
+"""Builds the running objects from Settings: one place that wires adapters to the core.
+
+The CLI commands and the scheduler ask here for a store, the arXiv clients, the scorer, the
+template environments and a Poller, so every entry point is assembled the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable, Sequence
+from typing import IO, Any
+
+from jinja2 import Environment
+
+from arxivwatch import catalog_file
+from arxivwatch.catalog import Catalog, render_entry
+from arxivwatch.config import Settings
+from arxivwatch.models import Candidate
+from arxivwatch.pipeline import Poller
+from arxivwatch.ranking import Scorer, default_scorer
+from arxivwatch.render import make_env
+from arxivwatch.sources import ArxivAPI, FeedResult, PoliteSession, fetch_feed, user_agent
+from arxivwatch.store import Store
+
+API_PAGE_SIZE = 200
+
+
+def open_store(settings: Settings, *, read_only: bool = False) -> Store:
+    """The state store; `read_only` gives an in-memory copy, so nothing on disk changes."""
+    if read_only:
+        return Store.open_copy(settings.state.url)
+    return Store.open(settings.state.url)
+
+
+def load_catalog(settings: Settings) -> Catalog:
+    """The catalog as it is on disk now (approvals change it between polls)."""
+    return catalog_file.load_catalog(settings.catalog.path)
+
+
+def polite_session(settings: Settings, **kwargs: Any) -> PoliteSession:
+    """The process's one throttled session for every arXiv request."""
+    arxiv = settings.arxiv
+    return PoliteSession(interval=arxiv.request_interval, timeout=arxiv.timeout,
+                         max_attempts=arxiv.max_attempts, backoff=arxiv.retry_backoff,
+                         user_agent=user_agent(arxiv.contact),
+                         **kwargs)
+
+
+def scorer_for(catalog: Catalog, store: Store) -> Scorer:
+    """The shipped ranking, fed with the catalog and the stored metadata of its papers."""
+    ids = sorted(catalog.index().ids)
+    papers = {p.id: p for p in map(store.get_paper, ids) if p is not None}
+    return default_scorer(catalog.sections, papers)
+
+
+def markdown_env(settings: Settings) -> Environment:
+    return make_env(settings.templates_dir, slack=False)
+
+
+def slack_env(settings: Settings) -> Environment:
+    return make_env(settings.templates_dir, slack=True)
+
+
+def catalog_line(settings: Settings) -> Callable[[Any], str]:
+    """Renders the catalog line a candidate would add, with the user's template."""
+    env = markdown_env(settings)
+    return lambda c: render_entry(c.paper, env=env)
+
+
+def section_paths(catalog: Catalog) -> list[str]:
+    return [" > ".join(s.path) for s in catalog.sections]
+
+
+def make_poller(
+    settings: Settings, store: Store, *, dry_run: bool = False, stream: IO[str] | None = None,
+    session: PoliteSession | None = None,
+) -> Poller:
+    """A Poller wired to arXiv, the store, and Slack (or the terminal without a bot token)."""
+    session = session or polite_session(settings)
+    arxiv = settings.arxiv
+
+    def feed(*, etag: str | None, modified: str | None) -> FeedResult:
+        return fetch_feed(session, arxiv.rss_url, arxiv.categories, etag=etag, modified=modified)
+
+    return Poller(
+        settings=settings, store=store, fetch_feed=feed,
+        api=ArxivAPI(session, arxiv.api_url, page_size=API_PAGE_SIZE),
+        scorer_for=scorer_for, load_catalog=lambda: load_catalog(settings),
+        deliver=_delivery(settings, dry_run=dry_run, stream=stream or sys.stdout),
+        write=not dry_run,
+    )
+
+
+def _delivery(settings: Settings, *, dry_run: bool, stream: IO[str]) -> Any:
+    if settings.slack.configured and not dry_run:
+        return _slack_delivery(settings)
+    return _terminal_delivery(settings, stream)
+
+
+def _terminal_delivery(settings: Settings, stream: IO[str]) -> Any:
+    from arxivwatch.slack.delivery import TerminalDelivery
+
+    def deliver(store: Store, new: Sequence[Candidate], *, announced: bool,
+                day: dt.date | None) -> int:
+        sections = section_paths(load_catalog(settings))
+        terminal = TerminalDelivery(stream, catalog_line=catalog_line(settings), sections=sections)
+        return terminal.show(new, announced=announced, day=day).posted_papers
+
+    return deliver
+
+
+def _slack_delivery(settings: Settings) -> Any:
+    from arxivwatch.slack.delivery import SlackDelivery, make_client
+
+    slack = settings.slack
+    assert slack.bot_token
+    assert slack.channel
+    delivery = SlackDelivery(make_client(slack.bot_token, slack.api_url), slack.channel)
+
+    def deliver(store: Store, new: Sequence[Candidate], *, announced: bool,
+                day: dt.date | None) -> int:
+        sections = section_paths(load_catalog(settings))
+        report = delivery.deliver(store, env=slack_env(settings), sections=sections,
+                                  post_empty_note=slack.post_empty_note, announced=announced,
+                                  day=day)
+        return report.posted_messages
+
+    return deliver

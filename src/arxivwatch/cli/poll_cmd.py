@@ -1,0 +1,86 @@
+"""`arxivwatch poll` and `arxivwatch status`: the main job, and what it has done."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import click
+
+from arxivwatch import app
+from arxivwatch.cli import Context
+from arxivwatch.pipeline import PollReport
+
+
+@click.command("poll")
+@click.option("--dry-run", is_flag=True,
+              help="Fetch, match and print the digest to the terminal; store and post nothing.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
+              help="Backfill through the arXiv API: everything the topics would have matched "
+                   "since that day (submission date, UTC).")
+@click.option("-v", "--verbose", is_flag=True, help="Log each arXiv request and its timing.")
+@click.pass_obj
+def poll(ctx: Context, dry_run: bool, since: dt.datetime | None, verbose: bool) -> None:
+    """Turn today's arXiv announcement into ranked candidates and deliver the digest.
+
+    Fetches the announcement feed of `arxiv.categories` once, drops what the catalog or the
+    state already holds, matches and ranks the topics, stores the candidates and posts them to
+    Slack (or prints them, without SLACK_BOT_TOKEN). Days missed while arxivwatch was not
+    running are backfilled through the API. Re-running adds nothing.
+
+    \b
+    Examples:
+      arxivwatch poll --dry-run           preview today's digest, change nothing
+      arxivwatch poll                     store and deliver today's candidates
+      arxivwatch poll --since 2026-11-01  fetch what the topics would have matched since then
+    """
+    _logging(verbose)
+    settings = ctx.settings
+    with app.open_store(settings, read_only=dry_run) as store:
+        poller = app.make_poller(settings, store, dry_run=dry_run)
+        report = poller.poll(since=since.date() if since else None)
+    _print_report(report, dry_run=dry_run)
+
+
+def _print_report(report: PollReport, *, dry_run: bool) -> None:
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    prefix = "dry run, nothing stored: " if dry_run else ""
+    click.echo(prefix + report.summary(), err=True)
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@click.command("status")
+@click.option("--runs", "limit", default=10, show_default=True, help="How many recent runs.")
+@click.pass_obj
+def status(ctx: Context, limit: int) -> None:
+    """Show the last runs, candidates by status, and the last announcement processed.
+
+    \b
+    Example:
+      arxivwatch status --runs 5
+    """
+    with app.open_store(ctx.settings, read_only=True) as store:
+        last = store.last_announcement()
+        counts = store.counts_by_status()
+        runs = store.runs(limit)
+    click.echo(f"last announcement processed: {last.isoformat() if last else 'none yet'}")
+    click.echo("candidates: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+                                 or "none"))
+    if not runs:
+        click.echo("no runs yet: try `arxivwatch poll --dry-run`, then `arxivwatch poll`")
+        return
+    click.echo(f"{'STARTED (UTC)':<20} {'SOURCE':<8} {'OUTCOME':<16} COUNTS / ERROR")
+    for run in runs:
+        started = run.started_at.strftime("%Y-%m-%d %H:%M:%S")
+        detail = run.error or " ".join(f"{k}={v}" for k, v in run.counts.items())
+        click.echo(f"{started:<20} {run.source:<8} {run.outcome:<16} {detail}")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(poll)
+    cli.add_command(status)

@@ -1,0 +1,178 @@
+"""`arxivwatch poll` end to end against a fake arXiv on 127.0.0.1 (issue 4's acceptance)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from arxivwatch import app
+from arxivwatch.config import load
+from tests.fakes.arxiv_server import FakeArxiv
+from tests.fakes.slack_server import FakeSlack
+from tests.scenarios.project import DAY, DAY_PAPERS, Project, paper
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeArxiv]:
+    with FakeArxiv(papers=DAY_PAPERS, feed=DAY_PAPERS, announced=DAY) as server:
+        yield server
+
+
+@pytest.fixture
+def project(tmp_path: Path, fake: FakeArxiv) -> Project:
+    return Project(tmp_path, arxiv_url=fake.url)
+
+
+def _candidate_ids(project: Project) -> set[str]:
+    with project.store() as store:
+        return {c.paper.id for c in store.candidates()}
+
+
+def test_dry_run_prints_digest_and_changes_nothing(project: Project) -> None:
+    """--dry-run prints a readable digest grouped by section and creates no state file."""
+    result = project.run("poll", "--dry-run")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "LLM Training > Techniques" in out
+    assert "DoRA-X" in out
+    assert "https://arxiv.org/abs/2611.00001" in out
+    assert "Expert Parallelism at Scale" in out
+    assert "why:" in out
+    assert "score:" in out
+    assert "Protein" not in out
+    assert not project.db.exists()
+
+
+def test_poll_stores_candidates_and_rerun_adds_nothing(project: Project) -> None:
+    """A poll stores the matching papers once; a second poll adds nothing."""
+    first = project.run("poll")
+    assert first.exit_code == 0, first.output
+    ids = _candidate_ids(project)
+    assert ids == {"2611.00001", "2611.00002", "2611.00004"}
+    second = project.run("poll")
+    assert second.exit_code == 0, second.output
+    assert _candidate_ids(project) == ids
+    with project.store() as store:
+        assert store.last_announcement() == DAY
+        assert [r.outcome for r in store.runs()][:2] in (["unchanged", "ok"],
+                                                        ["already-done", "ok"])
+
+
+def test_catalog_paper_never_offered(project: Project) -> None:
+    """A paper already in the catalog (its replacement announced again) is never a candidate."""
+    project.run("poll")
+    assert "2402.12354" not in _candidate_ids(project)
+
+
+def test_best_topic_wins_and_enrichment_adds_venue(project: Project) -> None:
+    """Each paper lands in its best topic; the API look-up adds the venue and code link."""
+    project.run("poll")
+    with project.store() as store:
+        dora = store.get_candidate("2611.00001")
+        serving = store.get_candidate("2611.00004")
+    assert dora is not None
+    assert serving is not None
+    assert dora.topic == "lora"
+    assert dora.paper.comments
+    assert "ICML 2026" in dora.paper.comments
+    assert serving.topic == "moe_inference"
+
+
+def test_faults_are_retried_with_spacing(tmp_path: Path, fake: FakeArxiv) -> None:
+    """503, 429 and an empty API page first: the poll completes, requests stay spaced."""
+    project = Project(tmp_path, arxiv_url=fake.url, interval=0.2)
+    fake.script(["503", "429:0"])
+    fake.script(["empty"], path="/api")
+    result = project.run("poll")
+    assert result.exit_code == 0, result.output
+    assert _candidate_ids(project) == {"2611.00001", "2611.00002", "2611.00004"}
+    starts = fake.times("")
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert len(starts) >= 5
+    assert min(gaps) >= 0.2 - 0.02   # measured at the server: connection set-up varies
+
+
+def test_arxiv_down_fails_clearly_and_store_unchanged(tmp_path: Path) -> None:
+    """With arXiv unreachable: one clear line, exit 1, no candidates, a failed run recorded."""
+    with FakeArxiv() as gone:
+        url = gone.url
+    project = Project(tmp_path, arxiv_url=url)
+    result = project.run("poll")
+    assert result.exit_code == 1
+    lines = [ln for ln in result.output.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1
+    assert url in lines[0]
+    with project.store() as store:
+        assert store.candidates() == []
+        assert store.last_announcement() is None
+        run = store.last_run()
+        assert run is not None
+        assert run.outcome == "failed"
+
+
+def test_weekend_feed_says_no_announcement(tmp_path: Path) -> None:
+    """An empty feed is reported as 'no announcement', not as an error or silence."""
+    with FakeArxiv(feed=[], announced=DAY) as fake:
+        project = Project(tmp_path, arxiv_url=fake.url)
+        result = project.run("poll")
+    assert result.exit_code == 0, result.output
+    assert "no announcement" in result.output
+
+
+def test_missed_days_are_backfilled(tmp_path: Path) -> None:
+    """After a gap, the missing announcement days are fetched through the API."""
+    missed = paper("2611.00010", "QLoRA-2: Quantized Low-Rank Adaptation",
+                   "A low-rank adaptation method with 2-bit quantization.",
+                   day=dt.date(2026, 11, 19),
+                   submitted=dt.datetime(2026, 11, 18, 15, tzinfo=dt.UTC))
+    with FakeArxiv(papers=[*DAY_PAPERS, missed], feed=DAY_PAPERS, announced=DAY) as fake:
+        project = Project(tmp_path, arxiv_url=fake.url)
+        with project.store() as store:
+            store.set_last_announcement(dt.date(2026, 11, 17))
+        result = project.run("poll")
+    assert result.exit_code == 0, result.output
+    assert "backfilled" in result.output
+    assert "2611.00010" in _candidate_ids(project)
+
+
+def test_killed_between_storing_and_delivering_resumes_without_duplicates(
+        tmp_path: Path, fake: FakeArxiv) -> None:
+    """A poll that dies after storing delivers on the next run, each paper posted once."""
+    with FakeSlack() as slack:
+        project = Project(tmp_path, arxiv_url=fake.url, slack_url=slack.api_url)
+        env = {"SLACK_BOT_TOKEN": "xoxb-test"}
+        settings = load(project.config, env)
+        with project.store() as store:
+            poller = app.make_poller(settings, store)
+            poller.deliver = _die
+            with pytest.raises(KeyboardInterrupt):
+                poller.poll()
+            assert {c.status for c in store.candidates()} == {"pending"}
+        assert slack.calls_to("chat.postMessage") == []
+        assert project.run("poll", env=env).exit_code == 0
+        assert project.run("poll", env=env).exit_code == 0
+        posted = [i for m in slack.messages() for i in _paper_ids(m)]
+    assert sorted(posted) == ["2611.00001", "2611.00002", "2611.00004"]
+    with project.store() as store:
+        assert {c.status for c in store.candidates()} == {"posted"}
+
+
+def _die(*args: object, **kwargs: object) -> int:
+    raise KeyboardInterrupt   # stands for a kill between the commit and the first post
+
+
+def _paper_ids(message: dict[str, Any]) -> list[str]:
+    return [b["block_id"].removeprefix("paper:") for b in message.get("blocks", [])
+            if str(b.get("block_id", "")).startswith("paper:")]
+
+
+def test_since_backfills_through_the_api(project: Project) -> None:
+    """`poll --since` fetches what the topics would have matched since that day."""
+    result = project.run("poll", "--since", "2026-11-20")
+    assert result.exit_code == 0, result.output
+    assert {"2611.00001", "2611.00002", "2611.00004"} <= _candidate_ids(project)
