@@ -1,0 +1,289 @@
+"""Replay of past papers through the same selection code as the daily poll.
+
+Papers stream in (a 4.5 GB snapshot never sits in memory), are grouped by announcement day and
+each day goes through `ranking.select`: dedupe against the catalog, match, rank, cap. Per-topic
+figures are accumulated as the days go; with labels, recall, precision and the ROC AUC of the
+score are measured as well, in memory bounded by the label list and a fixed score histogram.
+
+Day grouping assumes the input is *roughly* in day order, as arXiv snapshots are (ids are given
+at submission): a day is replayed once the input has moved more than `window` days away from it.
+A paper arriving after its day was replayed starts a new batch for that day (counted in
+`late_batches`); its topic cap then applies to that batch on its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO
+
+from arxivwatch.errors import ArxivWatchError
+from arxivwatch.models import Candidate, Paper
+from arxivwatch.ranking import Known, Scorer, Selector, TopicLike, known_predicate, section_key
+
+WINDOW = 7          # days of input kept open for late papers of a day
+BINS = 1000         # score histogram resolution for the AUC (scores lie in [0, 1])
+
+# Label names of labels-dev.tsv -> the catalog sections where a label counts as found.
+LABEL_SECTIONS: Mapping[str, tuple[str, ...]] = {
+    "lora": ("LLM Training > Techniques",),
+    "lowrank_compression": ("Model Compression > Low-rank Decomposition",),
+    "moe_systems": ("ML System > Training System", "ML System > Inference System"),
+}
+
+OUT_KEYS = ("id", "day", "topic", "section", "score", "rank", "posted", "matched", "title")
+
+
+def group_days(
+    papers: Iterable[Paper], *, window: int = WINDOW, stats: ReplayStats | None = None,
+) -> Iterator[tuple[dt.date, list[Paper]]]:
+    """Yield (day, papers of that day), oldest open day first, keeping `window` days open."""
+    stats = stats if stats is not None else ReplayStats()
+    open_days: dict[dt.date, list[Paper]] = {}
+    done: set[dt.date] = set()
+    for paper in papers:
+        if paper.day is None:
+            stats.undated += 1
+            continue
+        if paper.day in done and paper.day not in open_days:
+            stats.late_batches += 1
+        open_days.setdefault(paper.day, []).append(paper)
+        for day in sorted(d for d in open_days if abs((paper.day - d).days) > window):
+            done.add(day)
+            yield day, open_days.pop(day)
+    for day in sorted(open_days):
+        yield day, open_days.pop(day)
+
+
+def in_range(papers: Iterable[Paper], start: dt.date | None, end: dt.date | None,
+             ) -> Iterator[Paper]:
+    """The papers whose day lies in [start, end] (either bound optional)."""
+    for paper in papers:
+        day = paper.day
+        if day is not None and ((start and day < start) or (end and day > end)):
+            continue
+        yield paper
+
+
+@dataclass
+class ReplayStats:
+    """Input-level counts of a replay."""
+
+    papers: int = 0
+    days: int = 0
+    undated: int = 0
+    late_batches: int = 0
+
+
+@dataclass
+class TopicStats:
+    """One topic's figures over the replay."""
+
+    name: str
+    section: str
+    matches: int = 0
+    posted: int = 0
+    max_per_day: int = 0
+
+    def add_day(self, cands: Sequence[Candidate]) -> None:
+        """Count one day's candidates of this topic."""
+        posted = sum(c.posted for c in cands)
+        self.matches += len(cands)
+        self.posted += posted
+        self.max_per_day = max(self.max_per_day, posted)
+
+
+@dataclass
+class LabelStats:
+    """One label (e.g. `lora`): its sections and how the replay did on it."""
+
+    name: str
+    sections: tuple[str, ...]
+    labelled: int = 0           # labelled papers present in the replayed input
+    in_catalog: int = 0         # ... of which the catalog already holds (never candidates)
+    found: int = 0              # ... posted under a topic filed in one of `sections`
+    posted: int = 0             # posted candidates of those topics
+    posted_labelled: int = 0    # ... that carry this label
+    pos_hist: list[int] = field(default_factory=lambda: [0] * (BINS + 1))
+    neg_hist: list[int] = field(default_factory=lambda: [0] * (BINS + 1))
+
+    @property
+    def recall(self) -> float | None:
+        """found / labelled papers that could be candidates (catalog ones excluded)."""
+        base = self.labelled - self.in_catalog
+        return self.found / base if base else None
+
+    @property
+    def precision(self) -> float | None:
+        """Labelled share of the posted candidates (a lower bound: labels are incomplete)."""
+        return self.posted_labelled / self.posted if self.posted else None
+
+    @property
+    def auc(self) -> float | None:
+        """ROC AUC of the score, labelled vs unlabelled matches of the sections' topics."""
+        return auc_from_histograms(self.pos_hist, self.neg_hist)
+
+
+def auc_from_histograms(pos: Sequence[int], neg: Sequence[int]) -> float | None:
+    """Mann-Whitney AUC from two score histograms over the same bins (ties count half)."""
+    n_pos, n_neg = sum(pos), sum(neg)
+    if not n_pos or not n_neg:
+        return None
+    below = 0
+    wins = 0.0
+    for p, n in zip(pos, neg, strict=True):
+        wins += p * (below + n / 2)
+        below += n
+    return wins / (n_pos * n_neg)
+
+
+class Labels:
+    """Labelled papers: id -> label names, and label name -> catalog sections."""
+
+    def __init__(self, by_id: Mapping[str, frozenset[str]],
+                 sections: Mapping[str, tuple[str, ...]]) -> None:
+        self.by_id = by_id
+        self.sections = sections
+
+    def stats(self) -> list[LabelStats]:
+        """Fresh, empty figures for every label, in name order."""
+        return [LabelStats(n, self.sections[n]) for n in sorted(self.sections)]
+
+
+class BacktestError(ArxivWatchError):
+    """A labels file or label mapping that cannot be used."""
+
+
+def parse_labels(
+    text: str, *, topics: Sequence[TopicLike] = (), label_map: Mapping[str, Sequence[str]] = {},
+    where: str = "labels",
+) -> Labels:
+    """Read a TSV with an `arxiv_id` column and a `topic` (or `section`) column."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise BacktestError(f"{where}: empty labels file; expected a TSV with arxiv_id and topic")
+    header = [h.strip().lower() for h in lines[0].split("\t")]
+    id_col, label_col = _label_columns(header, where)
+    by_id: dict[str, set[str]] = {}
+    for n, line in enumerate(lines[1:], 2):
+        cells = line.split("\t")
+        if len(cells) <= max(id_col, label_col):
+            raise BacktestError(f"{where}:{n}: expected {len(header)} tab-separated columns")
+        by_id.setdefault(_bare_id(cells[id_col]), set()).add(cells[label_col].strip())
+    names = sorted({name for labels in by_id.values() for name in labels})
+    sections = {name: label_sections(name, topics, label_map, where) for name in names}
+    return Labels({k: frozenset(v) for k, v in by_id.items()}, sections)
+
+
+def _label_columns(header: list[str], where: str) -> tuple[int, int]:
+    for id_name in ("arxiv_id", "id"):
+        for label_name in ("topic", "section", "label"):
+            if id_name in header and label_name in header:
+                return header.index(id_name), header.index(label_name)
+    raise BacktestError(
+        f"{where}: header {header} lacks the columns arxiv_id and topic (or section); "
+        "write a tab-separated first line such as 'arxiv_id<TAB>topic'")
+
+
+def _bare_id(text: str) -> str:
+    from arxivwatch.ids import normalize_id
+
+    try:
+        return normalize_id(text.strip())
+    except ArxivWatchError:
+        return text.strip()
+
+
+def label_sections(
+    name: str, topics: Sequence[TopicLike], label_map: Mapping[str, Sequence[str]], where: str,
+) -> tuple[str, ...]:
+    """Where a label counts as found: --label-map, the built-in table, a topic, or a path."""
+    if name in label_map:
+        return tuple(label_map[name])
+    if name in LABEL_SECTIONS:
+        return LABEL_SECTIONS[name]
+    for topic in topics:
+        if topic.name == name:
+            return (topic.section,)
+    if ">" in name:
+        return (name,)
+    raise BacktestError(
+        f"{where}: label {name!r} is neither a topic, a section path nor a known label; "
+        f"map it with --label-map '{name}=Section > Sub'")
+
+
+class Replay:
+    """Accumulates a backtest day by day: topic figures, label figures, JSON lines out."""
+
+    def __init__(self, topics: Sequence[TopicLike], scorer: Scorer, *, known: Known, cap: int,
+                 labels: Labels | None = None, out: IO[str] | None = None) -> None:
+        self.topics, self.cap = topics, cap
+        self.known = known_predicate(known)
+        self.selector = Selector(topics, scorer)
+        self.labels, self.out = labels, out
+        self.stats = ReplayStats()
+        self.topic_stats = {t.name: TopicStats(t.name, t.section) for t in topics}
+        self.label_stats = labels.stats() if labels else []
+        self._label_keys = [{section_key(s) for s in ls.sections} for ls in self.label_stats]
+
+    def run(self, papers: Iterable[Paper], *, window: int = WINDOW) -> Replay:
+        """Replay every day of `papers`; returns self for chaining."""
+        for day, batch in group_days(self._count(papers), window=window, stats=self.stats):
+            self.day(day, batch)
+        return self
+
+    def day(self, day: dt.date, batch: list[Paper]) -> list[Candidate]:
+        """Select one day's candidates and account for them."""
+        self.stats.days += 1
+        cands = self.selector.select(batch, known=self.known, cap=self.cap, day=day)
+        by_topic: dict[str, list[Candidate]] = {}
+        for cand in cands:
+            by_topic.setdefault(cand.topic, []).append(cand)
+            if self.out is not None:
+                self.out.write(json.dumps(out_line(cand), ensure_ascii=False) + "\n")
+        for name, topic_cands in by_topic.items():
+            self.topic_stats[name].add_day(topic_cands)
+        if self.labels is not None:
+            self._score_labels(batch, cands)
+        return cands
+
+    def _count(self, papers: Iterable[Paper]) -> Iterator[Paper]:
+        for paper in papers:
+            self.stats.papers += 1
+            yield paper
+
+    def _score_labels(self, batch: list[Paper], cands: list[Candidate]) -> None:
+        assert self.labels is not None
+        labelled = {p.id: p for p in batch if p.id in self.labels.by_id}
+        for ls, keys in zip(self.label_stats, self._label_keys, strict=True):
+            mine = [p for p in labelled.values() if ls.name in self.labels.by_id[p.id]]
+            ls.labelled += len(mine)
+            ls.in_catalog += sum(self.known(p) for p in mine)
+            for cand in cands:
+                if section_key(cand.section) in keys:
+                    self._count_label(ls, cand)
+
+    def _count_label(self, ls: LabelStats, cand: Candidate) -> None:
+        assert self.labels is not None
+        has = ls.name in self.labels.by_id.get(cand.paper.id, frozenset())
+        hist = ls.pos_hist if has else ls.neg_hist
+        hist[min(BINS, max(0, round(cand.score * BINS)))] += 1
+        if cand.posted:
+            ls.posted += 1
+            ls.posted_labelled += has
+            ls.found += has
+
+    def per_day_mean(self, name: str) -> float:
+        """Posted candidates of a topic per replayed day."""
+        return self.topic_stats[name].posted / self.stats.days if self.stats.days else 0.0
+
+
+def out_line(cand: Candidate) -> dict[str, object]:
+    """The `--out` JSON object of one match (keys are an interface: OUT_KEYS)."""
+    return {
+        "id": cand.paper.id, "day": cand.day.isoformat(), "topic": cand.topic,
+        "section": cand.section, "score": round(cand.score, 4), "rank": cand.rank,
+        "posted": cand.posted, "matched": cand.matched, "title": cand.paper.title,
+    }

@@ -1,0 +1,52 @@
+"""Ranking: scoring matched papers, assigning each to one topic, and the per-day cap.
+
+Pure: takes values and returns values. `select` is the one selection path used by both the
+daily poll and the backtest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from arxivwatch.models import Paper
+from arxivwatch.ranking.base import Blend, DocLike, QueryLike, Scored, Scorer, TopicLike
+from arxivwatch.ranking.evidence import QueryEvidence
+from arxivwatch.ranking.select import (
+    Known,
+    Selector,
+    catalog_known,
+    either,
+    fold_title,
+    in_categories,
+    known_predicate,
+    select,
+)
+from arxivwatch.ranking.similarity import CatalogSimilarity, SectionLike, section_key
+
+__all__ = [
+    "Blend",
+    "CatalogSimilarity",
+    "DocLike",
+    "Known",
+    "QueryEvidence",
+    "QueryLike",
+    "Scored",
+    "Scorer",
+    "SectionLike",
+    "Selector",
+    "TopicLike",
+    "catalog_known",
+    "default_scorer",
+    "either",
+    "fold_title",
+    "in_categories",
+    "known_predicate",
+    "section_key",
+    "select",
+]
+
+
+def default_scorer(sections: Iterable[SectionLike], papers: Mapping[str, Paper] | None = None,
+                   ) -> Blend:
+    """The shipped ranking: query evidence blended with similarity to the catalog section."""
+    return Blend(((QueryEvidence(), 0.4), (CatalogSimilarity(sections, papers), 0.6)))

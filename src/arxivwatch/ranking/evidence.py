@@ -1,0 +1,58 @@
+"""Query evidence: how strongly the topic's own terms speak for a paper.
+
+A term in the title says more than the same term in the abstract, a phrase more than a word, and
+several distinct terms more than one: each distinct term counts once, at its best field.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from arxivwatch import textnorm
+from arxivwatch.models import Hit
+from arxivwatch.ranking.base import DocLike, Scored, TopicLike
+
+FIELD_WEIGHTS: Mapping[str, float] = {"ti": 1.0, "abs": 0.4, "co": 0.2, "au": 0.4, "cat": 0.1}
+PHRASE_BONUS = 1.5      # a phrase is more specific than any one of its words
+SATURATION = 1.0        # total weight at which the score reaches 1 - 1/e
+_FIELD_NAMES = {
+    "ti": "title", "abs": "abstract", "co": "comments", "au": "author", "cat": "category"}
+
+
+def term_key(term: str) -> tuple[str, ...]:
+    """A hit term's stemmed words, quotes and wildcard dropped: `"Low-Rank"` -> (low, rank)."""
+    return tuple(textnorm.stem(t) for t in textnorm.tokens(term))
+
+
+class QueryEvidence:
+    """Scores the distinct query terms that hit, weighted by field and by phrase length."""
+
+    def __init__(self, field_weights: Mapping[str, float] = FIELD_WEIGHTS,
+                 phrase_bonus: float = PHRASE_BONUS, saturation: float = SATURATION) -> None:
+        self.field_weights = dict(field_weights)
+        self.phrase_bonus = phrase_bonus
+        self.saturation = saturation
+
+    def score(self, doc: DocLike, topic: TopicLike, hits: tuple[Hit, ...]) -> Scored:
+        """1 - exp(-sum of each distinct term's best weight / saturation)."""
+        best: dict[tuple[str, ...], tuple[float, Hit]] = {}
+        for hit in hits:
+            key = term_key(hit.term) or (hit.term,)
+            weight = self._weight(hit, key)
+            if key not in best or weight > best[key][0]:
+                best[key] = (weight, hit)
+        total = sum(w for w, _ in best.values())
+        return Scored(1.0 - math.exp(-total / self.saturation), self._reasons(best))
+
+    def _weight(self, hit: Hit, key: tuple[str, ...]) -> float:
+        weight = self.field_weights.get(hit.field, 0.3)
+        return weight * (self.phrase_bonus if len(key) > 1 else 1.0)
+
+    @staticmethod
+    def _reasons(best: Mapping[tuple[str, ...], tuple[float, Hit]]) -> tuple[str, ...]:
+        by_field: dict[str, list[str]] = {}
+        for _, hit in sorted(best.values(), key=lambda wh: (-wh[0], wh[1].term)):
+            by_field.setdefault(hit.field, []).append(hit.term)
+        return tuple(f"{_FIELD_NAMES.get(f, f)}: {', '.join(terms)}"
+                     for f, terms in by_field.items())

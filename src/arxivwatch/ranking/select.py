@@ -1,0 +1,176 @@
+"""The one selection path shared by the daily poll and the backtest.
+
+For one announcement day: drop papers already known, match every topic (within its categories),
+give each paper to the topic where it scores best (the others become alternatives), rank each
+topic's papers, and mark the top `cap` at or above the topic's `min_score` as posted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import Protocol
+
+from arxivwatch import textnorm
+from arxivwatch.models import Candidate, Hit, Paper
+from arxivwatch.ranking.base import DocLike, Scorer, TopicLike
+from arxivwatch.ranking.prefilter import Prefilter
+from arxivwatch.ranking.similarity import SectionLike
+
+_NON_ALNUM = re.compile(r"[\W_]+")
+
+
+class IndexLike(Protocol):
+    """A catalog index (catalog.CatalogIndex satisfies it)."""
+
+    def contains(self, paper_id: str | None = None, title: str | None = None) -> bool:
+        """True when the catalog holds the paper, by id or by title."""
+        ...
+
+
+Known = Callable[[Paper], bool] | IndexLike | Collection[str] | None
+DocFactory = Callable[[Paper], DocLike]
+
+
+def known_predicate(known: Known) -> Callable[[Paper], bool]:
+    """Turn a predicate, a catalog index or a set of ids into one predicate on papers."""
+    if known is None:
+        return lambda _paper: False
+    if hasattr(known, "contains"):
+        index: IndexLike = known  # type: ignore[assignment]
+        return lambda p: index.contains(paper_id=p.id, title=p.title)
+    if callable(known):
+        return known
+    ids: Collection[str] = known
+    return lambda p: p.id in ids
+
+
+def either(*knowns: Known) -> Callable[[Paper], bool]:
+    """A predicate true when any of `knowns` (index, ids, predicate) knows the paper."""
+    preds = [known_predicate(k) for k in knowns if k is not None]
+    return lambda p: any(pred(p) for pred in preds)
+
+
+def in_categories(paper: Paper, categories: Sequence[str]) -> bool:
+    """True when no categories are required or the paper is listed in one (`cs.*` is a prefix)."""
+    return _category_test(categories)(paper.categories)
+
+
+class _Match:
+    __slots__ = ("hits", "order", "reasons", "score", "topic")
+
+    def __init__(self, topic: TopicLike, order: int, hits: tuple[Hit, ...], score: float,
+                 reasons: tuple[str, ...]) -> None:
+        self.topic, self.order, self.hits, self.score, self.reasons = (
+            topic, order, hits, score, reasons)
+
+
+def catalog_known(sections: Iterable[SectionLike]) -> Callable[[Paper], bool]:
+    """A fast predicate: the catalog links the paper's id, or lists an entry with its title."""
+    ids = {i for s in sections for e in s.entries for i in e.arxiv_ids}
+    titles = {fold_title(e.title) for s in sections for e in s.entries if e.title}
+    titles.discard("")
+    return lambda p: p.id in ids or fold_title(p.title) in titles
+
+
+def fold_title(title: str) -> str:
+    """Letters and digits only, lower case: titles compare across punctuation and spacing."""
+    return _NON_ALNUM.sub("", textnorm.clean(title))
+
+
+class Selector:
+    """`select` for a fixed list of topics and scorer, with per-topic work done once."""
+
+    def __init__(self, topics: Sequence[TopicLike], scorer: Scorer, *,
+                 doc: DocFactory | None = None) -> None:
+        self.topics, self.scorer = tuple(topics), scorer
+        self._make_doc = doc or _doc_factory()
+        self._prefilter = Prefilter([t.query for t in self.topics])
+        self._cats = [_category_test(t.categories) for t in self.topics]
+
+    def select(self, papers: Iterable[Paper], *, known: Known = None, cap: int,
+               day: dt.date) -> list[Candidate]:
+        """Candidates of one day, grouped by topic (config order), best first."""
+        is_known = known_predicate(known)
+        best: dict[str, list[tuple[Paper, _Match, tuple[str, ...]]]] = {
+            t.name: [] for t in self.topics}
+        for paper in _unique(papers):
+            if is_known(paper):
+                continue
+            matches = self.match(paper)
+            if matches:
+                top, alternatives = matches[0], tuple(m.topic.name for m in matches[1:])
+                best[top.topic.name].append((paper, top, alternatives))
+        out: list[Candidate] = []
+        for topic in self.topics:
+            out.extend(_rank(topic, best[topic.name], cap, day))
+        return out
+
+    def match(self, paper: Paper) -> list[_Match]:
+        """Every topic the paper matches, scored, best first (ties: config order)."""
+        possible = self._prefilter.possible(paper)
+        found: list[_Match] = []
+        doc: DocLike | None = None
+        for order, topic in enumerate(self.topics):
+            if not possible[order] or not self._cats[order](paper.categories):
+                continue
+            doc = doc or self._make_doc(paper)
+            hits = topic.query.match(doc)
+            if hits is not None:
+                scored = self.scorer.score(doc, topic, hits)
+                found.append(_Match(topic, order, hits, scored.score, scored.reasons))
+        found.sort(key=lambda m: (-m.score, m.order))
+        return found
+
+
+def select(
+    papers: Iterable[Paper], topics: Sequence[TopicLike], scorer: Scorer, *,
+    known: Known = None, cap: int, day: dt.date, doc: DocFactory | None = None,
+) -> list[Candidate]:
+    """Candidates of one day: see the module doc (the poll's and the backtest's one path)."""
+    return Selector(topics, scorer, doc=doc).select(papers, known=known, cap=cap, day=day)
+
+
+def _category_test(categories: Sequence[str]) -> Callable[[Sequence[str]], bool]:
+    """A test on a paper's categories: listed in one of `categories` (`cs.*` is a prefix)."""
+    if not categories:
+        return lambda _cats: True
+    exact = frozenset(c.lower() for c in categories if not c.endswith("*"))
+    prefixes = tuple(c.lower()[:-1] for c in categories if c.endswith("*"))
+
+    def test(cats: Sequence[str]) -> bool:
+        mine = [c.lower() for c in cats]
+        return not exact.isdisjoint(mine) or any(c.startswith(prefixes) for c in mine if prefixes)
+
+    return test
+
+
+def _rank(
+    topic: TopicLike, items: list[tuple[Paper, _Match, tuple[str, ...]]], cap: int, day: dt.date,
+) -> list[Candidate]:
+    items.sort(key=lambda item: (-item[1].score, item[0].id))
+    floor = topic.min_score if topic.min_score is not None else float("-inf")
+    return [
+        Candidate(
+            paper=paper, topic=topic.name, section=topic.section, score=m.score, day=day,
+            hits=m.hits, reasons=m.reasons, alternatives=alternatives, rank=rank,
+            posted=rank <= cap and m.score >= floor,
+        )
+        for rank, (paper, m, alternatives) in enumerate(items, 1)
+    ]
+
+
+def _unique(papers: Iterable[Paper]) -> Iterable[Paper]:
+    """Each id once (a paper listed twice in one day's input counts once: the first)."""
+    seen: set[str] = set()
+    for paper in papers:
+        if paper.id not in seen:
+            seen.add(paper.id)
+            yield paper
+
+
+def _doc_factory() -> DocFactory:
+    from arxivwatch.query import Doc
+
+    return Doc.from_paper

@@ -1,0 +1,154 @@
+"""Similarity to what the curator already filed in a topic's catalog section.
+
+Each catalog entry becomes a TF-IDF vector of its title, its summary and, when known, the title
+and abstract of the papers it links. Document frequencies come from the catalog itself, so words
+every section shares ("large language model") weigh little and a section's own vocabulary
+("singular value", "expert offloading") weighs much, without any outside corpus. A paper scores
+by cosine to its topic's section centroid; the reason names the nearest entry.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
+
+from arxivwatch import textnorm
+from arxivwatch.models import CatalogEntry, Hit, Paper
+from arxivwatch.ranking.base import DocLike, Scored, TopicLike
+
+Vector = dict[str, float]
+
+# Words of any research abstract that say nothing about its subject.
+GENERIC = frozenset({
+    "also", "approach", "based", "both", "demonstrate", "different", "each", "existing",
+    "experiment", "extensive", "furthermore", "however", "large", "language", "method", "model",
+    "new", "not", "novel", "only", "other", "paper", "performance", "propose", "proposed",
+    "result", "show", "significant", "such", "than", "then", "thus", "two", "using", "various",
+    "via", "well", "what", "when", "where", "work", "llm",
+})
+TITLE_REPEAT = 2        # the title is the paper's own summary: count its words twice
+SCALE = 0.5             # a cosine this high already means "looks like the section"
+MIN_REASON = 0.05       # below this, naming the nearest entry would mislead
+
+
+class SectionLike(Protocol):
+    """What similarity needs of a catalog section (catalog.Section satisfies it)."""
+
+    @property
+    def path(self) -> tuple[str, ...]: ...
+    @property
+    def entries(self) -> list[CatalogEntry]: ...
+
+
+def section_key(path: str | Sequence[str]) -> tuple[str, ...]:
+    """`Model Compression >  Low-rank` -> ("model compression", "low-rank"), as catalog.py folds."""
+    parts = path.split(">") if isinstance(path, str) else path
+    return tuple(" ".join(p.split()).casefold() for p in parts if p.strip())
+
+
+def bag(title: str, text: str = "") -> Counter[str]:
+    """The stemmed content words of a title (counted twice) and a body text."""
+    words: Counter[str] = Counter()
+    for part, times in ((title, TITLE_REPEAT), (text, 1)):
+        for token in textnorm.tokens(part):
+            if len(token) > 1 and not token.isdigit() and token not in textnorm.STOPWORDS:
+                stem = textnorm.stem(token)
+                if stem not in GENERIC:
+                    words[stem] += times
+    return words
+
+
+class _Profile:
+    """One section: the normalised centroid and each entry's vector with a short name."""
+
+    def __init__(self, entries: list[tuple[str, Vector]]) -> None:
+        self.entries = entries
+        centroid: Counter[str] = Counter()
+        for _, vec in entries:
+            centroid.update(vec)
+        self.centroid = _normalise(dict(centroid))
+
+
+class CatalogSimilarity:
+    """Cosine of a paper to its topic's section of the catalog, TF-IDF over the catalog."""
+
+    def __init__(
+        self, sections: Iterable[SectionLike], papers: Mapping[str, Paper] | None = None,
+        *, scale: float = SCALE,
+    ) -> None:
+        known = papers or {}
+        raw = [(section_key(s.path), [(_name(e), _entry_bag(e, known)) for e in s.entries])
+               for s in sections]
+        bags = [b for _, entries in raw for _, b in entries]
+        self._idf = _idf(bags)
+        self._default_idf = math.log(len(bags) + 1) if bags else 1.0
+        self._profiles = {key: _Profile([(n, self._vector(b)) for n, b in entries])
+                          for key, entries in raw if entries}
+        self.scale = scale
+        self._last: tuple[str, Vector] | None = None
+
+    def score(self, doc: DocLike, topic: TopicLike, hits: tuple[Hit, ...]) -> Scored:
+        """min(1, cosine to the section centroid / scale); the reason names the nearest entry."""
+        profile = self._profiles.get(section_key(topic.section))
+        if profile is None:
+            return Scored(0.0)
+        vec = self._doc_vector(doc.paper)
+        value = min(1.0, _cosine(vec, profile.centroid) / self.scale)
+        name, nearest = max(((n, _cosine(vec, v)) for n, v in profile.entries),
+                            key=lambda nv: (nv[1], nv[0]))
+        if nearest < MIN_REASON:
+            return Scored(value)
+        return Scored(value, (f"similar to catalog: {name} ({nearest:.2f})",))
+
+    def sections(self) -> list[tuple[str, ...]]:
+        """The folded paths of the sections that have a profile."""
+        return sorted(self._profiles)
+
+    def _doc_vector(self, paper: Paper) -> Vector:
+        # select() scores one paper for every topic in a row: keep the last vector.
+        if self._last is None or self._last[0] != paper.id:
+            self._last = (paper.id, self._vector(bag(paper.title, paper.abstract)))
+        return self._last[1]
+
+    def _vector(self, words: Counter[str]) -> Vector:
+        idf, default = self._idf, self._default_idf
+        return _normalise({w: (1.0 + math.log(n)) * idf.get(w, default)
+                           for w, n in words.items()})
+
+
+def _entry_bag(entry: CatalogEntry, papers: Mapping[str, Paper]) -> Counter[str]:
+    words = bag(entry.title, entry.summary)
+    for paper_id in entry.arxiv_ids:
+        paper = papers.get(paper_id)
+        if paper is not None:
+            words.update(bag(paper.title, paper.abstract))
+    return words
+
+
+def _name(entry: CatalogEntry) -> str:
+    """A short name for reasons: `SVD-LLM` from `SVD-LLM: Truncation-aware ...`."""
+    head = entry.title.split(":")[0].strip()
+    if len(head) <= 40:
+        return head
+    return head[:37].rstrip() + "..."
+
+
+def _idf(bags: list[Counter[str]]) -> dict[str, float]:
+    df: Counter[str] = Counter()
+    for words in bags:
+        df.update(words.keys())
+    n = len(bags)
+    return {w: math.log((n + 1) / (c + 1)) for w, c in df.items()}
+
+
+def _normalise(vec: Vector) -> Vector:
+    norm = math.sqrt(sum(x * x for x in vec.values()))
+    return {w: x / norm for w, x in vec.items()} if norm else {}
+
+
+def _cosine(a: Vector, b: Vector) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(x * b.get(w, 0.0) for w, x in a.items())
