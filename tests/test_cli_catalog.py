@@ -13,6 +13,7 @@ from arxivwatch.cli import _register, cli
 from arxivwatch.cli.catalog_cmd import paper_for
 from arxivwatch.errors import ArxivWatchError
 from arxivwatch.models import Paper
+from tests.fakes.arxiv_server import FakeArxiv
 
 FIXTURE = Path(__file__).parent / "fixtures" / "cli_catalog.md"
 LOWRANK = "Compression > Low-rank Decomposition"
@@ -148,11 +149,10 @@ def test_unknown_section_lists_closest_headings(catalog: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (("--id", "2405.12345"), "give --title"),
     (("--id", "not-an-id", "--title", "T"), "not-an-id"),
 ])
 def test_add_refuses_clearly(catalog: Path, args: tuple[str, ...], message: str) -> None:
-    """No title (and no arXiv look-up yet) or a bad id: one error line, exit 1."""
+    """A bad id: one error line, exit 1."""
     result = on(catalog, "add", "--section", LOWRANK, *args)
     assert result.exit_code == 1
     assert result.stderr.startswith("error: ")
@@ -228,3 +228,39 @@ def test_missing_catalog_file(tmp_path: Path) -> None:
     result = on(tmp_path / "nope.md", "list")
     assert result.exit_code == 1
     assert str(tmp_path / "nope.md") in result.stderr
+
+
+LOOKUP_CONFIG = """\
+catalog:
+  path: catalog/README.md
+arxiv:
+  api_url: {api_url}
+  request_interval: 0
+  retry_backoff: 0
+topics:
+  - name: lowrank
+    section: Compression > Low-rank Decomposition
+    query: 'ti:SVD'
+"""
+
+
+def test_add_with_id_alone_looks_the_paper_up(catalog: Path) -> None:
+    """`--id` alone fetches title, venue and code link from the arXiv API (a local fake)."""
+    known = {"id": "2405.12345", "title": "ReLoRA-SVD: Rank Allocation for Compressing LLMs",
+             "abstract": "We propose a rank allocation for SVD compression of LLMs.",
+             "comments": "Accepted at MLSys 2025. Code: https://github.com/example/relora-svd."}
+    with FakeArxiv(papers=[known]) as fake:
+        config = catalog.parent.parent / "topics.yaml"
+        config.write_text(LOOKUP_CONFIG.format(api_url=fake.api_url))
+        before = catalog.read_text()
+        result = run("--config", str(config), "catalog", "add", "--section", LOWRANK,
+                     "--id", "arXiv:2405.12345v2")
+        missing = run("--config", str(config), "catalog", "add", "--section", LOWRANK,
+                      "--id", "2405.99999")
+    assert result.exit_code == 0, result.output
+    [line] = added_lines(before, catalog.read_text())
+    assert line.startswith("- [MLSys 2025] [ReLoRA-SVD: Rank Allocation for Compressing LLMs]"
+                           "(https://arxiv.org/abs/2405.12345)")
+    assert "[Code](https://github.com/example/relora-svd)" in line
+    assert missing.exit_code == 1
+    assert "2405.99999" in missing.stderr

@@ -16,7 +16,9 @@ from jinja2 import Environment
 from arxivwatch import catalog_file
 from arxivwatch.catalog import Catalog, render_entry
 from arxivwatch.config import Settings
-from arxivwatch.models import Candidate
+from arxivwatch.config.settings import ArxivSettings
+from arxivwatch.errors import ArxivWatchError
+from arxivwatch.models import Candidate, Paper
 from arxivwatch.pipeline import Poller
 from arxivwatch.ranking import Scorer, default_scorer
 from arxivwatch.render import make_env
@@ -38,13 +40,21 @@ def load_catalog(settings: Settings) -> Catalog:
     return catalog_file.load_catalog(settings.catalog.path)
 
 
-def polite_session(settings: Settings, **kwargs: Any) -> PoliteSession:
+def polite_session(arxiv: ArxivSettings, **kwargs: Any) -> PoliteSession:
     """The process's one throttled session for every arXiv request."""
-    arxiv = settings.arxiv
     return PoliteSession(interval=arxiv.request_interval, timeout=arxiv.timeout,
                          max_attempts=arxiv.max_attempts, backoff=arxiv.retry_backoff,
                          user_agent=user_agent(arxiv.contact),
                          **kwargs)
+
+
+def lookup_paper(arxiv: ArxivSettings, paper_id: str) -> Paper:
+    """One paper's metadata from the arXiv API; a clear error when arXiv does not know it."""
+    with polite_session(arxiv) as session:
+        found = ArxivAPI(session, arxiv.api_url, page_size=1).lookup([paper_id])
+    if not found:
+        raise ArxivWatchError(f"arXiv has no paper {paper_id} (check the id, or give --title)")
+    return found[0]
 
 
 def scorer_for(catalog: Catalog, store: Store) -> Scorer:
@@ -77,7 +87,7 @@ def make_poller(
     session: PoliteSession | None = None,
 ) -> Poller:
     """A Poller wired to arXiv, the store, and Slack (or the terminal without a bot token)."""
-    session = session or polite_session(settings)
+    session = session or polite_session(settings.arxiv)
     arxiv = settings.arxiv
 
     def feed(*, etag: str | None, modified: str | None) -> FeedResult:

@@ -38,10 +38,23 @@ class CatalogTarget:
 def paper_lookup(ctx: Context) -> Lookup | None:
     """The arXiv look-up `catalog add --id` uses when no --title is given.
 
-    Hook for the arXiv API client: return a function id -> Paper built from `ctx.settings.arxiv`
-    (one polite session). None means look-ups are not available, and --title is required.
+    Uses the config's `arxiv` block when the config loads, else arXiv's defaults (with
+    `--catalog PATH` no config is needed).
     """
-    return None
+    from arxivwatch import app
+    from arxivwatch.config.settings import ArxivSettings
+    from arxivwatch.errors import ConfigError
+
+    def lookup(paper_id: str) -> Paper:
+        try:
+            arxiv = ctx.settings.arxiv
+        except ConfigError:
+            if ctx.config_path.exists():
+                raise
+            arxiv = ArxivSettings()
+        return app.lookup_paper(arxiv, paper_id)
+
+    return lookup
 
 
 def _target(click_ctx: click.Context) -> CatalogTarget:
