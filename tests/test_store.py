@@ -381,6 +381,17 @@ def test_runs_are_recorded_newest_first(store: Store, clock: Clock) -> None:
     assert store.runs(limit=1) == [runs[0]]
 
 
+def test_runs_left_running_can_be_marked_interrupted(store: Store, clock: Clock) -> None:
+    """abandon_running_runs closes runs a dead process left open, and only those."""
+    done = store.start_run("feed")
+    store.finish_run(done, "ok", {})
+    stale = store.start_run("feed")
+    clock.advance(2)
+    assert store.abandon_running_runs() == 1
+    assert [(r.id, r.outcome) for r in store.runs()] == [(stale, "interrupted"), (done, "ok")]
+    assert store.runs()[0].finished_at == clock.now
+
+
 def test_finishing_an_unknown_run_fails(store: Store) -> None:
     """finish_run on an id that was never started is a StoreError, not a silent no-op."""
     with pytest.raises(StoreError, match="no run 42"):

@@ -25,6 +25,7 @@ from typing import Any
 from arxivwatch.errors import StoreError
 from arxivwatch.models import Candidate, Decision, Paper
 from arxivwatch.store import _rows as rows
+from arxivwatch.store import _sql as sql
 from arxivwatch.store._db import MEMORY, connect, errors, parse_url
 from arxivwatch.store._lock import InstanceLock
 from arxivwatch.store._rows import Clock, RunRecord, StoredCandidate
@@ -32,34 +33,6 @@ from arxivwatch.store._schema import migrate
 from arxivwatch.store._stats import TopicStats, topic_stats
 
 PAGE = 1000                # rows per page when streaming papers
-_P = "p.id, p.title, p.abstract, p.authors, p.categories, p.comments, p.journal_ref, p.doi, " \
-     "p.version, p.day, p.announce_type"
-_D = "d.paper_id, d.action, d.user, d.at, d.section, d.summary, d.topic"
-_SELECT_CANDIDATES = (f"SELECT {rows.CANDIDATE_COLUMNS}, {_P}, {_D} FROM candidates c "
-                      "JOIN papers p ON p.id = c.paper_id "
-                      "LEFT JOIN decisions d ON d.paper_id = c.paper_id")
-_UPSERT_PAPER = f"""INSERT INTO papers ({rows.PAPER_COLUMNS}, source, first_seen, last_seen)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT(id) DO UPDATE SET
-        title = CASE WHEN excluded.title != '' THEN excluded.title ELSE title END,
-        abstract = CASE WHEN excluded.abstract != '' THEN excluded.abstract ELSE abstract END,
-        authors = CASE WHEN excluded.authors != '[]' THEN excluded.authors ELSE authors END,
-        categories = CASE WHEN excluded.categories != '[]' THEN excluded.categories
-                     ELSE categories END,
-        comments = COALESCE(excluded.comments, comments),
-        journal_ref = COALESCE(excluded.journal_ref, journal_ref),
-        doi = COALESCE(excluded.doi, doi),
-        version = NULLIF(MAX(COALESCE(excluded.version, 0), COALESCE(version, 0)), 0),
-        day = COALESCE(day, excluded.day),
-        announce_type = COALESCE(excluded.announce_type, announce_type),
-        source = COALESCE(excluded.source, source),
-        last_seen = excluded.last_seen"""
-_INSERT_CANDIDATE = """INSERT INTO candidates (paper_id, topic, section, score, day, rank, posted,
-    hits, reasons, alternatives, created_at, updated_at, status)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(paper_id) DO NOTHING"""
-_IN_IDS = "IN (SELECT value FROM json_each(?))"
-
-
 @dataclass(frozen=True, slots=True)
 class DecideResult:
     """The outcome of `Store.decide`: whether this decision was applied, and the one that stands."""
@@ -159,9 +132,9 @@ class Store:
         batch = {p.id: p for p in papers}
         now = self._now()
         with self._write() as db:
-            old = db.execute(f"SELECT count(*) FROM papers WHERE id {_IN_IDS}",
+            old = db.execute(f"SELECT count(*) FROM papers WHERE id {sql.IN_IDS}",
                              (json.dumps(list(batch)),)).fetchone()[0]
-            db.executemany(_UPSERT_PAPER, (rows.paper_params(p, source, now)
+            db.executemany(sql.UPSERT_PAPER, (rows.paper_params(p, source, now)
                                            for p in batch.values()))
         return len(batch) - int(old)
 
@@ -188,15 +161,15 @@ class Store:
         """Which of these papers are stored with metadata (listed before `before`, when given)."""
         day = before.isoformat() if before else None
         found = self._read(
-            f"SELECT id FROM papers WHERE id {_IN_IDS} AND title != '' "
+            f"SELECT id FROM papers WHERE id {sql.IN_IDS} AND title != '' "
             "AND (?2 IS NULL OR (day IS NOT NULL AND day < ?2))", (json.dumps(list(ids)), day))
         return {r[0] for r in found}
 
     def known_ids(self, ids: Iterable[str]) -> set[str]:
         """Which of these paper ids already have a candidate or a decision."""
         found = self._read(
-            f"SELECT paper_id FROM candidates WHERE paper_id {_IN_IDS} "
-            f"UNION SELECT paper_id FROM decisions WHERE paper_id {_IN_IDS}",
+            f"SELECT paper_id FROM candidates WHERE paper_id {sql.IN_IDS} "
+            f"UNION SELECT paper_id FROM decisions WHERE paper_id {sql.IN_IDS}",
             (json.dumps(list(ids)),) * 2)
         return {r[0] for r in found}
 
@@ -222,13 +195,13 @@ class Store:
         now = self._now()
         inserted: list[str] = []
         with self._write() as db:
-            db.executemany(_UPSERT_PAPER, (rows.paper_params(p, None, now)
+            db.executemany(sql.UPSERT_PAPER, (rows.paper_params(p, None, now)
                                            for p in {p.id: p for p in papers}.values()))
             for c in cands:
                 if not c.posted:
                     continue
-                db.execute(_UPSERT_PAPER, rows.paper_params(c.paper, None, now))
-                cur = db.execute(_INSERT_CANDIDATE, (*rows.candidate_params(c, now), "pending"))
+                db.execute(sql.UPSERT_PAPER, rows.paper_params(c.paper, None, now))
+                cur = db.execute(sql.INSERT_CANDIDATE, (*rows.candidate_params(c, now), "pending"))
                 if cur.rowcount == 1:
                     inserted.append(c.paper.id)
             items = dict(meta)
@@ -240,7 +213,7 @@ class Store:
 
     def get_candidate(self, paper_id: str) -> StoredCandidate | None:
         """The candidate for this paper, with its paper and decision, if any."""
-        found = self._read(f"{_SELECT_CANDIDATES} WHERE c.paper_id = ?", (paper_id,))
+        found = self._read(f"{sql.SELECT_CANDIDATES} WHERE c.paper_id = ?", (paper_id,))
         return _stored(found[0]) if found else None
 
     def candidates(
@@ -249,7 +222,7 @@ class Store:
         """Candidates filtered by status, topic and day (>= since), by day, section and rank."""
         day = since.isoformat() if since else None
         found = self._read(
-            f"{_SELECT_CANDIDATES} WHERE (?1 IS NULL OR c.status = ?1) "
+            f"{sql.SELECT_CANDIDATES} WHERE (?1 IS NULL OR c.status = ?1) "
             "AND (?2 IS NULL OR c.topic = ?2) AND (?3 IS NULL OR c.day >= ?3) "
             "ORDER BY c.day, c.section, c.rank, c.paper_id", (status, topic, day))
         return [_stored(r) for r in found]
@@ -257,7 +230,7 @@ class Store:
     def unposted(self) -> list[StoredCandidate]:
         """Pending candidates with no Slack message yet, by section, day and rank."""
         found = self._read(
-            f"{_SELECT_CANDIDATES} WHERE c.status = 'pending' AND c.posted = 1 "
+            f"{sql.SELECT_CANDIDATES} WHERE c.status = 'pending' AND c.posted = 1 "
             "AND c.slack_ts IS NULL ORDER BY c.section, c.day, c.rank, c.paper_id")
         return [_stored(r) for r in found]
 
@@ -272,7 +245,8 @@ class Store:
                 "UPDATE candidates SET slack_channel = ?, slack_ts = ?, updated_at = ?, "
                 "posted_at = COALESCE(posted_at, ?), "
                 "status = CASE status WHEN 'pending' THEN 'posted' ELSE status END "
-                f"WHERE paper_id {_IN_IDS}", (channel, ts, now, now, json.dumps(list(paper_ids))))
+                f"WHERE paper_id {sql.IN_IDS}",
+                (channel, ts, now, now, json.dumps(list(paper_ids))))
             return cur.rowcount
 
     def counts_by_status(self) -> dict[str, int]:
@@ -353,6 +327,16 @@ class Store:
         latest = self.runs(1, source=source)
         return latest[0] if latest else None
 
+    def abandon_running_runs(self, error: str = "interrupted (process ended mid-run)") -> int:
+        """Mark runs left 'running' by a dead process as 'interrupted'; return how many.
+
+        Call it only while holding the instance lock, or a live run elsewhere would be marked.
+        """
+        with self._write() as db:
+            return db.execute(
+                "UPDATE runs SET outcome = 'interrupted', finished_at = ?, error = ? "
+                "WHERE outcome = 'running'", (self._now(), error)).rowcount
+
     # -- meta ---------------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
@@ -392,12 +376,12 @@ def _ensure_candidate(db: sqlite3.Connection, d: Decision, now: str) -> None:
     db.execute("INSERT INTO papers (id, title, source, first_seen, last_seen) "
                "VALUES (?, '', 'decision', ?, ?) ON CONFLICT(id) DO NOTHING",
                (d.paper_id, now, now))
-    db.execute(_INSERT_CANDIDATE, (
+    db.execute(sql.INSERT_CANDIDATE, (
         d.paper_id, d.topic or "", d.section or "", 0.0, d.at.astimezone(dt.UTC).date()
         .isoformat(), 0, 0, "[]", "[]", "[]", now, now, "pending"))
 
 
 def _stored(r: tuple[Any, ...]) -> StoredCandidate:
-    """A StoredCandidate from a _SELECT_CANDIDATES row (candidate, paper, decision columns)."""
+    """A StoredCandidate from a sql.SELECT_CANDIDATES row (candidate, paper, decision columns)."""
     decision = rows.decision_from_row(r[27:34]) if r[27] is not None else None
     return rows.stored_from_row(r[:16], rows.paper_from_row(r[16:27]), decision)
