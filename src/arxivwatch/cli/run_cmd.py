@@ -1,0 +1,157 @@
+"""`arxivwatch run`: poll on schedule and answer Slack clicks, in one long-running process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+import click
+
+from arxivwatch import app, logs, service
+from arxivwatch.cli import Context
+from arxivwatch.scheduler import Daemon, slack_notifier, utcnow
+
+log = logging.getLogger("arxivwatch.run")
+
+DEFAULT_STOP_TIMEOUT = 600.0     # seconds a running poll may take to finish after SIGTERM
+
+
+class Signals:
+    """The first SIGTERM/SIGINT sets `stop`; a second one exits at once (status 128 + signal)."""
+
+    def __init__(self, exit_now: Callable[[int], Any] = os._exit) -> None:
+        self.stop = threading.Event()
+        self._exit_now = exit_now
+
+    def install(self) -> None:
+        """Handle SIGTERM and SIGINT in this (the main) thread."""
+        signal.signal(signal.SIGTERM, self.handle)
+        signal.signal(signal.SIGINT, self.handle)
+
+    def handle(self, signum: int, frame: FrameType | None = None) -> None:
+        """Signal handler: ask for a graceful stop, or give up on it the second time."""
+        name = signal.Signals(signum).name
+        if self.stop.is_set():
+            log.warning("%s again: exiting at once with status %d", name, 128 + signum)
+            _flush()
+            self._exit_now(128 + signum)
+            return
+        log.info("%s: stopping (a second signal exits at once)", name)
+        self.stop.set()
+
+
+def run_until(settings: Any, store: Any, stop: threading.Event, *, poll_now: bool = False,
+              host: str = "127.0.0.1", port: int = 3000,
+              stop_timeout: float = DEFAULT_STOP_TIMEOUT,
+              clock: Callable[[], dt.datetime] = utcnow) -> int:
+    """Poll on schedule and serve until `stop` is set; 0 when every poll finished in time."""
+    poller = app.make_poller(settings, store)
+    daemon = Daemon(settings.schedule, poller.poll, store, now=clock,
+                    notify=slack_notifier(settings))
+    with _listeners(settings, store, daemon, host=host, port=port, clock=clock):
+        daemon.start(poll_now=poll_now)
+        stop.wait()
+        log.info("stopping: no new polls; a running poll has %s s to finish", stop_timeout)
+        finished = daemon.stop(stop_timeout)
+    log.info("stopped" if finished else "stopped with a poll still running")
+    return 0 if finished else 1
+
+
+@contextmanager
+def _listeners(settings: Any, store: Any, daemon: Daemon, *, host: str, port: int,
+               clock: Callable[[], dt.datetime]) -> Iterator[None]:
+    """/healthz always; Slack clicks over Socket Mode or HTTP when the tokens allow them."""
+    slack = settings.slack
+
+    def health() -> dict[str, Any]:
+        return daemon.health()[1]
+
+    if not service.can_receive_clicks(slack):
+        why = ("Slack clicks are off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP) or "
+               "SLACK_APP_TOKEN (Socket Mode)")
+        log.info("%s; polling only", why)
+        with service.http_server(None, health, host=host, port=port, echo=log.info,
+                                 why_no_events=why):
+            yield
+        return
+    interactions = service.make_interactions(settings, store, clock=clock, echo=log.info)
+    try:
+        if slack.app_token:
+            with service.socket_mode(slack.app_token, interactions, interactions.client,
+                                     log.info), \
+                 service.http_server(None, health, host=host, port=port, echo=log.info,
+                                     why_no_events="Slack clicks arrive over Socket Mode"):
+                yield
+        else:
+            with service.http_server(interactions, health, host=host, port=port,
+                                     echo=log.info):
+                yield
+    finally:
+        interactions.close()
+
+
+def _flush() -> None:
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()
+
+
+@click.command("run")
+@click.option("--now", "poll_now", is_flag=True,
+              help="Poll once at start, whatever the schedule says, then follow it.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address for /healthz and, in HTTP mode, /slack/events.")
+@click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port for /healthz and /slack/events; 0 picks a free one (it is logged).")
+@click.option("--log-format", type=click.Choice(logs.FORMATS), default="text",
+              show_default=True, help="Log lines on stderr: text, or json for log collectors.")
+@click.option("--stop-timeout", type=click.FloatRange(0), default=DEFAULT_STOP_TIMEOUT,
+              show_default=True, metavar="SECONDS",
+              help="On SIGTERM/SIGINT, how long a running poll may take to finish.")
+@click.pass_obj
+def run(ctx: Context, poll_now: bool, host: str, port: int, log_format: logs.LogFormat,
+        stop_timeout: float) -> None:
+    """Poll arXiv on `schedule.cron` and answer Slack clicks, in one process, for months.
+
+    On start it polls at once when an announcement was missed while it was down (or with
+    --now). Slack clicks arrive over Socket Mode when SLACK_APP_TOKEN is set, else as HTTP
+    POSTs to /slack/events; GET /healthz reports the last and next poll (503 after a failed
+    poll). Without Slack tokens it polls and prints digests to stdout. One instance per
+    state database: a second `run` refuses to start. SIGTERM or Ctrl-C lets a running poll
+    finish, then exits 0; a second signal exits at once (status 128 + signal number).
+
+    \b
+    Examples:
+      arxivwatch run                     poll on schedule, serve Slack clicks
+      arxivwatch run --now --port 8080   poll right away too; health on :8080/healthz
+      arxivwatch run --log-format json   JSON log lines for a log collector
+    """
+    logs.setup(log_format)
+    settings = ctx.settings
+    if settings.slack.bot_token:
+        from arxivwatch.cli.serve_cmd import check_secrets
+
+        check_secrets(settings)      # digests with buttons nobody can click help no one
+    signals = Signals()
+    signals.install()
+    with app.open_store(settings) as store, store.acquire_instance_lock():
+        log.info("arxivwatch run: pid %d, state %s", os.getpid(), settings.state.url)
+        code = run_until(settings, store, signals.stop, poll_now=poll_now, host=host,
+                         port=port, stop_timeout=stop_timeout)
+        if code:
+            _flush()
+            os._exit(code)   # the stuck poll's thread would keep a normal exit waiting
+
+
+def register(cli: click.Group) -> None:
+    """Attach `run`."""
+    cli.add_command(run)
