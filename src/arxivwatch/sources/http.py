@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import logging
 import random
 import threading
 import time
@@ -30,6 +31,8 @@ _TRANSIENT_ERRORS = (
 )
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 def user_agent(contact: str | None = None) -> str:
@@ -132,7 +135,11 @@ class PoliteSession:
                     f"arXiv did not answer usefully after {attempt} attempts: {problem}; "
                     "arXiv may be overloaded, try again later",
                     url=url, attempt=attempt, status=status)
-            self._sleep_for(self._delay(attempt, response))
+            delay = self._delay(attempt, response)
+            # A retry can take minutes (Retry-After, backoff): say so rather than look hung.
+            log.warning("arXiv: %s; retrying in %.1fs (attempt %d of %d): %s",
+                        problem, delay, attempt + 1, self.max_attempts, url)
+            self._sleep_for(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _attempt(
