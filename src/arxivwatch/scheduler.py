@@ -119,7 +119,7 @@ class Daemon:
         self.scheduler = scheduler or make_scheduler(schedule)
         self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
         self._guard = threading.Lock()        # held while a poll runs, and for good after stop
-        self._stopping = False
+        self._stopping = self._stopped = False
         self.last: LastPoll | None = None
         self.polls = 0                        # polls started by this process
         self.skipped = 0                      # runs APScheduler dropped (late or overlapping)
@@ -127,9 +127,14 @@ class Daemon:
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self, *, poll_now: bool = False) -> dt.datetime | None:
-        """Schedule the poll (at once when asked or catching up) and start; return the first run."""
-        now = self.now()
-        first = now if poll_now or self._catching_up(now) else next_run(self.trigger, now)
+        """Schedule the poll (at once when asked or catching up) and start; return the first run.
+
+        The injected clock decides whether a poll is owed; APScheduler fires on its own (real)
+        clock, so the times handed to it come from the real clock.
+        """
+        real_now = dt.datetime.now(dt.UTC)
+        owed = poll_now or self._catching_up(self.now())
+        first = real_now if owed else next_run(self.trigger, real_now)
         self.scheduler.add_job(self.run_poll, trigger=self.trigger, id=JOB_ID, name="arXiv poll",
                                next_run_time=first)
         self.scheduler.start()
@@ -154,8 +159,11 @@ class Daemon:
         if self.scheduler.running:
             self.scheduler.remove_all_jobs()
             self.scheduler.shutdown(wait=False)
+        if self._stopped:
+            return True
         if self._guard.acquire(timeout=timeout):
-            return True   # kept: no poll can start after a stop
+            self._stopped = True   # the guard is kept: no poll can start after a stop
+            return True
         log.error("a poll is still running after %s s; giving up on it", timeout)
         return False
 

@@ -141,9 +141,9 @@ def run(ctx: Context, poll_now: bool, host: str, port: int, log_format: logs.Log
         from arxivwatch.cli.serve_cmd import check_secrets
 
         check_secrets(settings)      # digests with buttons nobody can click help no one
-    signals = Signals()
-    signals.install()
     with app.open_store(settings) as store, store.acquire_instance_lock():
+        signals = Signals()
+        signals.install()
         log.info("arxivwatch run: pid %d, state %s", os.getpid(), settings.state.url)
         code = run_until(settings, store, signals.stop, poll_now=poll_now, host=host,
                          port=port, stop_timeout=stop_timeout)
