@@ -57,18 +57,22 @@ STOPWORDS = frozenset((
 
 def clean(text: str) -> str:
     """Lower-case `text`, drop LaTeX commands, `$` and braces, fold accents; keep punctuation."""
-    s = text.lower()
-    if "\\" in s:
-        s = _LATEX_COMMAND.sub("", s)
+    s = _lower_plain(text)
     if "$" in s:
         s = s.replace("$", "")
     if "{" in s or "}" in s:
         s = s.replace("{", "").replace("}", "")
     if "~" in s:
         s = s.replace("~", " ")  # LaTeX's non-breaking space
-    if not s.isascii():
-        s = fold_accents(s)
     return s
+
+
+def _lower_plain(text: str) -> str:
+    """Lower case, LaTeX commands removed, accents folded."""
+    s = text.lower()
+    if "\\" in s:
+        s = _LATEX_COMMAND.sub("", s)
+    return s if s.isascii() else fold_accents(s)
 
 
 def fold_accents(text: str) -> str:
@@ -77,11 +81,11 @@ def fold_accents(text: str) -> str:
     return s.replace("\u2010", "-").replace("\u2212", "-")
 
 
-def squeeze(clean_text: str) -> str:
-    """Remove spaces and hyphens from an already clean text (`low-rank` -> `lowrank`)."""
-    # bytes.translate deletes in one table-driven pass, several times faster than str.replace;
-    # space and hyphen bytes never occur inside a multi-byte UTF-8 sequence.
-    return clean_text.encode().translate(None, b" -").decode()
+def squeeze(text: str) -> str:
+    """`clean(text)` without spaces and hyphens (`Low-Rank` -> `lowrank`); punctuation stays."""
+    # One table-driven bytes pass instead of clean()'s replaces: several times faster, and
+    # these ASCII bytes never occur inside a multi-byte UTF-8 sequence.
+    return _lower_plain(text).encode().translate(None, b" -${}~").decode()
 
 
 def tokens(text: str) -> list[str]:

@@ -11,8 +11,9 @@ TEXT_FIELDS = ("ti", "abs", "co")
 class Doc:
     """A paper's fields, normalised lazily and cached: only the fields a query reads are built.
 
-    Matching a topic query usually needs just the squeezed title and abstract (a few string
-    operations in C); word tokens and author names are built only when something asks for them.
+    Rejecting a paper usually needs just two squeezed texts, the title and `all` (title, abstract
+    and comments in one string), each a few string operations in C. Clean per-field texts, word
+    tokens and author names are built only for the few papers that pass those checks.
     """
 
     __slots__ = ("_categories", "_clean", "_names", "_squeezed", "_tokens", "paper")
@@ -31,7 +32,7 @@ class Doc:
         return cls(paper)
 
     def raw(self, field: str) -> str:
-        """The original text of a field: `ti`, `abs`, `co`, or `au` (all names, comma-separated)."""
+        """The original text of `ti`, `abs`, `co`, `au` (names joined) or `all` (ti+abs+co)."""
         if field == "ti":
             return self.paper.title
         if field == "abs":
@@ -40,7 +41,9 @@ class Doc:
             return self.paper.comments or ""
         if field == "au":
             return ", ".join(self.paper.authors)
-        raise ValueError(f"{field!r} is not a text field; use one of ti, abs, co, au")
+        if field == "all":  # one text for cheap pre-checks; newlines keep anchors apart
+            return f"{self.paper.title}\n{self.paper.abstract}\n{self.paper.comments or ''}"
+        raise ValueError(f"{field!r} is not a text field; use one of ti, abs, co, au, all")
 
     def clean(self, field: str) -> str:
         """The field lower-cased with LaTeX markup removed (see `textnorm.clean`)."""
@@ -51,10 +54,11 @@ class Doc:
 
     def squeezed(self, field: str) -> str:
         """The clean field without spaces and hyphens, for cheap substring pre-checks."""
-        text = self._squeezed.get(field)
-        if text is None:
-            text = self._squeezed[field] = textnorm.squeeze(self.clean(field))
-        return text
+        try:
+            return self._squeezed[field]
+        except KeyError:
+            text = self._squeezed[field] = textnorm.squeeze(self.raw(field))
+            return text
 
     def tokens(self, field: str) -> list[str]:
         """The field's word tokens (`textnorm.tokens`), for ranking."""

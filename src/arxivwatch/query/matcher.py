@@ -40,22 +40,34 @@ class Matcher(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class TextMatcher:
-    """A word or phrase term over the title, abstract and/or comments."""
+    """A word or phrase term over the title, abstract and/or comments.
+
+    The anchors are first looked for in one text: the title for `ti:` terms, else the title,
+    abstract and comments together (`Doc`'s `all` field), so a paper that cannot match costs
+    one substring search per anchor whatever the number of fields.
+    """
 
     fields: tuple[str, ...]
     anchors: tuple[str, ...]
     pattern: re.Pattern[str]
+    scope: str                     # where anchors are looked for first: "ti" or "all"
 
     def fields_hit(self, doc: Doc) -> tuple[str, ...]:
         """The fields of `doc` where the term matches."""
-        return tuple(f for f in self.fields if self._hits(doc, f))
-
-    def _hits(self, doc: Doc, field: str) -> bool:
-        squeezed = doc.squeezed(field)
-        for anchor in self.anchors:
+        squeezed = doc.squeezed(self.scope)
+        for anchor in self.anchors:  # inlined loops: this runs for every paper and topic
             if anchor not in squeezed:
-                return False
-        return self.pattern.search(doc.clean(field)) is not None
+                return ()
+        found: tuple[str, ...] = ()
+        for field in self.fields:
+            squeezed = doc.squeezed(field)
+            for anchor in self.anchors:
+                if anchor not in squeezed:
+                    break
+            else:
+                if self.pattern.search(doc.clean(field)) is not None:
+                    found += (field,)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +130,8 @@ def compile_term(field: str, text: str, prefix: bool) -> Matcher:
     if field == "au":
         return AuthorMatcher(tuple(words), prefix)
     fields = TEXT_FIELDS if field == "all" else (field,)
-    return TextMatcher(fields, _anchors(words, prefix), _pattern(words, prefix))
+    scope = "ti" if field == "ti" else "all"
+    return TextMatcher(fields, _anchors(words, prefix), _pattern(words, prefix), scope)
 
 
 def _groupings(n: int) -> Iterator[list[tuple[int, int]]]:
