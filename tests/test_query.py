@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from arxivwatch.errors import QuerySyntaxError
 from arxivwatch.models import Hit, Paper
 from arxivwatch.query import And, AndNot, Doc, Or, Query, Term, parse
+from arxivwatch.query.matcher import TextMatcher, compile_term
 
 
 def T(text: str, field: str = "all", **kw: bool) -> Term:
@@ -317,3 +318,22 @@ def test_to_arxiv_is_a_valid_query_with_the_same_terms(q: Query) -> None:
     """The arXiv form parses in our syntax too and keeps every term and field."""
     back = parse(q.to_arxiv())
     assert [(t.field, t.text) for t in back.terms()] == [(t.field, t.text) for t in q.terms()]
+
+
+_VOCAB = ["low", "rank", "lowrank", "adaptation", "adaptations", "mixture", "of", "experts",
+          "expert", "lora", "loras", "moe", "query", "queries", "kv", "cache", "kvcache"]
+_GLUE = [" ", "-", ", ", ". ", "", "$", "{", "} ", " (", ") "]
+
+
+@given(
+    st.lists(st.sampled_from(_VOCAB), min_size=1, max_size=3).map(" ".join),
+    st.lists(st.tuples(st.sampled_from(_VOCAB), st.sampled_from(_GLUE)), max_size=12),
+)
+def test_anchor_precheck_never_rejects_a_regex_match(phrase: str, parts: list[Any]) -> None:
+    """The cheap anchor test is a necessary condition: it agrees with the full regex check."""
+    text = "".join(w + g for w, g in parts)
+    d = doc(text, text.upper())
+    matcher = compile_term("all", phrase, prefix=False)
+    assert isinstance(matcher, TextMatcher)
+    expected = tuple(f for f in matcher.fields if matcher.pattern.search(d.clean(f)))
+    assert matcher.fields_hit(d) == expected
