@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -352,3 +353,29 @@ def test_healthz_over_http_answers_200_then_503(
     assert second.status_code == 503
     assert second.json()["ok"] is False
     assert events.status_code == 404
+
+
+def test_slack_notifier_posts_an_escaped_note_to_the_channel() -> None:
+    """The failure note goes to the digest channel; an error text cannot ping or plant links."""
+    from arxivwatch.config import SlackSettings
+    from arxivwatch.scheduler import slack_notifier
+    from tests.fakes.slack_server import FakeSlack
+
+    with FakeSlack() as fake:
+        slack = SlackSettings(channel="C0LLMPAPERS", api_url=fake.api_url, bot_token=fake.token)
+        notify = slack_notifier(SimpleNamespace(slack=slack))  # type: ignore[arg-type]
+        assert notify is not None
+        notify("poll failed: <!channel> & <https://evil|click>")
+        [message] = fake.messages("C0LLMPAPERS")
+    text = message["blocks"][0]["text"]["text"]
+    assert "&lt;!channel&gt; &amp; &lt;https://evil|click&gt;" in text
+    assert "<!channel>" not in message["text"]
+
+
+def test_no_slack_notifier_without_a_bot_token() -> None:
+    """Without SLACK_BOT_TOKEN there is nobody to tell: failures are only logged."""
+    from arxivwatch.config import SlackSettings
+    from arxivwatch.scheduler import slack_notifier
+
+    settings = SimpleNamespace(slack=SlackSettings(channel="C0LLMPAPERS"))
+    assert slack_notifier(settings) is None  # type: ignore[arg-type]
