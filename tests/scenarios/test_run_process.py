@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -173,7 +174,9 @@ def test_polls_posts_answers_a_click_and_stops_on_sigterm(rig: Rig) -> None:
     report = health.json()
     assert report["last_run"]["outcome"] == "ok"
     assert report["last_run"]["counts"]["stored"] == len(ids)
-    assert report["next_run"] > dt.datetime.now(dt.UTC).isoformat(timespec="seconds")[:10]
+    next_run = dt.datetime.fromisoformat(report["next_run"])
+    assert next_run > dt.datetime.now(dt.UTC)
+    assert next_run.astimezone(ZoneInfo("America/New_York")).hour == 21
     assert proc.stop() == 0
     assert "stopped" in proc.text().splitlines()[-1]
     with rig.store() as store:
