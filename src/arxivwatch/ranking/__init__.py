@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from arxivwatch.models import Paper
 from arxivwatch.ranking.base import Blend, DocLike, QueryLike, Scored, Scorer, TopicLike
 from arxivwatch.ranking.evidence import QueryEvidence
+from arxivwatch.ranking.focus import Focus
 from arxivwatch.ranking.select import (
     Known,
     Selector,
@@ -46,7 +47,12 @@ __all__ = [
 ]
 
 
+WEIGHTS = (0.3, 0.4, 0.3)   # query evidence, catalog similarity, focus: chosen on bench/quality.py
+
+
 def default_scorer(sections: Iterable[SectionLike], papers: Mapping[str, Paper] | None = None,
                    ) -> Blend:
-    """The shipped ranking: query evidence blended with similarity to the catalog section."""
-    return Blend(((QueryEvidence(), 0.4), (CatalogSimilarity(sections, papers), 0.6)))
+    """The shipped ranking: query evidence, similarity to the catalog section, and focus."""
+    similarity = CatalogSimilarity(sections, papers)
+    evidence = QueryEvidence(vocabularies=similarity.vocabularies())
+    return Blend(((evidence, WEIGHTS[0]), (similarity, WEIGHTS[1]), (Focus(), WEIGHTS[2])))

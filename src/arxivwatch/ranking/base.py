@@ -49,8 +49,8 @@ class DocLike(Protocol):
     @property
     def paper(self) -> Paper: ...
 
-    def tokens(self, field: str) -> list[str]:
-        """The word tokens of a text field: `ti`, `abs` or `co`."""
+    def clean(self, field: str) -> str:
+        """A text field (`ti`, `abs`, `co`) lower-cased, LaTeX removed (textnorm.clean)."""
         ...
 
 

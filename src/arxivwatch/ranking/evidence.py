@@ -1,7 +1,9 @@
 """Query evidence: how strongly the topic's own terms speak for a paper.
 
 A term in the title says more than the same term in the abstract, a phrase more than a word, and
-several distinct terms more than one: each distinct term counts once, at its best field.
+several distinct terms more than one: each distinct term counts once, at its best field. A term
+whose words the curator's catalog section never uses (a broad recall term such as `adapter` in a
+LoRA topic) counts for less than the section's own vocabulary, when vocabularies are given.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from collections.abc import Mapping
 from arxivwatch import textnorm
 from arxivwatch.models import Hit
 from arxivwatch.ranking.base import DocLike, Scored, TopicLike
+from arxivwatch.ranking.similarity import GENERIC, section_key
 
 FIELD_WEIGHTS: Mapping[str, float] = {"ti": 1.0, "abs": 0.4, "co": 0.2, "au": 0.4, "cat": 0.1}
 PHRASE_BONUS = 1.5      # a phrase is more specific than any one of its words
-SATURATION = 1.0        # total weight at which the score reaches 1 - 1/e
+SATURATION = 1.5        # total weight at which the score reaches 1 - 1/e
+OFF_CATALOG = 0.5       # weight factor of a term the section's catalog entries never use
 _FIELD_NAMES = {
     "ti": "title", "abs": "abstract", "co": "comments", "au": "author", "cat": "category"}
 
@@ -25,21 +29,35 @@ def term_key(term: str) -> tuple[str, ...]:
     return tuple(textnorm.stem(t) for t in textnorm.tokens(term))
 
 
+def content_words(key: tuple[str, ...]) -> list[str]:
+    """The words of a term key that similarity keeps (no stopwords, no generic words)."""
+    return [w for w in key if w not in textnorm.STOPWORDS and w not in GENERIC]
+
+
 class QueryEvidence:
     """Scores the distinct query terms that hit, weighted by field and by phrase length."""
 
-    def __init__(self, field_weights: Mapping[str, float] = FIELD_WEIGHTS,
-                 phrase_bonus: float = PHRASE_BONUS, saturation: float = SATURATION) -> None:
+    def __init__(
+        self, field_weights: Mapping[str, float] = FIELD_WEIGHTS, *,
+        phrase_bonus: float = PHRASE_BONUS, saturation: float = SATURATION,
+        vocabularies: Mapping[tuple[str, ...], frozenset[str]] | None = None,
+        off_catalog: float = OFF_CATALOG,
+    ) -> None:
         self.field_weights = dict(field_weights)
         self.phrase_bonus = phrase_bonus
         self.saturation = saturation
+        self.vocabularies = vocabularies or {}
+        self.off_catalog = off_catalog
 
     def score(self, doc: DocLike, topic: TopicLike, hits: tuple[Hit, ...]) -> Scored:
         """1 - exp(-sum of each distinct term's best weight / saturation)."""
         best: dict[tuple[str, ...], tuple[float, Hit]] = {}
+        vocabulary = self.vocabularies.get(section_key(topic.section))
         for hit in hits:
             key = term_key(hit.term) or (hit.term,)
             weight = self._weight(hit, key)
+            if vocabulary is not None and not vocabulary.issuperset(content_words(key)):
+                weight *= self.off_catalog
             if key not in best or weight > best[key][0]:
                 best[key] = (weight, hit)
         total = sum(w for w, _ in best.values())

@@ -102,6 +102,10 @@ class CatalogSimilarity:
             return Scored(value)
         return Scored(value, (f"similar to catalog: {name} ({nearest:.2f})",))
 
+    def vocabularies(self) -> dict[tuple[str, ...], frozenset[str]]:
+        """Each section's stemmed words (what its entries and their abstracts say)."""
+        return {key: frozenset(p.centroid) for key, p in self._profiles.items()}
+
     def sections(self) -> list[tuple[str, ...]]:
         """The folded paths of the sections that have a profile."""
         return sorted(self._profiles)
