@@ -176,3 +176,12 @@ def test_since_backfills_through_the_api(project: Project) -> None:
     result = project.run("poll", "--since", "2026-11-20")
     assert result.exit_code == 0, result.output
     assert {"2611.00001", "2611.00002", "2611.00004"} <= _candidate_ids(project)
+
+
+def test_poll_refuses_to_run_beside_another_instance(project: Project) -> None:
+    """While another process holds the state (e.g. `arxivwatch run`), a poll refuses to start."""
+    with project.store() as store, store.acquire_instance_lock():
+        result = project.run("poll")
+    assert result.exit_code == 1
+    assert "already running" in result.output
+    assert _candidate_ids(project) == set()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
 from arxivwatch import app
 from arxivwatch.cli import Context
 from arxivwatch.pipeline import PollReport
+from arxivwatch.store import Store
 
 
 @click.command("poll")
@@ -36,10 +39,21 @@ def poll(ctx: Context, dry_run: bool, since: dt.datetime | None, verbose: bool) 
     """
     _logging(verbose)
     settings = ctx.settings
-    with app.open_store(settings, read_only=dry_run) as store:
+    with app.open_store(settings, read_only=dry_run) as store, _one_instance(store, dry_run):
         poller = app.make_poller(settings, store, dry_run=dry_run)
         report = poller.poll(since=since.date() if since else None)
     _print_report(report, dry_run=dry_run)
+
+
+@contextmanager
+def _one_instance(store: Store, dry_run: bool) -> Iterator[None]:
+    """A real poll beside a running `arxivwatch run` could double-post: refuse it."""
+    if dry_run:
+        yield
+        return
+    with store.acquire_instance_lock():
+        store.abandon_running_runs()
+        yield
 
 
 def _print_report(report: PollReport, *, dry_run: bool) -> None:
