@@ -101,7 +101,7 @@ def _update_slack(ctx: Context, store: Any, outcome: Outcome) -> None:
         return
     from slack_sdk.errors import SlackApiError
 
-    from arxivwatch.cli.serve_cmd import web_client
+    from arxivwatch.service import web_client
     from arxivwatch.slack.interactions import MessageUpdater
 
     try:
