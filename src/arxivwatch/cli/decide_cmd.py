@@ -48,7 +48,12 @@ def cli_user(ctx: Context) -> str:
 @click.command("pending")
 @click.pass_obj
 def pending(ctx: Context) -> None:
-    """List the candidates awaiting a decision (pending or posted to Slack)."""
+    """List the candidates awaiting a decision (pending or posted to Slack).
+
+    \b
+    Example:
+      arxivwatch pending
+    """
     with open_store(ctx) as store:
         rows = [c for status in OPEN_STATUSES for c in store.candidates(status=status)]
     if not rows:
@@ -68,7 +73,17 @@ def pending(ctx: Context) -> None:
 @click.option("--summary", help="The summary sentence for the catalog line.")
 @click.pass_obj
 def approve(ctx: Context, paper_id: str, section: str | None, summary: str | None) -> None:
-    """Approve PAPER_ID (any arXiv id form) and write its line into the catalog."""
+    """Approve PAPER_ID (any arXiv id form) and write its line into the catalog.
+
+    The same path as the Slack button: one decision stands, the line is written once, and the
+    Slack message is updated when the paper was posted there and SLACK_BOT_TOKEN is set.
+
+    \b
+    Examples:
+      arxivwatch approve 2611.00001
+      arxivwatch approve arXiv:2611.00001v2 --section "Model Compression > Pruning"
+      arxivwatch approve 2611.00001 --summary "Pruning experts by routing statistics."
+    """
     with open_store(ctx) as store:
         service = DecisionService(store, ctx.settings, clock=utcnow)
         outcome = service.approve(paper_id, cli_user(ctx), section=section, summary=summary)
@@ -79,7 +94,12 @@ def approve(ctx: Context, paper_id: str, section: str | None, summary: str | Non
 @click.argument("paper_id")
 @click.pass_obj
 def reject(ctx: Context, paper_id: str) -> None:
-    """Reject PAPER_ID; it is never offered again."""
+    """Reject PAPER_ID; it is never offered again.
+
+    \b
+    Example:
+      arxivwatch reject https://arxiv.org/abs/2611.00002
+    """
     with open_store(ctx) as store:
         service = DecisionService(store, ctx.settings, clock=utcnow)
         _report(ctx, store, service.reject(paper_id, cli_user(ctx)))

@@ -87,7 +87,16 @@ def _stop_on_signals(stop: threading.Event) -> None:
               help="Port in HTTP mode; 0 picks a free one and prints it.")
 @click.pass_obj
 def serve(ctx: Context, host: str, port: int) -> None:
-    """Receive Slack clicks: Socket Mode if SLACK_APP_TOKEN is set, else HTTP POST /slack/events."""
+    """Receive Slack clicks: Socket Mode if SLACK_APP_TOKEN is set, else HTTP POST /slack/events.
+
+    Every HTTP request is verified with SLACK_SIGNING_SECRET; GET /healthz answers too. Use
+    `arxivwatch run` to poll on schedule in the same process.
+
+    \b
+    Examples:
+      SLACK_APP_TOKEN=xapp-... arxivwatch serve     Socket Mode: no public URL needed
+      arxivwatch serve --port 3000                  HTTP, behind your TLS proxy
+    """
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     check_secrets(ctx.settings)

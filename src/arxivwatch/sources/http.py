@@ -196,6 +196,8 @@ class PoliteSession:
             self._sleep(seconds)
 
     def _record(self, record: RequestRecord) -> None:
+        log.info("arXiv GET %s attempt %d: %s", record.url, record.attempt,
+                 record.status if record.status is not None else record.error)
         self.log.append(record)
         if self.on_request is not None:
             self.on_request(record)
