@@ -1,0 +1,91 @@
+"""A simulated curator for `backtest --curator`: the learning measured over replayed days.
+
+Each posted candidate is approved when its paper carries a label whose sections include the
+candidate's section, and rejected otherwise. The decisions go into a `Store` exactly as Slack
+decisions do (`Store.decide`), and the models are rebuilt from that store before each day, so a
+day is ranked only with what was decided before it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+from arxivwatch.learning.model import DEFAULT_POLICY, Policy
+from arxivwatch.learning.scorer import WEIGHT, LearnedScorer
+from arxivwatch.learning.trainer import ModelCache, StoreSource
+from arxivwatch.models import Candidate, Decision, Paper
+from arxivwatch.ranking import Blend, SectionLike, TopicLike, section_key
+
+CURATOR = "backtest:curator"
+DECIDED_AFTER = dt.timedelta(days=1, hours=9)     # the curator reads the digest next morning
+
+
+class LabelsLike(Protocol):
+    """What the curator needs of `backtest.Labels`."""
+
+    @property
+    def by_id(self) -> Mapping[str, frozenset[str]]: ...
+    @property
+    def sections(self) -> Mapping[str, tuple[str, ...]]: ...
+
+
+class CuratorStore(Protocol):
+    """The part of `store.Store` the simulated curator writes and the trainer reads."""
+
+    def add_candidates(self, cands: Sequence[Candidate]) -> list[str]: ...
+    def upsert_papers(self, papers: Iterable[Paper], *, source: str | None = None) -> int: ...
+    def decide(self, decision: Decision) -> Any: ...
+    def decisions(self) -> list[Decision]: ...
+    def get_paper(self, paper_id: str) -> Paper | None: ...
+
+
+class Curator:
+    """Approves a posted candidate when its (paper, section) is labelled, rejects it otherwise."""
+
+    def __init__(self, labels: LabelsLike) -> None:
+        self.labels = labels
+        self._sections = {name: {section_key(s) for s in paths}
+                          for name, paths in labels.sections.items()}
+
+    def approves(self, cand: Candidate) -> bool:
+        """True when one of the paper's labels counts as found in the candidate's section."""
+        key = section_key(cand.section)
+        return any(key in self._sections.get(name, ())
+                   for name in self.labels.by_id.get(cand.paper.id, ()))
+
+    def decision(self, cand: Candidate) -> Decision:
+        """The decision taken on a posted candidate, the morning after its day."""
+        at = dt.datetime.combine(cand.day, dt.time(), dt.UTC) + DECIDED_AFTER
+        if self.approves(cand):
+            return Decision(cand.paper.id, "approve", CURATOR, at, cand.section, None, cand.topic)
+        return Decision(cand.paper.id, "reject", CURATOR, at, None, None, cand.topic)
+
+
+class LearningLoop:
+    """Ranks each day with the models of the decisions so far, then lets the curator decide."""
+
+    def __init__(self, store: CuratorStore, curator: Curator, sections: Iterable[SectionLike],
+                 topics: Sequence[TopicLike], *, policy: Policy = DEFAULT_POLICY) -> None:
+        self.store, self.curator = store, curator
+        self.cache = ModelCache(StoreSource(store, list(sections), topics), policy)
+
+    def scorer(self, base: Blend, weight: float = WEIGHT) -> Blend:
+        """`base` with the learned part, which always reads the latest models."""
+        return base.with_part(LearnedScorer(self.cache.current), weight)
+
+    def before_day(self) -> None:
+        """Rebuild the models if the curator decided anything since the last day."""
+        self.cache.refresh()
+
+    def after_day(self, cands: Sequence[Candidate]) -> tuple[int, int]:
+        """Store the posted candidates and decide them; returns (approved, rejected)."""
+        posted = [c for c in cands if c.posted]
+        self.store.add_candidates(posted)
+        approved = 0
+        for cand in posted:
+            decision = self.curator.decision(cand)
+            self.store.decide(decision)
+            approved += decision.action == "approve"
+        return approved, len(posted) - approved

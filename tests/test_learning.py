@@ -1,0 +1,341 @@
+"""The learned ranking: examples, per-section models, the scorer, retraining, suggestions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from arxivwatch.catalog import Catalog
+from arxivwatch.learning import (
+    NEUTRAL,
+    LearnedScorer,
+    ModelCache,
+    Policy,
+    RetrainOnDecide,
+    StoreSource,
+    collect,
+    learned_scorer,
+    suggest,
+    train,
+)
+from arxivwatch.learning.curator import Curator, LearningLoop
+from arxivwatch.models import Candidate, Decision, Paper
+from arxivwatch.query import Doc, parse
+from arxivwatch.ranking import Blend, QueryEvidence, select
+from arxivwatch.store import Store
+
+T0 = dt.datetime(2024, 6, 1, 9, 0, tzinfo=dt.UTC)
+DAY = dt.date(2024, 6, 1)
+LORA = "LLM Training > Techniques"
+PRUNING = "Model Compression > Pruning"
+
+# Method papers (what the curator files) and application papers (what the curator rejects).
+METHODS = [
+    "Adaptive rank allocation for low-rank adapters", "Initialising low-rank adapter matrices",
+    "Learning rates for the two adapter matrices of low-rank adaptation",
+    "Weight-decomposed low-rank adaptation", "Sharing random low-rank adapter matrices",
+    "Quantised low-rank adapters for memory-efficient fine-tuning",
+    "Rank-adaptive adapter pruning during low-rank adaptation",
+    "A theory of why low-rank adapters train well",
+]
+APPLICATIONS = [
+    "Fine-tuning Llama with LoRA for medical question answering",
+    "LoRA fine-tuning for legal contract review", "Clinical notes summarisation with LoRA",
+    "Detecting hate speech on social media by LoRA fine-tuned models",
+    "Crop disease diagnosis with a LoRA tuned vision model", "Radiology report generation with LoRA",
+]
+CATALOG = "\n".join([
+    "# Papers", "", "## LLM Training", "", "### Techniques", "",
+    *(f"- [Arxiv 2024] [{t}](https://arxiv.org/abs/2401.{i:05d}). An adapter method."
+      for i, t in enumerate(METHODS[:6], 1)),
+    "", "## Model Compression", "", "### Pruning", "",
+    "- [Arxiv 2024] [Structured pruning of LLMs](https://arxiv.org/abs/2402.00001). Prune heads.",
+    "- [Arxiv 2024] [Wanda: pruning by weights and activations]"
+    "(https://arxiv.org/abs/2402.00002). Unstructured pruning.", "",
+])
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    section: str
+    query: Any
+    categories: tuple[str, ...] = ()
+    min_score: float | None = None
+
+
+TOPICS = (Topic("lora", LORA, parse('ti:LoRA OR ti:adapter OR ti:"low-rank"')),
+          Topic("pruning", PRUNING, parse("ti:pruning")))
+
+
+def _paper(pid: str, title: str, abstract: str = "") -> Paper:
+    return Paper(id=pid, title=title, abstract=abstract or title, day=DAY)
+
+
+def _sections() -> list[Any]:
+    return list(Catalog.parse(CATALOG).sections)
+
+
+def _rejections(n: int = len(APPLICATIONS)) -> tuple[list[Decision], dict[str, Paper]]:
+    papers = {f"2405.{i:05d}": _paper(f"2405.{i:05d}", t) for i, t in enumerate(APPLICATIONS)}
+    decisions = [Decision(pid, "reject", "U1", T0, None, None, "lora") for pid in list(papers)[:n]]
+    return decisions, papers
+
+
+def _models(n_rejections: int = len(APPLICATIONS), **policy: Any) -> Any:
+    decisions, papers = _rejections(n_rejections)
+    return train(collect(_sections(), decisions, papers=papers, topics=TOPICS), Policy(**policy))
+
+
+def _score(scorer: Any, paper: Paper, topic: Topic = TOPICS[0]) -> Any:
+    doc = Doc.from_paper(paper)
+    return scorer.score(doc, topic, topic.query.match(doc) or ())
+
+
+# -- examples -----------------------------------------------------------------------------------
+
+
+def test_collect_positives_negatives_and_moves() -> None:
+    """Catalog entries and approvals are positives; rejections and moved approvals negatives."""
+    decisions, papers = _rejections(2)
+    moved = _paper("2405.00099", "Pruning adapters away")
+    papers[moved.id] = moved
+    decisions.append(Decision(moved.id, "approve", "U1", T0, PRUNING, None, "lora"))
+    found = collect(_sections(), decisions, papers=papers, topics=TOPICS)
+    lora, pruning = found[("llm training", "techniques")], found[("model compression", "pruning")]
+    assert [e.source for e in lora.positives] == ["catalog"] * 6
+    assert [e.source for e in lora.negatives] == ["rejected", "rejected", "moved"]
+    assert [e.source for e in pruning.positives] == ["catalog", "catalog", "approved"]
+
+
+def test_collect_counts_an_approval_in_the_catalog_once() -> None:
+    """An approval already written into the catalog is not a second positive."""
+    pid = "2401.00001"
+    approval = Decision(pid, "approve", "U1", T0, LORA, None, "lora")
+    found = collect(_sections(), [approval], papers={pid: _paper(pid, METHODS[0])}, topics=TOPICS)
+    assert len(found[("llm training", "techniques")].positives) == 6
+
+
+def test_collect_skips_decisions_without_metadata() -> None:
+    """A decision on a paper the store has no title for teaches nothing."""
+    decision = Decision("2405.99999", "reject", "U1", T0, None, None, "lora")
+    found = collect(_sections(), [decision], papers={}, topics=TOPICS)
+    assert found[("llm training", "techniques")].negatives == []
+
+
+# -- models and the scorer ----------------------------------------------------------------------
+
+
+def test_model_ranks_like_papers_above_unlike() -> None:
+    """Trained on method approvals and application rejections, a new method outranks an app."""
+    scorer = LearnedScorer(_models())
+    method = _score(scorer, _paper("2406.00001", "Rank allocation for low-rank adapter matrices"))
+    app = _score(scorer, _paper("2406.00002", "LoRA fine-tuning for medical report generation"))
+    assert method.score > 0.5 > app.score
+
+
+def test_reasons_name_the_words_that_pushed_up() -> None:
+    """The reason lists the features that raised the score, with '+' and pairs hyphenated."""
+    scored = _score(LearnedScorer(_models()), _paper("2406.00003", "Low-rank adapter matrices"))
+    (reason,) = scored.reasons
+    assert reason.startswith("learned 0.")
+    words = reason.split(": ")[1].split()
+    assert words
+    assert all(w.startswith("+") for w in words)
+    assert {"+adapter", "+matrix", "+low-rank", "+adapter-matrix"} & set(words)
+
+
+@pytest.mark.parametrize(("rejections", "policy", "has_model"), [
+    (6, {}, True),
+    (2, {}, False),                                   # 2 < 3 rejections
+    (2, {"min_negatives": 2}, True),
+    (6, {"min_positives": 7}, False),                 # 6 catalog entries < 7
+])
+def test_fallback_with_too_few_examples(rejections: int, policy: dict[str, int],
+                                        has_model: bool) -> None:
+    """A section below the thresholds has no model; the scorer is neutral and says why."""
+    models = _models(rejections, **policy)
+    assert (("llm training", "techniques") in models.sections) is has_model
+    scored = _score(LearnedScorer(models), _paper("2406.00004", "LoRA for legal review"))
+    if has_model:
+        assert scored.score != NEUTRAL
+    else:
+        assert scored.score == NEUTRAL
+        assert "none for this section" in scored.reasons[0]
+        assert f"{rejections} negative" in scored.reasons[0]
+
+
+def test_neutral_fallback_keeps_the_query_order() -> None:
+    """Blended in, a fallback section leaves the order of its matches unchanged."""
+    base = Blend(((QueryEvidence(), 1.0),))
+    with_learning = base.with_part(LearnedScorer(_models(0)), 1.0)
+    papers = [_paper("2406.00010", "LoRA"), _paper("2406.00011", "A low-rank adapter: LoRA"),
+              _paper("2406.00012", "Low-rank adapter")]
+    order = [[c.paper.id for c in select(papers, TOPICS, s, cap=10, day=DAY)]
+             for s in (base, with_learning)]
+    assert order[0] == order[1]
+
+
+def test_learned_blend_reorders_the_digest() -> None:
+    """With a model, a method paper moves above an application that the query prefers."""
+    base = Blend(((QueryEvidence(), 1.0),))
+    cache = ModelCache(StoreSource(_store_with_rejections(), _sections(), TOPICS))
+    cache.refresh()
+    app = _paper("2406.00020", "LoRA and low-rank fine-tuning for clinical notes summarisation")
+    method = _paper("2406.00021", "Rank allocation for adapter matrices")
+    ranked = [c.paper.id for c in select([app, method], TOPICS[:1], learned_scorer(base, cache),
+                                         cap=10, day=DAY)]
+    query_only = [c.paper.id for c in select([app, method], TOPICS[:1], base, cap=10, day=DAY)]
+    assert query_only == [app.id, method.id]
+    assert ranked == [method.id, app.id]
+
+
+# -- retraining ---------------------------------------------------------------------------------
+
+
+def _store_with_rejections(n: int = len(APPLICATIONS)) -> Store:
+    store = Store.open("sqlite:///:memory:", clock=lambda: T0)
+    decisions, papers = _rejections(n)
+    store.add_candidates([Candidate(p, "lora", LORA, 0.5, DAY) for p in papers.values()])
+    for d in decisions:
+        store.decide(d)
+    return store
+
+
+def test_cache_rebuilds_only_when_decisions_change() -> None:
+    """refresh() trains on the first call and again only after a new decision."""
+    store = _store_with_rejections(2)
+    cache = ModelCache(StoreSource(store, _sections(), TOPICS))
+    first = cache.refresh()
+    assert cache.refresh() is first
+    assert not first.sections
+    store.decide(Decision("2405.00002", "reject", "U1", T0, None, None, "lora"))
+    second = cache.refresh()
+    assert second is not first
+    assert second.version == first.version + 1
+    assert ("llm training", "techniques") in second.sections
+
+
+def test_notify_retrains_in_the_background() -> None:
+    """After notify(), the background thread swaps in new models; current() never waits."""
+    cache = ModelCache(StoreSource(_store_with_rejections(), _sections(), TOPICS))
+    assert not cache.current().sections
+    cache.notify()
+    assert cache.wait_idle(10)
+    assert ("llm training", "techniques") in cache.current().sections
+    cache.close()
+
+
+def test_decision_returns_while_the_trainer_is_busy(tmp_path: Any) -> None:
+    """A Slack approve recorded while a retrain is stuck is acknowledged and applied at once."""
+    from tests.fakes.slack_server import FakeSlack
+    from tests.test_slack_interactions import Rig
+
+    started, release = threading.Event(), threading.Event()
+
+    def slow_train(examples: Any, policy: Policy, version: int) -> Any:
+        started.set()
+        release.wait(30)
+        return train(examples, policy, version=version)
+
+    with FakeSlack() as fake:
+        rig = Rig(tmp_path, fake)
+        cache = ModelCache(StoreSource(rig.store, _sections(), TOPICS), trainer=slow_train)
+        rig.service.store = RetrainOnDecide(rig.store, cache)
+        cache.notify()
+        assert started.wait(10)
+        t = time.perf_counter()
+        status = rig.click("approve", "2402.12354")
+        rig.settle()                                 # the decision's own work, not the trainer
+        elapsed = time.perf_counter() - t
+        assert status == 200
+        assert elapsed < 5
+        assert rig.store.get_candidate("2402.12354").status == "approved"
+        assert not cache.wait_idle(0)                # the trainer is still busy
+        release.set()
+        assert cache.wait_idle(10)
+        cache.close()
+
+
+# -- simulated curator --------------------------------------------------------------------------
+
+
+@dataclass
+class Labels:
+    by_id: dict[str, frozenset[str]]
+    sections: dict[str, tuple[str, ...]]
+
+
+def test_curator_approves_labelled_section_only() -> None:
+    """A labelled paper is approved in its label's section, rejected in any other."""
+    curator = Curator(Labels({"2406.00001": frozenset({"lora"})}, {"lora": (LORA,)}))
+    paper = _paper("2406.00001", "LoRA+")
+    assert curator.decision(Candidate(paper, "lora", LORA, 1.0, DAY)).action == "approve"
+    assert curator.decision(Candidate(paper, "pruning", PRUNING, 1.0, DAY)).action == "reject"
+    other = Candidate(_paper("2406.00002", "LoRA for X"), "lora", LORA, 1.0, DAY)
+    rejected = curator.decision(other)
+    assert rejected.action == "reject"
+    assert rejected.at > T0
+    assert rejected.topic == "lora"
+
+
+def test_learning_loop_feeds_decisions_into_the_next_day() -> None:
+    """Each day's posted candidates are decided in the store; the next day's models use them."""
+    store = Store.open("sqlite:///:memory:", clock=lambda: T0)
+    loop = LearningLoop(store, Curator(Labels({}, {})), _sections(), TOPICS)
+    scorer = loop.scorer(Blend(((QueryEvidence(), 1.0),)))
+    papers = [_paper(f"2406.{i:05d}", t) for i, t in enumerate(APPLICATIONS)]
+    loop.before_day()
+    cands = select(papers, TOPICS, scorer, cap=10, day=DAY)
+    assert loop.after_day(cands) == (0, len(APPLICATIONS))
+    assert not loop.cache.current().sections
+    loop.before_day()
+    assert ("llm training", "techniques") in loop.cache.current().sections
+
+
+# -- suggestions --------------------------------------------------------------------------------
+
+
+def test_suggest_missed_papers_and_terms() -> None:
+    """--suggest lists unmatched look-alikes and contrasting terms of approvals and rejections."""
+    topic = Topic("lora", LORA, parse('ti:LoRA AND ti:"low-rank"'))
+    decisions, papers = _rejections()
+    examples = collect(_sections(), decisions, papers=papers, topics=(topic,))
+    models = train(examples, Policy())
+    stored = [_paper("2406.00030", "Rank allocation for adapter matrices"),
+              _paper("2406.00031", "LoRA for legal contract review with fine-tuning"),
+              _paper("2406.00032", "Rank allocation for adapter matrices, low-rank LoRA"),
+              _paper("2406.00033", "Weather forecasting with graph networks"),
+              _paper("2406.00099", "Rank allocation for adapter matrices, known")]
+    found = suggest(topic, models, examples[("llm training", "techniques")], stored,
+                    known=lambda p: p.id == "2406.00099")
+    assert [m.paper.id for m in found.missed] == ["2406.00030"]
+    assert found.missed[0].probability >= 0.5
+    assert found.missed[0].words
+    add = [t.term for t in found.query_terms]
+    drop = [t.term for t in found.andnot_terms]
+    assert "adapter" in add
+    assert "matrix" in add
+    assert "lora" not in add
+    assert "low-rank" not in add
+    assert "lora-fine" in drop
+    assert "lora" not in drop
+    assert all(t.rejected_share > 4 * t.approved_share for t in found.andnot_terms)
+    assert (found.positives, found.rejections) == (6, len(APPLICATIONS))
+
+
+def test_suggest_without_a_model_still_lists_terms() -> None:
+    """With too few examples there are no missed papers, a note why, and terms if any."""
+    topic = TOPICS[0]
+    decisions, papers = _rejections(2)
+    examples = collect(_sections(), decisions, papers=papers, topics=TOPICS)
+    found = suggest(topic, train(examples), examples[("llm training", "techniques")],
+                    [_paper("2406.00040", "Adapter matrices")])
+    assert found.missed == ()
+    assert found.model_note
+    assert "2 negative" in found.model_note
