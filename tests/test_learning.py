@@ -181,6 +181,15 @@ def test_neutral_fallback_keeps_the_query_order() -> None:
     assert order[0] == order[1]
 
 
+def test_fallback_blend_equals_the_base_score() -> None:
+    """With the base as fallback, a section with no model scores exactly as without learning."""
+    base = Blend(((QueryEvidence(), 1.0),))
+    blended = base.with_part(LearnedScorer(_models(0), fallback=base), 2.0)
+    for title in ("LoRA", "A low-rank adapter: LoRA", "Low-rank adapter"):
+        paper = _paper("2406.00013", title)
+        assert _score(blended, paper).score == pytest.approx(_score(base, paper).score)
+
+
 def test_learned_blend_reorders_the_digest() -> None:
     """With a model, a method paper moves above an application that the query prefers."""
     base = Blend(((QueryEvidence(), 1.0),))
@@ -339,3 +348,21 @@ def test_suggest_without_a_model_still_lists_terms() -> None:
     assert found.missed == ()
     assert found.model_note
     assert "2 negative" in found.model_note
+
+
+def test_suggest_from_store_and_its_text() -> None:
+    """On a store: decided papers are never 'missed'; the text has all three parts."""
+    from arxivwatch.learning import format_suggestions
+    from arxivwatch.learning.suggest import suggest_from_store
+
+    topic = Topic("lora", LORA, parse('ti:LoRA AND ti:"low-rank"'))
+    store = _store_with_rejections()
+    missed = _paper("2406.00050", "Rank allocation for adapter matrices")
+    store.upsert_papers([missed, _paper("2406.00051", "Graph networks for weather")])
+    found = suggest_from_store(store, _sections(), (topic,), topic)
+    assert [m.paper.id for m in found.missed] == [missed.id]
+    text = "\n".join(format_suggestions(found))
+    assert missed.id in text
+    assert "candidate query terms" in text
+    assert "candidate ANDNOT terms" in text
+    assert "2405.00000" not in text                      # a rejected paper is not "missed"

@@ -10,17 +10,17 @@
 from arxivwatch.learning.examples import Example, SectionExamples, collect, paper_text
 from arxivwatch.learning.model import Models, Policy, SectionModel, analyse, train
 from arxivwatch.learning.scorer import NEUTRAL, WEIGHT, LearnedScorer
-from arxivwatch.learning.suggest import Missed, Suggestions, Term, suggest
+from arxivwatch.learning.suggest import Missed, Suggestions, Term, format_suggestions, suggest
 from arxivwatch.learning.trainer import ModelCache, RetrainOnDecide, StoreSource
 from arxivwatch.ranking import Blend
 
 __all__ = [
     "NEUTRAL", "WEIGHT", "Example", "LearnedScorer", "Missed", "ModelCache", "Models", "Policy",
     "RetrainOnDecide", "SectionExamples", "SectionModel", "StoreSource", "Suggestions", "Term",
-    "analyse", "collect", "learned_scorer", "paper_text", "suggest", "train",
+    "analyse", "collect", "format_suggestions", "learned_scorer", "paper_text", "suggest", "train",
 ]
 
 
 def learned_scorer(base: Blend, cache: ModelCache, weight: float = WEIGHT) -> Blend:
-    """`base.with_part(LearnedScorer(cache.current), weight)`: the default ranking, learning."""
-    return base.with_part(LearnedScorer(cache.current), weight)
+    """The default ranking `base` with the learned part blended in (falling back to `base`)."""
+    return base.with_part(LearnedScorer(cache.current, fallback=base), weight)

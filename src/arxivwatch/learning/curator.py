@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
+from arxivwatch.backtest import Labels, Replay
 from arxivwatch.learning.model import DEFAULT_POLICY, Policy
 from arxivwatch.learning.scorer import WEIGHT, LearnedScorer
 from arxivwatch.learning.trainer import ModelCache, StoreSource
 from arxivwatch.models import Candidate, Decision, Paper
-from arxivwatch.ranking import Blend, SectionLike, TopicLike, section_key
+from arxivwatch.ranking import Blend, Known, SectionLike, TopicLike, section_key
 
 CURATOR = "backtest:curator"
 DECIDED_AFTER = dt.timedelta(days=1, hours=9)     # the curator reads the digest next morning
@@ -73,7 +74,7 @@ class LearningLoop:
 
     def scorer(self, base: Blend, weight: float = WEIGHT) -> Blend:
         """`base` with the learned part, which always reads the latest models."""
-        return base.with_part(LearnedScorer(self.cache.current), weight)
+        return base.with_part(LearnedScorer(self.cache.current, fallback=base), weight)
 
     def before_day(self) -> None:
         """Rebuild the models if the curator decided anything since the last day."""
@@ -89,3 +90,25 @@ class LearningLoop:
             self.store.decide(decision)
             approved += decision.action == "approve"
         return approved, len(posted) - approved
+
+
+
+class CuratedReplay(Replay):
+    """`backtest.Replay` with learning: models rebuilt before each day, its digest decided after."""
+
+    def __init__(self, topics: Sequence[TopicLike], base: Blend, *, learning: LearningLoop,
+                 known: Known, cap: int, labels: Labels | None = None, out: IO[str] | None = None,
+                 weight: float = WEIGHT) -> None:
+        super().__init__(topics, learning.scorer(base, weight), known=known, cap=cap,
+                         labels=labels, out=out)
+        self.learning = learning
+        self.approved = self.rejected = 0
+
+    def day(self, day: dt.date, batch: list[Paper]) -> list[Candidate]:
+        """Rank the day with the decisions so far, then let the curator decide its digest."""
+        self.learning.before_day()
+        cands = super().day(day, batch)
+        approved, rejected = self.learning.after_day(cands)
+        self.approved += approved
+        self.rejected += rejected
+        return cands

@@ -39,6 +39,7 @@ class Policy:
     weak_weight: float = 0.3
     c: float = 4.0              # inverse regularisation of the logistic regression
     max_features: int = 60_000
+    min_df: int = 2             # a word seen in one text only cannot generalise; drops ~80%
 
 
 DEFAULT_POLICY = Policy()
@@ -117,7 +118,8 @@ def train(examples: Mapping[Key, SectionExamples], policy: Policy = DEFAULT_POLI
         return models
     texts = sorted({e.text for b in examples.values() for e in (*b.positives, *b.negatives)})
     models.vectorizer = TfidfVectorizer(
-        analyzer=analyse, sublinear_tf=True, max_features=policy.max_features)
+        analyzer=analyse, sublinear_tf=True, max_features=policy.max_features,
+        min_df=min(policy.min_df, len(texts)))
     matrix = models.vectorizer.fit_transform(texts).tocsr()
     rows = {text: i for i, text in enumerate(texts)}
     for key, bucket in ready.items():
@@ -145,7 +147,8 @@ def _fit(matrix: sparse.csr_matrix, index: Mapping[str, int], bucket: SectionExa
     for label in (0, 1):
         mask = y == label
         w[mask] *= len(rows) / (2.0 * max(w[mask].sum(), 1e-9))
-    clf = LogisticRegression(C=policy.c, max_iter=1000, solver="liblinear")
+    # The dual solver: far more features than examples, and 10-30x faster here than the primal.
+    clf = LogisticRegression(C=policy.c, max_iter=1000, solver="liblinear", dual=True)
     clf.fit(x, y, sample_weight=w)
     return SectionModel(bucket.key, clf.coef_[0].copy(), float(clf.intercept_[0]),
                         len(bucket.positives), len(bucket.negatives))

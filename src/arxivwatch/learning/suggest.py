@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from arxivwatch.learning.examples import Example, SectionExamples
-from arxivwatch.learning.model import Models, analyse
+from arxivwatch.learning.model import Models, analyse, train
 from arxivwatch.models import Paper
 from arxivwatch.query import Doc
-from arxivwatch.ranking import TopicLike, section_key
+from arxivwatch.ranking import SectionLike, TopicLike, section_key
 
 MIN_SUPPORT = 2         # a term must occur in at least this many documents of its side
 LIMIT = 10
@@ -77,6 +78,24 @@ def suggest(
                                   limit=limit)
     return Suggestions(topic.name, topic.section, model_note, missed, add, drop,
                        len(bucket.positives), len(bucket.negatives))
+
+
+def suggest_from_store(
+    store: Any, sections: Iterable[SectionLike], topics: Sequence[TopicLike], topic: TopicLike,
+    *, known: Callable[[Paper], bool] = lambda _p: False, limit: int = LIMIT,
+) -> Suggestions:
+    """`suggest` on a `store.Store`: models from its decisions, missed papers from its papers.
+
+    Papers the store already decided or proposed count as known, besides `known` (the catalog).
+    """
+    from arxivwatch.learning.trainer import StoreSource
+
+    source = StoreSource(store, list(sections), topics)
+    examples = source.examples()
+    models = train(examples)
+    proposed = {c.paper.id for c in store.candidates()}
+    return suggest(topic, models, examples.get(section_key(topic.section)), store.iter_papers(),
+                   known=lambda p: p.id in proposed or known(p), limit=limit)
 
 
 def missed_papers(
@@ -142,3 +161,30 @@ def _query_features(topic: TopicLike) -> frozenset[str]:
     for term in terms():
         found.update(analyse(str(getattr(term, "text", term))))
     return frozenset(found)
+
+
+def format_suggestions(s: Suggestions) -> list[str]:
+    """The suggestions as text lines for the terminal."""
+    lines = [f"suggestions for {s.topic} ({s.section}), from {s.positives} papers of the "
+             f"section and {s.rejections} rejections"]
+    lines.append("")
+    if s.model_note:
+        lines.append(f"likely missed by the query: no model yet ({s.model_note})")
+    elif not s.missed:
+        lines.append("likely missed by the query: none among the stored papers")
+    else:
+        lines.append("likely missed by the query (stored papers the model scores highly):")
+        lines += [f"  {m.probability:.2f}  {m.paper.id:<12} {m.paper.title}"
+                  + (f"  [{' '.join('+' + w.replace(' ', '-') for w in m.words)}]"
+                     if m.words else "") for m in s.missed]
+    lines += ["", *_terms("candidate query terms (in the section's papers, rare in rejections)",
+                          s.query_terms)]
+    lines += ["", *_terms("candidate ANDNOT terms (behind most rejections)", s.andnot_terms)]
+    return lines
+
+
+def _terms(title: str, terms: tuple[Term, ...]) -> list[str]:
+    if not terms:
+        return [f"{title}: none yet"]
+    return [f"{title}:", *(f"  {t.term:<28} in {t.approved_share:>4.0%} of the section's papers"
+                           f", {t.rejected_share:>4.0%} of rejections" for t in terms)]
