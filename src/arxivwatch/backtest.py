@@ -43,16 +43,23 @@ def group_days(
     stats = stats if stats is not None else ReplayStats()
     open_days: dict[dt.date, list[Paper]] = {}
     done: set[dt.date] = set()
+    current: dt.date | None = None
     for paper in papers:
-        if paper.day is None:
+        day = paper.day
+        if day is None:
             stats.undated += 1
             continue
-        if paper.day in done and paper.day not in open_days:
-            stats.late_batches += 1
-        open_days.setdefault(paper.day, []).append(paper)
-        for day in sorted(d for d in open_days if abs((paper.day - d).days) > window):
-            done.add(day)
-            yield day, open_days.pop(day)
+        batch = open_days.get(day)
+        if batch is None:
+            if day in done:
+                stats.late_batches += 1
+            batch = open_days[day] = []
+        batch.append(paper)
+        if day != current:      # the input moved to another day: close the ones left behind
+            current = day
+            for old in sorted(d for d in open_days if abs((day - d).days) > window):
+                done.add(old)
+                yield old, open_days.pop(old)
     for day in sorted(open_days):
         yield day, open_days.pop(day)
 

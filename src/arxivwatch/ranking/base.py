@@ -8,7 +8,7 @@ blend without touching the selection code.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from arxivwatch.models import Hit, Paper
 
@@ -23,7 +23,7 @@ class Scored(NamedTuple):
 class QueryLike(Protocol):
     """What selection needs of a parsed query."""
 
-    def match(self, doc: DocLike) -> tuple[Hit, ...] | None:
+    def match(self, doc: Any) -> tuple[Hit, ...] | None:  # a query.Doc
         """The hits of a matching paper, None when it does not match."""
         ...
 

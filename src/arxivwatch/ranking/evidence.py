@@ -8,6 +8,7 @@ LoRA topic) counts for less than the section's own vocabulary, when vocabularies
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 
@@ -24,6 +25,7 @@ _FIELD_NAMES = {
     "ti": "title", "abs": "abstract", "co": "comments", "au": "author", "cat": "category"}
 
 
+@functools.lru_cache(maxsize=4096)
 def term_key(term: str) -> tuple[str, ...]:
     """A hit term's stemmed words, quotes and wildcard dropped: `"Low-Rank"` -> (low, rank)."""
     return tuple(textnorm.stem(t) for t in textnorm.tokens(term))

@@ -19,16 +19,19 @@ from arxivwatch.query.matcher import TextMatcher, compile_term
 from arxivwatch.ranking.base import DocLike, Scored, TopicLike
 
 # Title words that name an application domain rather than a method (stems, see textnorm.stem).
-APPLICATION_WORDS = frozenset("""
-    medical clinical biomedical health healthcare patient radiology disease diagnosis cancer
-    ecg eeg medicine legal law financial finance education educational student agriculture
-    agricultural chemistry chemical molecule molecular protein drug genomic speech asr sentiment
-    hate sexism emotion emotional dialect arabic bengali chinese hindi indic russian vietnamese
-    korean japanese persian urdu multilingual semeval sql chatbot mental cybersecurity malware
-    vulnerability robot robotic driving satellite weather climate music game physics material
-    iot wireless e-commerce customer industrial manufacturing traffic trajectory forecasting
-    spatio tabular recommendation recommender news tweet misinformation summarization
-""".split())
+APPLICATION_WORDS = frozenset({
+    "medical", "clinical", "biomedical", "health", "healthcare", "patient", "radiology",
+    "disease", "diagnosis", "cancer", "ecg", "eeg", "medicine", "legal", "law", "financial",
+    "finance", "education", "educational", "student", "agriculture", "agricultural", "chemistry",
+    "chemical", "molecule", "molecular", "protein", "drug", "genomic", "speech", "asr",
+    "sentiment", "hate", "sexism", "emotion", "emotional", "dialect", "arabic", "bengali",
+    "chinese", "hindi", "indic", "russian", "vietnamese", "korean", "japanese", "persian",
+    "urdu", "multilingual", "semeval", "sql", "chatbot", "mental", "cybersecurity", "malware",
+    "vulnerability", "robot", "robotic", "driving", "satellite", "weather", "climate", "music",
+    "game", "physics", "material", "iot", "wireless", "e-commerce", "customer", "industrial",
+    "manufacturing", "traffic", "trajectory", "forecasting", "spatio", "tabular",
+    "recommendation", "recommender", "news", "tweet", "misinformation", "summarization",
+})
 _SHARED_TASK = re.compile(r"\bat [A-Za-z][\w-]* ?(?:20\d\d|task)|\bshared task|\bsemeval", re.I)
 REPEAT_SATURATION = 4.0     # abstract mentions at which focus reaches 1 - 1/e
 MENTIONS_PER_TERM = 3       # repeats of one term count up to this: distinct terms say more
@@ -61,7 +64,7 @@ class Focus:
         return cues
 
     def _mentions(self, doc: DocLike, topic: TopicLike, hits: tuple[Hit, ...]) -> float:
-        labels = {h.term for h in hits if h.field in ("ti", "abs")}
+        labels = {h.term for h in hits if h.field == "abs"}
         in_title = any(h.field == "ti" for h in hits)
         abstract = doc.clean("abs")
         count = 0

@@ -9,9 +9,10 @@ by cosine to its topic's section centroid; the reason names the nearest entry.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from arxivwatch import textnorm
@@ -19,6 +20,8 @@ from arxivwatch.models import CatalogEntry, Hit, Paper
 from arxivwatch.ranking.base import DocLike, Scored, TopicLike
 
 Vector = dict[str, float]
+_PUNCTUATION_TO_SPACE = str.maketrans(
+    {c: " " for c in map(chr, range(128)) if not (c.isascii() and c.isalnum())})
 
 # Words of any research abstract that say nothing about its subject.
 GENERIC = frozenset({
@@ -42,7 +45,8 @@ class SectionLike(Protocol):
     def entries(self) -> list[CatalogEntry]: ...
 
 
-def section_key(path: str | Sequence[str]) -> tuple[str, ...]:
+@functools.lru_cache(maxsize=1024)
+def section_key(path: str | tuple[str, ...]) -> tuple[str, ...]:
     """`Model Compression >  Low-rank` -> ("model compression", "low-rank"), as catalog.py folds."""
     parts = path.split(">") if isinstance(path, str) else path
     return tuple(" ".join(p.split()).casefold() for p in parts if p.strip())
@@ -50,14 +54,39 @@ def section_key(path: str | Sequence[str]) -> tuple[str, ...]:
 
 def bag(title: str, text: str = "") -> Counter[str]:
     """The stemmed content words of a title (counted twice) and a body text."""
-    words: Counter[str] = Counter()
-    for part, times in ((title, TITLE_REPEAT), (text, 1)):
-        for token in textnorm.tokens(part):
-            if len(token) > 1 and not token.isdigit() and token not in textnorm.STOPWORDS:
-                stem = textnorm.stem(token)
-                if stem not in GENERIC:
-                    words[stem] += times
-    return words
+    tokens = words(title) * TITLE_REPEAT + words(text)
+    return Counter(filter(None, map(_CONTENT.__getitem__, tokens)))
+
+
+def words(text: str) -> list[str]:
+    """`textnorm.tokens(text)`, with a fast path for ASCII text (most abstracts)."""
+    clean = textnorm.clean(text)
+    if clean.isascii():
+        return clean.translate(_PUNCTUATION_TO_SPACE).split()
+    return textnorm.tokens(clean)
+
+
+class _ContentWords(dict[str, str | None]):
+    """token -> its stem, or None for stopwords, generic words, digits and single letters.
+
+    A dict with `__missing__` so that `map(CONTENT.__getitem__, tokens)` stays in C for the
+    tokens already seen; cleared when it grows past MAX_CACHED to keep memory flat.
+    """
+
+    MAX_CACHED = 200_000
+
+    def __missing__(self, token: str) -> str | None:
+        if len(self) >= self.MAX_CACHED:
+            self.clear()
+        stem: str | None = None
+        if len(token) >= 2 and not token.isdigit() and token not in textnorm.STOPWORDS:
+            stem = textnorm.stem(token)
+            stem = None if stem in GENERIC else stem
+        self[token] = stem
+        return stem
+
+
+_CONTENT = _ContentWords()
 
 
 class _Profile:
@@ -79,7 +108,7 @@ class CatalogSimilarity:
         *, scale: float = SCALE,
     ) -> None:
         known = papers or {}
-        raw = [(section_key(s.path), [(_name(e), _entry_bag(e, known)) for e in s.entries])
+        raw = [(section_key(tuple(s.path)), [(_name(e), _entry_bag(e, known)) for e in s.entries])
                for s in sections]
         bags = [b for _, entries in raw for _, b in entries]
         self._idf = _idf(bags)
@@ -118,8 +147,7 @@ class CatalogSimilarity:
 
     def _vector(self, words: Counter[str]) -> Vector:
         idf, default = self._idf, self._default_idf
-        return _normalise({w: (1.0 + math.log(n)) * idf.get(w, default)
-                           for w, n in words.items()})
+        return _normalise({w: _damp(n) * idf.get(w, default) for w, n in words.items()})
 
 
 def _entry_bag(entry: CatalogEntry, papers: Mapping[str, Paper]) -> Counter[str]:
@@ -139,6 +167,12 @@ def _name(entry: CatalogEntry) -> str:
     return head[:37].rstrip() + "..."
 
 
+@functools.lru_cache(maxsize=256)
+def _damp(count: int) -> float:
+    """Sub-linear term frequency: 1 + ln(count)."""
+    return 1.0 + math.log(count)
+
+
 def _idf(bags: list[Counter[str]]) -> dict[str, float]:
     df: Counter[str] = Counter()
     for words in bags:
@@ -153,6 +187,4 @@ def _normalise(vec: Vector) -> Vector:
 
 
 def _cosine(a: Vector, b: Vector) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(x * b.get(w, 0.0) for w, x in a.items())
+    return sum([a[w] * b[w] for w in a.keys() & b.keys()])
