@@ -109,6 +109,11 @@ def test_md_escape(raw: str, escaped: str) -> None:
         ("https://en.wikipedia.org/wiki/A_(b)", "https://en.wikipedia.org/wiki/A_(b)"),
         ("https://x.org/a)b", "https://x.org/a%29b"),
         ("https://x.org/a b <c>", "https://x.org/ab%3Cc%3E"),
+        # balanced in number but closing first: the link would end at `b)` and plant another
+        ("https://github.com/a/b)[x](javascript:alert(1)",
+         "https://github.com/a/b%29[x]%28javascript:alert%281%29"),
+        ("https://x.org/a)(b", "https://x.org/a%29%28b"),
+        ("https://x.org/((a))", "https://x.org/%28%28a%29%29"),
     ],
 )
 def test_md_url(raw: str, safe: str) -> None:
@@ -151,3 +156,16 @@ def test_check_templates_reports_broken_and_missing(tmp_path: Path) -> None:
     assert "endif" in problems[0] or "end of template" in problems[0]
     missing = check_templates(tmp_path / "missing")
     assert missing == [f"{(tmp_path / 'missing').resolve()}: template folder does not exist"]
+
+
+def test_hostile_code_url_stays_one_link() -> None:
+    """A code URL that closes its parenthesis early cannot plant a second link in the line."""
+    from arxivwatch.entry import parse_entry
+
+    paper = Paper(id="2402.12354", title="T")
+    line = render_entry(paper, summary="S", code="https://github.com/a/b)[x](javascript:alert(1)")
+    entry = parse_entry(line, 1)
+    assert entry is not None
+    assert line.count("](") == 2          # the title link and the code link, nothing more
+    assert entry.code is not None
+    assert entry.code.startswith("https://github.com/a/b%29")

@@ -64,11 +64,16 @@ def _break_autolink(match: re.Match[str]) -> str:
     return "\\" + match.group(0) if match.group(0) == "://" else match.group(0)[:3] + "\\."
 
 
+# Parens a link destination may keep: one level, each opened before it closes (the shape
+# `entry.parse_entry` reads back). Anything else could end the link early.
+_MD_URL_PARENS = re.compile(r"(?:[^()]|\([^()]*\))*")
+
+
 def md_url(value: object) -> str:
-    """Makes a URL safe as a Markdown link destination (spaces, `<>` and unbalanced parens)."""
+    """Makes a URL safe as a Markdown link destination (spaces, `<>` and stray parens)."""
     url = "".join(str(value).split())
     url = url.replace("<", "%3C").replace(">", "%3E")
-    if url.count("(") != url.count(")"):
+    if not _MD_URL_PARENS.fullmatch(url):
         url = url.replace("(", "%28").replace(")", "%29")
     return url
 
