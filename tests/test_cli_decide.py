@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from arxivwatch.cli import _register, cli
+from arxivwatch.models import Candidate, Paper
 from arxivwatch.store import Store
 from tests.fakes.slack_server import FakeSlack
 from tests.test_decisions import CATALOG, OTHER, PAPER, decided, make_store
@@ -81,6 +83,25 @@ def test_pending_lists_open_candidates(project: Project) -> None:
 def test_pending_when_nothing_waits(tmp_path: Path) -> None:
     """An empty store says so."""
     assert "nothing awaits" in Project(tmp_path).run("pending").output
+
+
+def test_pending_does_not_create_the_state_database(tmp_path: Path) -> None:
+    """Listing is read-only: `pending` on a fresh project leaves no state.db behind."""
+    assert "nothing awaits" in Project(tmp_path).run("pending").output
+    assert not (tmp_path / "state.db").exists()
+
+
+def test_pending_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    """A title with escape sequences is printed without its control characters."""
+    project = Project(tmp_path)
+    hostile = Paper(id="2405.00001", title="Evil \x1b]0;pwned\x07\x1b[2J title")
+    with project.store() as store:
+        store.add_candidates([Candidate(hostile, "lora", "LLM Training > Techniques", 1.0,
+                                        dt.date(2024, 6, 4))])
+    result = project.run("pending")
+    assert "2405.00001" in result.output
+    assert "\x1b" not in result.output
+    assert "\x07" not in result.output
 
 
 def test_approve_prints_line_and_files_it(project: Project) -> None:

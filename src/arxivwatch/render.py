@@ -8,6 +8,7 @@ are already mrkdwn (links) are marked `SlackSafe` so they pass through once.
 from __future__ import annotations
 
 import re
+import unicodedata
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,12 @@ def slack_link(url: object, label: object = None) -> SlackSafe:
     # `|` in a label is fine for Slack, but a newline would end the link.
     text = slack_escape(" ".join(str(label).split()))
     return SlackSafe(f"<{safe_url}|{text}>")
+
+
+def terminal_line(text: object) -> str:
+    """One line without control characters, so a paper title cannot drive the terminal."""
+    line = " ".join(str(text).split())
+    return "".join(ch for ch in line if unicodedata.category(ch) != "Cc")
 
 
 # Backslash only where it would otherwise escape the next character (or our closing `]`).

@@ -11,9 +11,12 @@ from typing import Any
 
 import click
 
+from arxivwatch import app
 from arxivwatch.cli import Context
 from arxivwatch.decisions import DecisionService, Outcome
 from arxivwatch.ids import normalize_id
+from arxivwatch.render import terminal_line
+from arxivwatch.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -26,17 +29,10 @@ def utcnow() -> dt.datetime:
 
 
 @contextmanager
-def open_store(ctx: Context) -> Iterator[Any]:
-    """The state store named by `state.url`, closed afterwards."""
-    from arxivwatch.store import Store
-
-    store = Store.open(ctx.settings.state.url)
-    try:
+def open_store(ctx: Context, *, read_only: bool = False) -> Iterator[Store]:
+    """The state store named by `state.url`, closed afterwards (an in-memory copy if read-only)."""
+    with app.open_store(ctx.settings, read_only=read_only) as store:
         yield store
-    finally:
-        close = getattr(store, "close", None)
-        if close is not None:
-            close()
 
 
 def cli_user(ctx: Context) -> str:
@@ -54,7 +50,7 @@ def pending(ctx: Context) -> None:
     Example:
       arxivwatch pending
     """
-    with open_store(ctx) as store:
+    with open_store(ctx, read_only=True) as store:
         rows = [c for status in OPEN_STATUSES for c in store.candidates(status=status)]
     if not rows:
         click.echo("nothing awaits a decision")
@@ -63,7 +59,8 @@ def pending(ctx: Context) -> None:
     click.echo(f"{'ID':<18} {'TOPIC':<16} {'SCORE':>6}  {'STATUS':<7} TITLE")
     for c in rows:
         score = float(getattr(c, "score", 0) or 0)
-        title = c.paper.title if len(c.paper.title) <= 90 else c.paper.title[:89] + "…"
+        title = terminal_line(c.paper.title)
+        title = title if len(title) <= 90 else title[:89] + "…"
         click.echo(f"{c.paper.id:<18} {c.topic:<16} {score:>6.2f}  {c.status:<7} {title}")
 
 

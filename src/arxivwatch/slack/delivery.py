@@ -20,7 +20,6 @@ import http.client
 import json
 import logging
 import time
-import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from arxivwatch.errors import SlackError
+from arxivwatch.render import terminal_line as _clean
 from arxivwatch.slack.blocks import (
     CandidateLike,
     CatalogLine,
@@ -338,7 +338,7 @@ class TerminalDelivery:
         why = "; ".join([*matched_terms(c), *c.reasons]) or "-"
         self._line(f"{n:2d}. {_clean(p.title)}")
         self._line(f"    {p.url}")
-        self._line(f"    {_clean(short_authors(p.authors))} · {', '.join(p.categories)}")
+        self._line(f"    {_clean(short_authors(p.authors))} · {_clean(', '.join(p.categories))}")
         self._line(f"    why: {_clean(why)}")
         self._line(f"    score: {c.score:.2f}")
         self._line(f"    adds: {_clean(self.catalog_line(c))}")
@@ -346,7 +346,3 @@ class TerminalDelivery:
     def _line(self, text: str) -> None:
         self.stream.write(text + "\n")
 
-
-def _clean(text: str) -> str:
-    """One line without control characters (a title must not drive the terminal)."""
-    return "".join(ch for ch in " ".join(text.split()) if unicodedata.category(ch) != "Cc")
