@@ -1,0 +1,328 @@
+"""Tests for ranking: scorer invariants, the blend, the prefilter and `select`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arxivwatch.catalog import Catalog
+from arxivwatch.models import Hit, Paper
+from arxivwatch.query import Doc, Query, parse
+from arxivwatch.ranking import (
+    Blend,
+    CatalogSimilarity,
+    Focus,
+    QueryEvidence,
+    Scored,
+    catalog_known,
+    default_scorer,
+    in_categories,
+    select,
+)
+from arxivwatch.ranking.prefilter import Prefilter
+
+DAY = dt.date(2024, 3, 4)
+CATALOG = """\
+# Reading list
+
+## Training
+### Techniques
+- [Arxiv 2021] [LoRA: Low-Rank Adaptation of Large Language Models](https://arxiv.org/abs/2106.09685). Training large models with few trainable parameters by low rank adapter matrices.
+
+## Compression
+### Low-rank Decomposition
+- [Arxiv 2024] [SVD-LLM: Truncation-aware Singular Value Decomposition for Large Language Model Compression](https://arxiv.org/abs/2403.07378). Truncation-aware whitening so singular values map to compression loss.
+- [Arxiv 2023] [ASVD: Activation-aware Singular Value Decomposition for Compressing Large Language Models](https://arxiv.org/abs/2312.05821). Activations scale the weights before SVD.
+"""
+LORA_SECTION = "Training > Techniques"
+LOWRANK_SECTION = "Compression > Low-rank Decomposition"
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    section: str
+    query: Query
+    categories: tuple[str, ...] = ()
+    min_score: float | None = None
+
+
+def topic(name: str, query: str, section: str = LORA_SECTION, **kw: object) -> Topic:
+    return Topic(name, section, parse(query), **kw)  # type: ignore[arg-type]
+
+
+def paper(pid: str, title: str, abstract: str = "", cats: tuple[str, ...] = ("cs.LG",)) -> Paper:
+    return Paper(pid, title, abstract, categories=cats, day=DAY)
+
+
+class Fixed:
+    """A scorer that returns a preset score per (paper id, topic name)."""
+
+    def __init__(self, scores: dict[tuple[str, str], float]) -> None:
+        self.scores = scores
+
+    def score(self, doc: Doc, topic: Topic, hits: tuple[Hit, ...]) -> Scored:
+        return Scored(self.scores.get((doc.paper.id, topic.name), 0.5), ("fixed",))
+
+
+def scored(scorer: object, t: Topic, p: Paper) -> float:
+    doc = Doc.from_paper(p)
+    hits = t.query.match(doc)
+    assert hits is not None, f"{t.query} does not match {p.title!r}"
+    return scorer.score(doc, t, hits).score  # type: ignore[attr-defined]
+
+
+LORA = topic("lora", 'LoRA OR "low-rank adaptation" OR adapter OR rank')
+
+
+def test_title_phrase_outranks_abstract_word() -> None:
+    """A query phrase in the title weighs more than a query word in the abstract."""
+    in_title = paper("1", "Low-rank adaptation with fewer parameters", "We study a method.")
+    in_abstract = paper("2", "A study of models", "We also try LoRA once.")
+    for scorer in (QueryEvidence(), default_scorer(Catalog.parse(CATALOG).sections)):
+        assert scored(scorer, LORA, in_title) > scored(scorer, LORA, in_abstract)
+
+
+def test_distinct_terms_beat_one_repeated() -> None:
+    """Three distinct terms in the abstract outweigh one term said five times."""
+    distinct = paper("1", "A method", "LoRA; an adapter; a rank choice.")
+    repeated = paper("2", "A method", "LoRA LoRA LoRA LoRA LoRA.")
+    assert scored(QueryEvidence(), LORA, distinct) > scored(QueryEvidence(), LORA, repeated)
+
+
+@given(st.lists(st.sampled_from(["ti", "abs", "co"]), min_size=1, max_size=4),
+       st.sampled_from(["ti", "abs", "co"]))
+def test_another_distinct_term_never_lowers_evidence(fields: list[str], extra: str) -> None:
+    """Adding a hit of a new term can only raise the query evidence."""
+    hits = tuple(Hit(f"term{i}", f) for i, f in enumerate(fields))
+    doc = Doc.from_paper(paper("1", "t"))
+    before = QueryEvidence().score(doc, LORA, hits).score
+    after = QueryEvidence().score(doc, LORA, (*hits, Hit("another", extra))).score
+    assert after > before
+
+
+def test_evidence_explains_itself_by_field() -> None:
+    """The reasons name the matched terms, title first."""
+    doc = Doc.from_paper(paper("1", "LoRA", "an adapter"))
+    reasons = QueryEvidence().score(doc, LORA, (Hit("adapter", "abs"), Hit("LoRA", "ti"))).reasons
+    assert reasons == ("title: LoRA", "abstract: adapter")
+
+
+def test_catalog_like_paper_outranks_unlike_one() -> None:
+    """A paper close to the section's entries scores above one about something else."""
+    sim = CatalogSimilarity(Catalog.parse(CATALOG).sections)
+    t = topic("lowrank", "SVD OR compression", section=LOWRANK_SECTION)
+    like = paper("1", "Whitening before SVD truncation for LLM compression",
+                 "Singular value decomposition of weights, truncation-aware, compression loss.")
+    unlike = paper("2", "Compression of medical images with JPEG",
+                   "We compress radiology scans for storage in hospitals.")
+    assert scored(sim, t, like) > scored(sim, t, unlike)
+    doc = Doc.from_paper(like)
+    reasons = sim.score(doc, t, t.query.match(doc) or ()).reasons
+    assert len(reasons) == 1
+    assert reasons[0].startswith("similar to catalog: SVD-LLM (0.")
+
+
+def test_catalog_abstracts_make_similarity_sharper() -> None:
+    """Known abstracts of catalog papers add their vocabulary to the section."""
+    entry_paper = paper("2106.09685", "LoRA", "We freeze the pretrained weights and inject "
+                        "trainable rank decomposition matrices into each transformer layer.")
+    probe = paper("9", "Injecting decomposition matrices into frozen transformer layers")
+    t = topic("lora", "transformer OR matrices")
+    plain = CatalogSimilarity(Catalog.parse(CATALOG).sections)
+    richer = CatalogSimilarity(Catalog.parse(CATALOG).sections, {entry_paper.id: entry_paper})
+    assert scored(richer, t, probe) > scored(plain, t, probe)
+
+
+def test_similarity_is_zero_for_a_section_not_in_the_catalog() -> None:
+    """No entries to compare with: no score and no reason."""
+    sim = CatalogSimilarity(Catalog.parse(CATALOG).sections)
+    t = topic("x", "LoRA", section="Nowhere > Else")
+    doc = Doc.from_paper(paper("1", "LoRA"))
+    assert sim.score(doc, t, (Hit("LoRA", "ti"),)) == Scored(0.0)
+
+
+@pytest.mark.parametrize(("method", "application"), [
+    ("LoRA-XS: tiny adapters", "Fine-tuning an LLM with LoRA for medical question answering"),
+    ("Rank allocation for LoRA", "Team X at SemEval-2025 Task 4: LoRA for unlearning"),
+])
+def test_focus_damps_application_titles(method: str, application: str) -> None:
+    """An application domain (or shared task) in the title lowers focus."""
+    abstract = "LoRA adapts weights. LoRA is cheap."
+    focus = Focus()
+    assert scored(focus, LORA, paper("1", method, abstract)) > scored(
+        focus, LORA, paper("2", application, abstract))
+    doc = Doc.from_paper(paper("2", application, abstract))
+    assert focus.score(doc, LORA, LORA.query.match(doc) or ()).reasons[0].startswith(
+        "application cue in title:")
+
+
+def test_focus_grows_with_repeated_mentions() -> None:
+    """A paper that keeps naming its subject is more about it than one naming it once."""
+    once = paper("1", "Instruction data", "We fine-tune with LoRA.")
+    often = paper("2", "Instruction data", "LoRA is studied. LoRA ranks vary. LoRA merges.")
+    assert scored(Focus(), LORA, often) > scored(Focus(), LORA, once)
+
+
+def test_blend_is_a_weighted_mean_with_all_reasons() -> None:
+    """Blend averages its parts by weight and keeps every reason in order."""
+    class Const:
+        def __init__(self, value: float, reason: str) -> None:
+            self.value, self.reason = value, reason
+
+        def score(self, doc: Doc, topic: Topic, hits: tuple[Hit, ...]) -> Scored:
+            return Scored(self.value, (self.reason,))
+
+    blend = Blend(((Const(1.0, "a"), 3.0), (Const(0.0, "b"), 1.0)))
+    doc = Doc.from_paper(paper("1", "t"))
+    assert blend.score(doc, LORA, ()) == Scored(0.75, ("a", "b"))
+    assert blend.with_part(Const(0.5, "c"), 4.0).score(doc, LORA, ()).score == pytest.approx(0.625)
+
+
+@pytest.mark.parametrize("parts", [(), ((QueryEvidence(), -1.0),), ((QueryEvidence(), 0.0),)])
+def test_blend_refuses_bad_weights(parts: tuple[tuple[QueryEvidence, float], ...]) -> None:
+    """A blend needs scorers and a positive total weight."""
+    with pytest.raises(ValueError, match="positive weights"):
+        Blend(parts)
+
+
+# --- prefilter -----------------------------------------------------------------------------
+
+QUERIES = [
+    'LoRA OR "low-rank adaptation" OR ti:"low-rank"',
+    '("mixture of experts" OR MoE) AND (serving OR offload* OR GPUs)',
+    '(SVD OR "singular value") AND compress* ANDNOT ti:survey',
+    'au:hinton OR cat:cs.DC',
+    'ti:(benchmark OR evaluation) AND (LLM OR "language model")',
+]
+WORDS = ["low", "rank", "lowrank", "low-rank", "Low-Rank", "adaptation", "adaptations", "LoRA",
+         "LoRA$+$", "mixture", "mixtures", "of", "experts", "expert", "MoE", "serving",
+         "offloading", "GPUs", "GPU", "SVD", "singular", "value", "values", "compress",
+         "compression", "survey", "benchmark", "evaluation", "LLM", "language", "models",
+         "model", "(", ")", ",", ".", ":", "-", "\\textbf{LoRA}", "the", "a"]
+texts = st.lists(st.sampled_from(WORDS), max_size=25).map(" ".join)
+
+
+@settings(max_examples=300)
+@given(texts, texts, st.sampled_from(QUERIES))
+def test_prefilter_never_rejects_a_match(title: str, abstract: str, query: str) -> None:
+    """Whenever a query matches a paper, the prefilter lets the paper through."""
+    q = parse(query)
+    p = Paper("1", title or "x", abstract, authors=("Geoffrey Hinton",), categories=("cs.LG",))
+    if q.match(Doc.from_paper(p)) is not None:
+        assert Prefilter([q]).possible(p) == (True,)
+
+
+def test_prefilter_rejects_papers_without_the_anchors() -> None:
+    """A paper with none of a query's words is rejected without matching."""
+    pf = Prefilter([parse(QUERIES[0]), parse(QUERIES[1]), parse(QUERIES[3])])
+    assert pf.possible(paper("1", "Graph networks for molecules", "Message passing.")) == (
+        False, False, True)   # au:/cat: terms give no anchor: always possible
+
+
+# --- select --------------------------------------------------------------------------------
+
+def test_select_drops_known_papers_by_predicate_ids_or_catalog() -> None:
+    """Papers in the catalog (by id or title) or already stored are never candidates."""
+    catalog = Catalog.parse(CATALOG)
+    papers = [paper("2106.09685", "LoRA: stored elsewhere"),
+              paper("2401.00001", "LoRA: Low-Rank Adaptation of Large Language Models"),
+              paper("2401.00002", "LoRA for everyone"), paper("2401.00003", "More LoRA")]
+    cases = [catalog.index(), catalog_known(catalog.sections)]
+    for known in cases:
+        got = [c.paper.id for c in select(papers, [LORA], Fixed({}), known=known, cap=9, day=DAY)]
+        assert got == ["2401.00002", "2401.00003"]
+    got = select(papers, [LORA], Fixed({}), known={"2401.00003"}, cap=9, day=DAY)
+    assert [c.paper.id for c in got] == ["2106.09685", "2401.00001", "2401.00002"]
+    got = select(papers, [LORA], Fixed({}), known=lambda p: p.id.endswith("2"), cap=9, day=DAY)
+    assert "2401.00002" not in [c.paper.id for c in got]
+
+
+def test_best_topic_wins_and_others_become_alternatives() -> None:
+    """A paper matching three topics goes to its best one; the others are listed best first."""
+    topics = [topic("a", "LoRA"), topic("b", "LoRA"), topic("c", "LoRA")]
+    scorer = Fixed({("1", "a"): 0.2, ("1", "b"): 0.9, ("1", "c"): 0.5})
+    (cand,) = select([paper("1", "LoRA")], topics, scorer, cap=5, day=DAY)
+    assert (cand.topic, cand.section, cand.score) == ("b", LORA_SECTION, 0.9)
+    assert cand.alternatives == ("c", "a")
+    assert cand.reasons == ("fixed",)
+    assert cand.matched == ["ti:LoRA"]
+
+
+def test_ties_between_topics_go_to_the_first_in_config_order() -> None:
+    """Equal scores: the topic listed first in topics.yaml wins."""
+    topics = [topic("first", "LoRA"), topic("second", "LoRA")]
+    (cand,) = select([paper("1", "LoRA")], topics, Fixed({}), cap=5, day=DAY)
+    assert (cand.topic, cand.alternatives) == ("first", ("second",))
+
+
+@pytest.mark.parametrize(("cap", "min_score", "posted"), [
+    (10, None, ["a", "b", "c", "d"]),
+    (2, None, ["a", "b"]),
+    (10, 0.5, ["a", "b"]),
+    (1, 0.5, ["a"]),
+    (10, 0.95, []),
+])
+def test_cap_and_min_score_decide_what_is_posted(
+    cap: int, min_score: float | None, posted: list[str],
+) -> None:
+    """The top `cap` candidates at or above min_score are posted; all are ranked."""
+    t = topic("t", "LoRA", min_score=min_score)
+    scores = {("a", "t"): 0.9, ("b", "t"): 0.5, ("c", "t"): 0.3, ("d", "t"): 0.1}
+    papers = [paper(i, "LoRA") for i in "dcba"]
+    cands = select(papers, [t], Fixed(scores), cap=cap, day=DAY)
+    assert [(c.paper.id, c.rank) for c in cands] == [("a", 1), ("b", 2), ("c", 3), ("d", 4)]
+    assert [c.paper.id for c in cands if c.posted] == posted
+    assert {c.day for c in cands} == {DAY}
+
+
+def test_ranking_is_deterministic_with_ties_by_id() -> None:
+    """Shuffled input gives the same ranking; equal scores are ordered by id."""
+    papers = [paper(f"2401.{i:05d}", "LoRA") for i in range(20)]
+    runs = []
+    for seed in range(3):
+        random.Random(seed).shuffle(papers)
+        runs.append([c.paper.id for c in select(papers, [LORA], Fixed({}), cap=5, day=DAY)])
+    assert runs[0] == runs[1] == runs[2] == sorted(runs[0])
+
+
+def test_a_paper_listed_twice_is_one_candidate() -> None:
+    """Duplicates within a day's input count once."""
+    cands = select([paper("1", "LoRA"), paper("1", "LoRA")], [LORA], Fixed({}), cap=5, day=DAY)
+    assert len(cands) == 1
+
+
+@pytest.mark.parametrize(("categories", "paper_cats", "expected"), [
+    ((), ("math.OC",), True),
+    (("cs.LG",), ("cs.CL", "cs.LG"), True),
+    (("cs.lg",), ("cs.LG",), True),
+    (("cs.LG",), ("cs.CV",), False),
+    (("cs.*",), ("cs.CV",), True),
+    (("stat.*",), ("cs.CV",), False),
+])
+def test_categories_filter(categories: tuple[str, ...], paper_cats: tuple[str, ...],
+                           expected: bool) -> None:
+    """A topic with categories only sees papers listed in one of them (`cs.*` is a prefix)."""
+    p = paper("1", "LoRA", cats=paper_cats)
+    assert in_categories(p, categories) is expected
+    t = topic("t", "LoRA", categories=categories)
+    assert bool(select([p], [t], Fixed({}), cap=5, day=DAY)) is expected
+
+
+def test_default_scorer_ranks_a_method_above_an_application() -> None:
+    """The shipped blend puts a LoRA method above a paper that merely uses LoRA."""
+    scorer = default_scorer(Catalog.parse(CATALOG).sections)
+    t = topic("lora", 'LoRA OR "low-rank adaptation" OR adapter')
+    method = paper("1", "Rank-adaptive LoRA: allocating low-rank adapter matrices",
+                   "LoRA trains low rank adapter matrices. We allocate the rank of each LoRA "
+                   "module and reduce trainable parameters.")
+    use = paper("2", "Clinical note summarization with large language models",
+                "We fine-tune Llama for hospital notes using LoRA and report ROUGE.")
+    cands = select([use, method], [t], scorer, cap=5, day=DAY)
+    assert [c.paper.id for c in cands] == ["1", "2"]
+    assert 0.0 <= cands[1].score < cands[0].score <= 1.0
