@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import threading
 from collections.abc import Sequence
@@ -308,3 +309,16 @@ def test_outcome_decision_keeps_topic(catalog: Path) -> None:
     """The recorded decision carries the candidate's topic, for learning later."""
     outcome = service_for(catalog).reject("2403.00001", "U0CURATOR")
     assert replace(outcome.decision, at=NOW).topic == "pruning"
+
+
+@pytest.mark.parametrize("damage", ["missing", "not-utf8"])
+def test_unreadable_catalog_is_a_catalog_error(catalog: Path, damage: str) -> None:
+    """A catalog gone or not UTF-8 since start-up is one clear CatalogError, nothing recorded."""
+    if damage == "missing":
+        catalog.unlink()
+    else:
+        catalog.write_bytes(b"# Title\n\xff\xfe\n")
+    store = make_store()
+    with pytest.raises(CatalogError, match=re.escape(str(catalog.resolve()))):
+        service_for(catalog, store).approve(PAPER.id, "U0CURATOR", section="Pruning")
+    assert decided(store) == {}

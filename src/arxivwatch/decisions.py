@@ -207,9 +207,9 @@ class DecisionService:
         return self._md_env
 
     def _catalog(self) -> Any:
-        from arxivwatch.catalog import Catalog
+        from arxivwatch.catalog_file import load_catalog
 
-        return Catalog.parse(self._catalog_path().read_text(encoding="utf-8"))
+        return load_catalog(self._catalog_path())
 
     def _catalog_path(self) -> Path:
         return Path(self.settings.catalog.path)
