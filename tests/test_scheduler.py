@@ -372,6 +372,21 @@ def test_slack_notifier_posts_an_escaped_note_to_the_channel() -> None:
     assert "<!channel>" not in message["text"]
 
 
+def test_slack_notifier_fits_a_long_error_into_one_block() -> None:
+    """An error text longer than a Block Kit section still goes out (cut, not refused)."""
+    from arxivwatch.config import SlackSettings
+    from arxivwatch.scheduler import slack_notifier
+    from tests.fakes.slack_server import FakeSlack
+
+    with FakeSlack() as fake:
+        slack = SlackSettings(channel="C0LLMPAPERS", api_url=fake.api_url, bot_token=fake.token)
+        notify = slack_notifier(SimpleNamespace(slack=slack))  # type: ignore[arg-type]
+        assert notify is not None
+        notify("poll failed: " + "<&>" * 2000)
+        [message] = fake.messages("C0LLMPAPERS")
+    assert 0 < len(message["blocks"][0]["text"]["text"]) <= 3000
+
+
 def test_no_slack_notifier_without_a_bot_token() -> None:
     """Without SLACK_BOT_TOKEN there is nobody to tell: failures are only logged."""
     from arxivwatch.config import SlackSettings

@@ -282,13 +282,14 @@ def slack_notifier(settings: Settings) -> Notify | None:
     slack = settings.slack
     if not (slack.configured and slack.bot_token and slack.channel):
         return None
-    from arxivwatch.slack.blocks import SlackMessage
+    from arxivwatch.slack.blocks import MAX_TEXT, SlackMessage, truncate
     from arxivwatch.slack.delivery import SlackDelivery, make_client
 
     delivery = SlackDelivery(make_client(slack.bot_token, slack.api_url), slack.channel)
 
     def notify(text: str) -> None:
-        safe = slack_escape(text)
+        # An error text has no length bound; Slack refuses a section text over MAX_TEXT.
+        safe = truncate(slack_escape(text), MAX_TEXT)
         block = {"type": "section", "text": {"type": "mrkdwn", "text": safe}}
         delivery.post(SlackMessage(text=safe, blocks=[block]))
 
