@@ -91,6 +91,26 @@ def test_other_routes_are_404(served: Served, method: str, path: str) -> None:
     assert requests.request(method, served.url + path, timeout=5).status_code == 404
 
 
+def test_a_404_post_body_is_not_read_as_the_next_request(served: Served) -> None:
+    """On one kept-alive connection, a POST to an unknown path leaves no bytes behind."""
+    import http.client
+
+    conn = http.client.HTTPConnection(served.server.server_address[0], served.server.port,
+                                      timeout=5)
+    try:
+        conn.request("POST", "/nope", body=b"payload=%7B%7D")
+        first = conn.getresponse()
+        first.read()
+        if not first.will_close:
+            conn.request("GET", "/healthz")
+            second = conn.getresponse()
+            assert second.status == 200
+            assert second.read().startswith(b"{")
+        assert first.status == 404
+    finally:
+        conn.close()
+
+
 def test_oversized_body_is_413(served: Served) -> None:
     """A body over the cap is refused without being read."""
     resp = requests.post(f"{served.url}/slack/events", data=b"x" * (MAX_BODY + 1), timeout=5)

@@ -66,7 +66,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         if self.path.split("?")[0] != EVENTS_PATH:
-            self._send(HttpResponse(404, b"not found\n"))
+            # The body is not read, so the connection cannot carry another request.
+            self._send(HttpResponse(404, b"not found\n"), close=True)
             return
         length = self._length()
         if length is None:
