@@ -32,6 +32,11 @@ def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.
         raise click.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD") from None
 
 
+def _label_map(_ctx: click.Context, _param: click.Parameter,
+               values: tuple[str, ...]) -> dict[str, list[str]]:
+    return parse_label_map(values)
+
+
 def parse_label_map(values: Sequence[str]) -> dict[str, list[str]]:
     """`lora=LLM Training > Techniques` (repeatable; several sections per label accumulate)."""
     mapping: dict[str, list[str]] = {}
@@ -116,6 +121,7 @@ def progress_bar(label: str) -> Iterator[Progress | None]:
               help="TSV with arxiv_id and topic (or section) columns: adds recall, precision "
                    "and ROC AUC.")
 @click.option("--label-map", "label_map", multiple=True, metavar="LABEL=SECTION",
+              callback=_label_map,
               help="Where a label counts as found (repeatable); topic names and the labels of "
                    "labels-dev.tsv are known already.")
 @click.option("--catalog-papers", "catalog_files", multiple=True,
@@ -123,7 +129,7 @@ def progress_bar(label: str) -> Iterator[Progress | None]:
               help="Snapshot file with the catalog papers' abstracts (default: the store's).")
 @click.pass_obj
 def backtest(ctx: Context, papers_path: Path, start: dt.date | None, end: dt.date | None,
-             out_path: Path | None, labels_path: Path | None, label_map: tuple[str, ...],
+             out_path: Path | None, labels_path: Path | None, label_map: dict[str, list[str]],
              catalog_files: tuple[Path, ...]) -> None:
     """Replay past papers day by day through the poll's selection; print per-topic figures.
 
@@ -141,7 +147,7 @@ def backtest(ctx: Context, papers_path: Path, start: dt.date | None, end: dt.dat
     labels = None
     if labels_path is not None:
         labels = parse_labels(labels_path.read_text(encoding="utf-8"), topics=settings.topics,
-                              label_map=parse_label_map(label_map), where=str(labels_path))
+                              label_map=label_map, where=str(labels_path))
     scorer = build_scorer(settings, catalog, catalog_files)
     with ExitStack() as stack:
         out: IO[str] | None = None

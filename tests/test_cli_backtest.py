@@ -1,0 +1,182 @@
+"""Tests for `arxivwatch backtest` and `arxivwatch tune` on a small project the tests write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from arxivwatch.cli import _register, cli
+from arxivwatch.models import Paper
+from arxivwatch.snapshot import write_snapshot_line
+from arxivwatch.store import Store
+
+NO_SECRETS = {"SLACK_BOT_TOKEN": None, "SLACK_APP_TOKEN": None, "SLACK_SIGNING_SECRET": None,
+              "ARXIVWATCH_CONFIG": None}
+CONFIG = """\
+catalog:
+  path: catalog/README.md
+state:
+  url: sqlite:///state.db
+digest:
+  max_per_topic: 1
+topics:
+  - name: lora
+    section: Training > Techniques
+    query: 'LoRA OR "low-rank adaptation"'
+  - name: lowrank
+    section: Compression > Low-rank Decomposition
+    query: 'SVD AND compression'
+    min_score: 0.2
+"""
+CATALOG = """\
+# Papers
+
+## Training
+### Techniques
+- [Arxiv 2021] [LoRA: Low-Rank Adaptation of Large Language Models](https://arxiv.org/abs/2106.09685). Low rank adapter matrices.
+- [Arxiv 2023] [VeRA: Vector-based Random Matrix Adaptation](https://arxiv.org/abs/2310.11454). Shared random matrices.
+
+## Compression
+### Low-rank Decomposition
+- [Arxiv 2024] [SVD-LLM: Truncation-aware SVD for LLM Compression](https://arxiv.org/abs/2403.07378). Whitening before SVD compression.
+"""
+D1, D2 = dt.date(2024, 5, 6), dt.date(2024, 5, 7)
+PAPERS = [
+    Paper("2405.00001", "LoRA-XS: low-rank adaptation with tiny matrices",
+          "LoRA adapters with fewer parameters.", categories=("cs.LG",), day=D1),
+    Paper("2405.00002", "Clinical notes with LLMs", "We fine-tune with LoRA.",
+          categories=("cs.CL",), day=D1),
+    Paper("2405.00003", "Whitened SVD for LLM compression", "SVD compression of weights.",
+          categories=("cs.LG",), day=D2),
+    Paper("2106.09685", "LoRA: Low-Rank Adaptation of Large Language Models", "LoRA.",
+          categories=("cs.CL",), day=D2),
+    Paper("2405.00004", "Graph networks", "Message passing.", categories=("cs.LG",), day=D2),
+]
+
+_register()  # attach the command modules, as `main()` does
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """config/topics.yaml, catalog/README.md and a snapshot file; returns the config path."""
+    (tmp_path / "config").mkdir()
+    (tmp_path / "catalog").mkdir()
+    (tmp_path / "catalog" / "README.md").write_text(CATALOG, encoding="utf-8")
+    (tmp_path / "snap.jsonl").write_text(
+        "".join(write_snapshot_line(p) + "\n" for p in PAPERS), encoding="utf-8")
+    config = tmp_path / "config" / "topics.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    return config
+
+
+def run(config: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--config", str(config), *args], env=NO_SECRETS)
+
+
+def snap(config: Path) -> str:
+    return str(config.parent.parent / "snap.jsonl")
+
+
+def test_backtest_prints_the_topic_table(project: Path) -> None:
+    """Per topic: matches, posted, posted per day and the max, for the replayed days."""
+    result = run(project, "backtest", "--papers", snap(project))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "5 papers, 2 announcement days"
+    assert lines[3].split() == ["lora", "2", "1", "0.50", "1", "Training", ">", "Techniques"]
+    assert lines[4].split()[:5] == ["lowrank", "1", "1", "0.50", "1"]
+
+
+def test_backtest_out_and_date_range(project: Path, tmp_path: Path) -> None:
+    """--out writes the JSON lines contract; --from/--to bound the days."""
+    out = tmp_path / "out.jsonl"
+    result = run(project, "backtest", "--papers", snap(project), "--out", str(out),
+                 "--from", "2024-05-07", "--to", "2024-05-07")
+    assert result.exit_code == 0, result.output
+    (line,) = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert list(line) == ["id", "day", "topic", "section", "score", "rank", "posted",
+                          "matched", "title"]
+    assert (line["id"], line["day"], line["topic"], line["posted"]) == (
+        "2405.00003", "2024-05-07", "lowrank", True)
+    assert line["matched"] == ["ti:SVD", "abs:SVD", "ti:compression", "abs:compression"]
+
+
+def test_backtest_with_labels_and_a_label_map(project: Path, tmp_path: Path) -> None:
+    """--labels adds recall, precision and AUC; --label-map says where a label counts."""
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("arxiv_id\ttopic\n2405.00001\tlora\n2405.00003\tsvd\n", encoding="utf-8")
+    result = run(project, "backtest", "--papers", snap(project), "--labels", str(labels),
+                 "--label-map", "svd=Compression > Low-rank Decomposition")
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split() for line in result.output.splitlines() if line}
+    assert rows["svd"][1:6] == ["1", "1", "100.0%", "1", "100.0%"]
+    assert rows["lora"][1:3] == ["1", "0"]   # built-in map: LLM Training > Techniques
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--from", "2024-13-01"], "is not a date"),
+    (["--label-map", "nothing"], "LABEL=Section > Sub"),
+])
+def test_backtest_usage_errors(project: Path, args: list[str], message: str) -> None:
+    """Bad dates and label maps are usage errors (exit 2) that say the expected form."""
+    result = run(project, "backtest", "--papers", snap(project), *args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_backtest_unknown_label_is_one_clear_error(project: Path, tmp_path: Path) -> None:
+    """A label that maps nowhere fails with the fix, exit 1."""
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("arxiv_id\ttopic\n2405.00001\tmystery\n", encoding="utf-8")
+    result = run(project, "backtest", "--papers", snap(project), "--labels", str(labels))
+    assert result.exit_code == 1
+    assert "--label-map 'mystery=Section > Sub'" in result.output
+
+
+def test_tune_shows_days_highlighted_titles_and_catalog_coverage(project: Path) -> None:
+    """tune: matches per day, the sample with matched title terms in **bold**, coverage."""
+    result = run(project, "tune", "lora", "--papers", snap(project))
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "topic lora -> Training > Techniques" in out
+    assert "5 papers over 2 days: 2 matches (1.00/day, max 2)" in out
+    assert "  2024-05-06    2  ##" in out
+    assert "**LoRA**-XS: **low-rank adaptation** with tiny matrices" in out
+    assert "  +  LoRA: Low-Rank Adaptation of Large Language Models" in out
+    assert "  -  VeRA: Vector-based Random Matrix Adaptation" in out
+
+
+def test_tune_query_shows_papers_gained_and_lost(project: Path) -> None:
+    """--query: what the new query would add and drop against the saved one."""
+    result = run(project, "tune", "lora", "--papers", snap(project), "--query", "ti:LoRA OR VeRA")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "--query against the saved query: 0 gained, 1 lost" in out
+    assert "  - 0." in out.split("gained, 1 lost")[1]
+    assert "2405.00002   Clinical notes with LLMs" in out
+    assert "  ++  LoRA: Low-Rank" in out
+    assert "  -+  VeRA: Vector-based" in out
+
+
+def test_tune_defaults_to_the_stored_papers(project: Path) -> None:
+    """Without --papers, tune replays what the store has seen."""
+    with Store.open(f"sqlite:///{project.parent.parent / 'state.db'}") as store:
+        store.upsert_papers(PAPERS[:1])
+    result = run(project, "tune", "lora")
+    assert result.exit_code == 0, result.output
+    assert "1 papers over 1 days: 1 matches" in result.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["nope"], "no topic named 'nope'; topics: lora, lowrank"),
+    (["lora", "--query", "LoRA AND"], "at column"),
+])
+def test_tune_errors_are_one_clear_line(project: Path, args: list[str], message: str) -> None:
+    """An unknown topic or a query that does not parse: exit 1 with the reason."""
+    result = run(project, "tune", *args, "--papers", snap(project))
+    assert result.exit_code == 1
+    assert message in result.output
