@@ -65,10 +65,12 @@ def scorer_for(catalog: Catalog, store: Store) -> Scorer:
 
 
 def markdown_env(settings: Settings) -> Environment:
+    """The catalog (Markdown) template environment, user templates first."""
     return make_env(settings.templates_dir, slack=False)
 
 
 def slack_env(settings: Settings) -> Environment:
+    """The Slack (mrkdwn, escaped) template environment, user templates first."""
     return make_env(settings.templates_dir, slack=True)
 
 
@@ -79,6 +81,7 @@ def catalog_line(settings: Settings) -> Callable[[Any], str]:
 
 
 def section_paths(catalog: Catalog) -> list[str]:
+    """Every heading path of the catalog, `Parent > Heading`, in file order."""
     return [" > ".join(s.path) for s in catalog.sections]
 
 

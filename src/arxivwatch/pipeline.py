@@ -60,6 +60,7 @@ class PollReport:
     candidates: list[Candidate] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
+        """The counters stored with the run and shown by /healthz."""
         return {"fetched": self.fetched, "offered": self.offered, "matched": self.matched,
                 "stored": self.stored, "delivered": self.delivered,
                 "backfilled_days": len(self.backfilled)}

@@ -98,9 +98,11 @@ class LastPoll:
 
     @classmethod
     def from_run(cls, run: RunRecord) -> LastPoll:
+        """The last poll as the runs table remembers it."""
         return cls(run.finished_at or run.started_at, run.outcome, dict(run.counts), run.error)
 
     def as_dict(self) -> dict[str, Any]:
+        """The JSON shape /healthz shows."""
         return {"at": _iso(self.at), "outcome": self.outcome, "counts": self.counts,
                 "error": self.error}
 

@@ -96,5 +96,6 @@ def status(ctx: Context, limit: int) -> None:
 
 
 def register(cli: click.Group) -> None:
+    """Attach poll and status."""
     cli.add_command(poll)
     cli.add_command(status)

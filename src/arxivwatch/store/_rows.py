@@ -73,10 +73,12 @@ def iso(t: dt.datetime) -> str:
 
 
 def from_iso(text: str | None) -> dt.datetime | None:
+    """A stored ISO timestamp as a datetime; None stays None."""
     return dt.datetime.fromisoformat(text) if text else None
 
 
 def from_day(text: str | None) -> dt.date | None:
+    """A stored ISO day as a date; None stays None."""
     return dt.date.fromisoformat(text) if text else None
 
 
@@ -101,10 +103,12 @@ def candidate_params(c: Candidate, now: str) -> tuple[Any, ...]:
 
 
 def decision_params(d: Decision) -> tuple[Any, ...]:
+    """The row values of a decision, in DECISION_COLUMNS order."""
     return (d.paper_id, d.action, d.user, iso(d.at), d.section, d.summary, d.topic)
 
 
 def decision_from_row(r: sqlite3.Row | tuple[Any, ...]) -> Decision:
+    """A Decision from a row in DECISION_COLUMNS order."""
     at = from_iso(r[3])
     assert at is not None   # NOT NULL column
     return Decision(r[0], cast(Action, r[1]), r[2], at, r[4], r[5], r[6])
@@ -124,6 +128,7 @@ def stored_from_row(
 
 
 def run_from_row(r: tuple[Any, ...]) -> RunRecord:
+    """A RunRecord from a runs row (id, source, started, finished, outcome, counts, error)."""
     started = from_iso(r[2])
     assert started is not None   # NOT NULL column
     return RunRecord(r[0], r[1], started, from_iso(r[3]), r[4], json.loads(r[5]), r[6])
