@@ -192,7 +192,7 @@ class Poller:
         report.offered += len(found)
         days: dict[dt.date, list[Paper]] = defaultdict(list)
         for paper in found.values():
-            day = _feed_day(paper)
+            day = _feed_day(paper, self.now())
             days[day].append(dataclasses.replace(paper, day=day))
         report.backfilled.extend(sorted(days))
         return dict(sorted(days.items()))
@@ -264,10 +264,10 @@ def _api_query(topic: Topic, categories: Sequence[str]) -> str:
     return f"({query}) AND ({cat_clause})"
 
 
-def _feed_day(paper: Paper) -> dt.date:
+def _feed_day(paper: Paper, now: dt.datetime) -> dt.date:
     """The feed day a paper from the API was (or will be) announced on."""
     if paper.day is None:
-        return announcements.latest_feed_day(dt.datetime.now(dt.UTC))
+        return announcements.latest_feed_day(now)
     # The API gives the submission date; noon Eastern is before the 14:00 cut-off.
     noon = dt.datetime.combine(paper.day, dt.time(12), announcements.EASTERN)
     return announcements.feed_day_for(noon)
