@@ -28,6 +28,7 @@ from arxivwatch.models import Candidate, Decision, Paper
 from arxivwatch.query import Doc, parse
 from arxivwatch.ranking import Blend, QueryEvidence, select
 from arxivwatch.store import Store
+from tests.test_cli_backtest import project as backtest_project
 
 T0 = dt.datetime(2024, 6, 1, 9, 0, tzinfo=dt.UTC)
 DAY = dt.date(2024, 6, 1)
@@ -195,7 +196,7 @@ def test_learned_blend_reorders_the_digest() -> None:
     base = Blend(((QueryEvidence(), 1.0),))
     cache = ModelCache(StoreSource(_store_with_rejections(), _sections(), TOPICS))
     cache.refresh()
-    app = _paper("2406.00020", "LoRA and low-rank fine-tuning for clinical notes summarisation")
+    app = _paper("2406.00020", "LoRA fine-tuning for clinical notes summarisation")
     method = _paper("2406.00021", "Rank allocation for adapter matrices")
     ranked = [c.paper.id for c in select([app, method], TOPICS[:1], learned_scorer(base, cache),
                                          cap=10, day=DAY)]
@@ -299,11 +300,11 @@ def test_learning_loop_feeds_decisions_into_the_next_day() -> None:
     loop = LearningLoop(store, Curator(Labels({}, {})), _sections(), TOPICS)
     scorer = loop.scorer(Blend(((QueryEvidence(), 1.0),)))
     papers = [_paper(f"2406.{i:05d}", t) for i, t in enumerate(APPLICATIONS)]
-    loop.before_day()
+    loop.before_day(DAY)
     cands = select(papers, TOPICS, scorer, cap=10, day=DAY)
     assert loop.after_day(cands) == (0, len(APPLICATIONS))
     assert not loop.cache.current().sections
-    loop.before_day()
+    loop.before_day(DAY + dt.timedelta(days=1))
     assert ("llm training", "techniques") in loop.cache.current().sections
 
 
@@ -366,3 +367,32 @@ def test_suggest_from_store_and_its_text() -> None:
     assert "candidate query terms" in text
     assert "candidate ANDNOT terms" in text
     assert "2405.00000" not in text                      # a rejected paper is not "missed"
+
+
+@pytest.fixture
+def curator_project(tmp_path: Any) -> Any:
+    """The small project of the backtest command tests (config path)."""
+    return backtest_project.__wrapped__(tmp_path)  # type: ignore[attr-defined]
+
+
+def test_backtest_curator_decides_every_posted_candidate(curator_project: Any,
+                                                         tmp_path: Any) -> None:
+    """`backtest --curator`: every posted candidate is decided; --out keeps its keys."""
+    import json
+
+    from tests.test_cli_backtest import run, snap
+
+    config = curator_project
+    labels = tmp_path / "curator.tsv"
+    labels.write_text("arxiv_id\ttopic\n2405.00001\tlora\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = run(config, "backtest", "--papers", snap(config), "--curator", str(labels),
+                 "--label-map", "lora=Training > Techniques", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    posted = [x for x in lines if x["posted"]]
+    assert all(list(x) == ["id", "day", "topic", "section", "score", "rank", "posted",
+                           "matched", "title"] for x in lines)
+    assert f"simulated curator: 1 approved, {len(posted) - 1} rejected" in result.output
+    rows = {line.split()[0]: line.split() for line in result.output.splitlines() if line}
+    assert rows["lora"][1:3] == ["1", "1"]            # the curator's labels measure recall too

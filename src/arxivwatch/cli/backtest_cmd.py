@@ -127,16 +127,22 @@ def progress_bar(label: str) -> Iterator[Progress | None]:
 @click.option("--catalog-papers", "catalog_files", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Snapshot file with the catalog papers' abstracts (default: the store's).")
+@click.option("--curator", "curator_path",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Simulated curator (TSV like --labels): approve each posted candidate listed "
+                   "for its section, reject the rest; the learned ranking trains on these "
+                   "decisions day by day. Also the --labels when none are given.")
 @click.pass_obj
 def backtest(ctx: Context, papers_path: Path, start: dt.date | None, end: dt.date | None,
              out_path: Path | None, labels_path: Path | None, label_map: dict[str, list[str]],
-             catalog_files: tuple[Path, ...]) -> None:
+             catalog_files: tuple[Path, ...], curator_path: Path | None) -> None:
     """Replay past papers day by day through the poll's selection; print per-topic figures.
 
     \b
     Examples:
       arxivwatch backtest --papers arxiv-sample.jsonl.gz --out replay.jsonl
       arxivwatch backtest --papers snapshot.json --from 2024-01-01 --labels labels.tsv
+      arxivwatch backtest --papers arxiv-sample.jsonl.gz --curator labels.tsv
     """
     from arxivwatch.backtest import Replay, in_range, parse_labels
     from arxivwatch.ranking import catalog_known
@@ -148,16 +154,32 @@ def backtest(ctx: Context, papers_path: Path, start: dt.date | None, end: dt.dat
     if labels_path is not None:
         labels = parse_labels(labels_path.read_text(encoding="utf-8"), topics=settings.topics,
                               label_map=label_map, where=str(labels_path))
+    curator = None
+    if curator_path is not None:
+        curator = parse_labels(curator_path.read_text(encoding="utf-8"), topics=settings.topics,
+                               label_map=label_map, where=str(curator_path))
+        labels = labels or curator
     scorer = build_scorer(settings, catalog, catalog_files)
     with ExitStack() as stack:
         out: IO[str] | None = None
         if out_path is not None:
             out = stack.enter_context(out_path.open("w", encoding="utf-8"))
         progress = stack.enter_context(progress_bar("replaying"))
-        replay = Replay(settings.topics, scorer, known=catalog_known(catalog.sections),
-                        cap=settings.digest.max_per_topic, labels=labels, out=out)
+        known, cap = catalog_known(catalog.sections), settings.digest.max_per_topic
+        curated = None
+        if curator is None:
+            replay = Replay(settings.topics, scorer, known=known, cap=cap, labels=labels, out=out)
+        else:
+            from arxivwatch.learning.curator import curated_replay
+
+            replay = curated = curated_replay(
+                settings.topics, scorer, curator, catalog.sections,
+                catalog_papers(settings, catalog, catalog_files), known=known, cap=cap,
+                labels=labels, out=out)
         replay.run(in_range(read_snapshot(papers_path, progress=progress), start, end))
     click.echo(format_report(replay))
+    if curated is not None:
+        click.echo(curated.summary())
 
 
 def format_report(replay: Replay) -> str:

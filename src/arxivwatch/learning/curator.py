@@ -68,17 +68,22 @@ class LearningLoop:
     """Ranks each day with the models of the decisions so far, then lets the curator decide."""
 
     def __init__(self, store: CuratorStore, curator: Curator, sections: Iterable[SectionLike],
-                 topics: Sequence[TopicLike], *, policy: Policy = DEFAULT_POLICY) -> None:
+                 topics: Sequence[TopicLike], *, policy: Policy = DEFAULT_POLICY,
+                 retrain_every: int = 1) -> None:
         self.store, self.curator = store, curator
         self.cache = ModelCache(StoreSource(store, list(sections), topics), policy)
+        self.retrain_every = retrain_every      # days; > 1 trades freshness for replay speed
+        self._last: dt.date | None = None
 
     def scorer(self, base: Blend, weight: float = WEIGHT) -> Blend:
         """`base` with the learned part, which always reads the latest models."""
         return base.with_part(LearnedScorer(self.cache.current, fallback=base), weight)
 
-    def before_day(self) -> None:
-        """Rebuild the models if the curator decided anything since the last day."""
-        self.cache.refresh()
+    def before_day(self, day: dt.date) -> None:
+        """Rebuild the models if the curator decided anything since the last rebuild."""
+        if self._last is None or (day - self._last).days >= self.retrain_every:
+            self.cache.refresh()
+            self._last = day
 
     def after_day(self, cands: Sequence[Candidate]) -> tuple[int, int]:
         """Store the posted candidates and decide them; returns (approved, rejected)."""
@@ -104,11 +109,37 @@ class CuratedReplay(Replay):
         self.learning = learning
         self.approved = self.rejected = 0
 
+    def summary(self) -> str:
+        """One line: the simulated decisions and the sections that ended with a model."""
+        models = self.learning.cache.current()
+        names = sorted(" > ".join(k) for k in models.sections)
+        return (f"simulated curator: {self.approved} approved, {self.rejected} rejected; "
+                f"learned models for {len(names)} sections"
+                + (f" ({'; '.join(names)})" if names else ""))
+
     def day(self, day: dt.date, batch: list[Paper]) -> list[Candidate]:
         """Rank the day with the decisions so far, then let the curator decide its digest."""
-        self.learning.before_day()
+        self.learning.before_day(day)
         cands = super().day(day, batch)
         approved, rejected = self.learning.after_day(cands)
         self.approved += approved
         self.rejected += rejected
         return cands
+
+
+def curated_replay(
+    topics: Sequence[TopicLike], base: Any, curator_labels: LabelsLike,
+    sections: Iterable[SectionLike], catalog_papers: Mapping[str, Paper], *, known: Known,
+    cap: int, labels: Labels | None = None, out: IO[str] | None = None,
+    policy: Policy = DEFAULT_POLICY, weight: float = WEIGHT,
+) -> CuratedReplay:
+    """`backtest --curator`: a replay that learns from a simulated curator, in a scratch store."""
+    from arxivwatch.store import Store
+
+    if not isinstance(base, Blend):
+        raise TypeError("the learned part joins a ranking.Blend; got " + type(base).__name__)
+    store = Store.open("sqlite:///:memory:")
+    store.upsert_papers(catalog_papers.values(), source="catalog")
+    loop = LearningLoop(store, Curator(curator_labels), sections, topics, policy=policy)
+    return CuratedReplay(topics, base, learning=loop, known=known, cap=cap, labels=labels,
+                         out=out, weight=weight)
