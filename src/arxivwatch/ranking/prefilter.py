@@ -9,6 +9,7 @@ for real. Anchors are C-speed substring tests, each done at most once per paper.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 
 from arxivwatch import textnorm
@@ -16,6 +17,9 @@ from arxivwatch.models import Paper
 from arxivwatch.query import And, AndNot, Or, Query, Term
 
 TEXT_FIELDS = frozenset({"ti", "abs", "co", "all"})
+_DROP_NON_ALNUM = str.maketrans("", "", "".join(
+    c for c in map(chr, range(128)) if not c.isalnum()))
+_NON_WORD = re.compile(r"[\W_]+")
 
 # A necessary condition, as a small tree: an anchor (field, substring), ("AND", parts) or
 # ("OR", parts); field is ti, abs, co or all. None stands for "no condition known".
@@ -26,7 +30,11 @@ Condition = Anchor | tuple[str, tuple["Condition", ...]] | None
 def condition(query: Query) -> Condition:
     """What any paper matching `query` must contain, as a tree of anchors (None: unknown)."""
     if isinstance(query, Term):
-        return _all([(query.field, a) for a in term_anchors(query)])
+        words = [(query.field, a) for a in term_anchors(query)]
+        joined = phrase_anchors(query)
+        if joined:   # a cheap word test first (most papers fail it), then the selective ones
+            return ("AND", (words[0], ("OR", tuple((query.field, a) for a in joined))))
+        return _all(words)
     if isinstance(query, And):
         return _all([condition(item) for item in query.items])
     if isinstance(query, AndNot):
@@ -60,6 +68,24 @@ def term_anchors(term: Term) -> list[str]:
     return sorted(set(anchors), key=lambda a: (-len(a), a))
 
 
+def phrase_anchors(term: Term) -> list[str]:
+    """For a phrase, its first two words written together, in each form the match allows.
+
+    Squeezing drops every non-word character, so `low-rank`, `low rank`, `low, rank` and
+    `lowrank` all leave `lowrank`; the first word may be plural (`mixtures of`), so each of
+    its forms gives one anchor. Empty when the term is not a phrase of words of 3+ letters.
+    """
+    words = textnorm.tokens(term.text) if term.field in TEXT_FIELDS else []
+    if len(words) < 2 or any(len(w) < 3 for w in words[:2]):
+        return []
+    second = words[1] if term.prefix and len(words) == 2 else textnorm.common_prefix(
+        textnorm.variants(words[1]))
+    joined = {form + second for form in textnorm.variants(words[0])}
+    if not (term.prefix and len(words) == 2):
+        joined.add(textnorm.common_prefix(textnorm.variants(words[0] + words[1])))
+    return sorted(joined, key=lambda a: (-len(a), a))
+
+
 def squeezed_text(paper: Paper, field: str = "all") -> str:
     """A field (`ti`, `abs`, `co`; `all` = the three) cleaned and squeezed, for anchor tests."""
     if field == "ti":
@@ -70,7 +96,14 @@ def squeezed_text(paper: Paper, field: str = "all") -> str:
         text = paper.comments or ""
     else:
         text = "\n".join((paper.title, paper.abstract, paper.comments or ""))
-    return textnorm.squeeze(textnorm.clean(text))
+    return squeeze_words(textnorm.clean(text))
+
+
+def squeeze_words(clean: str) -> str:
+    """Drop every character that is not a letter or digit (so phrases read as one word)."""
+    if clean.isascii():
+        return clean.translate(_DROP_NON_ALNUM)
+    return _NON_WORD.sub("", clean)
 
 
 class Prefilter:
@@ -90,8 +123,8 @@ class Prefilter:
 
     def possible(self, paper: Paper) -> tuple[bool, ...]:
         """For each query, whether `paper` might match it (False: it certainly does not)."""
-        title = textnorm.squeeze(textnorm.clean(paper.title))
-        rest = textnorm.squeeze(textnorm.clean(f"{paper.abstract}\n{paper.comments or ''}"))
+        title = squeeze_words(textnorm.clean(paper.title))
+        rest = squeeze_words(textnorm.clean(f"{paper.abstract}\n{paper.comments or ''}"))
         return self._test(title, title + "\n" + rest)
 
 
