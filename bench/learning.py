@@ -24,6 +24,7 @@ from pathlib import Path
 from arxivwatch import backtest, catalog_file, config
 from arxivwatch.learning.curator import CuratedReplay, Curator, LearningLoop
 from arxivwatch.learning.model import Policy
+from arxivwatch.learning.scorer import DEAD_ZONE
 from arxivwatch.models import Candidate, Paper
 from arxivwatch.ranking import default_scorer, either, section_key
 from arxivwatch.snapshot import read_snapshot
@@ -87,6 +88,7 @@ class Recorder:
         self.keys = {n: {section_key(s) for s in secs} for n, secs in labels.sections.items()}
         self.cells: dict[tuple[str, str], Cell] = defaultdict(Cell)
         self.misses: list[tuple[str, Candidate]] = []
+        self.posted: list[tuple[str, Candidate]] = []
 
     def day(self, day: dt.date, batch: list[Paper], cands: list[Candidate]) -> None:
         q = quarter(day)
@@ -105,6 +107,7 @@ class Recorder:
                 if has and not cand.posted:
                     self.misses.append((name, cand))
                 if cand.posted:
+                    self.posted.append((name, cand))
                     cell.posted += 1
                     cell.posted_labelled += has
                     cell.found += has
@@ -119,7 +122,8 @@ class Recorder:
 
 def replay(days: list[tuple[dt.date, list[Paper]]], settings: config.Settings, sections: list,
            papers: dict[str, Paper], index: object, labels: backtest.Labels,
-           learn: bool, weight: float, policy: Policy, retrain_every: int) -> Recorder:
+           learn: bool, weight: float, policy: Policy, retrain_every: int,
+           dead_zone: float) -> Recorder:
     base = default_scorer(sections, papers)
     rec = Recorder(labels, either(index))
     cap = settings.digest.max_per_topic
@@ -127,7 +131,7 @@ def replay(days: list[tuple[dt.date, list[Paper]]], settings: config.Settings, s
         store = Store.open("sqlite:///:memory:")
         store.upsert_papers(papers.values(), source="catalog")
         loop = LearningLoop(store, Curator(labels), sections, settings.topics, policy=policy,
-                            retrain_every=retrain_every)
+                            retrain_every=retrain_every, dead_zone=dead_zone)
         run: backtest.Replay = CuratedReplay(settings.topics, base, learning=loop, known=index,
                                              cap=cap, weight=weight)
     else:
@@ -204,11 +208,13 @@ def main() -> None:
     ap.add_argument("--no-weak", action="store_true")
     ap.add_argument("--min-negatives", type=int, default=Policy().min_negatives)
     ap.add_argument("--min-positives", type=int, default=Policy().min_positives)
+    ap.add_argument("--dead-zone", type=float, default=DEAD_ZONE)
     ap.add_argument("--c", type=float, default=Policy().c)
     ap.add_argument("--retrain-every", type=int, default=1, help="days between rebuilds")
     ap.add_argument("--to", type=dt.date.fromisoformat, default=dt.date(2025, 3, 31),
                     help="last day replayed (labels-dev covers papers up to 2025-03)")
     ap.add_argument("--misses", action="store_true", help="list labelled papers not posted")
+    ap.add_argument("--dump-posted", type=Path, help="write posted candidates (TSV) to read")
     ap.add_argument("--plot", type=Path, default=ROOT / "bench" / "auc_over_time.png")
     args = ap.parse_args()
     policy = Policy(weak_negatives=not args.no_weak, min_negatives=args.min_negatives, c=args.c,
@@ -221,15 +227,15 @@ def main() -> None:
     labels = backtest.parse_labels((args.data / "labels-dev.tsv").read_text(),
                                    topics=settings.topics)
     t0 = time.perf_counter()
-    days = [(d, b) for d, b in backtest.group_days(read_snapshot(args.data / "arxiv-sample.jsonl.gz"))
-            if d <= args.to]
+    sample = read_snapshot(args.data / "arxiv-sample.jsonl.gz")
+    days = [(d, b) for d, b in backtest.group_days(sample) if d <= args.to]
     t1 = time.perf_counter()
     index = catalog.index()
     base = replay(days, settings, sections, papers, index, labels, False, args.weight, policy,
-                  args.retrain_every)
+                  args.retrain_every, args.dead_zone)
     t2 = time.perf_counter()
     learned = replay(days, settings, sections, papers, index, labels, True, args.weight, policy,
-                  args.retrain_every)
+                  args.retrain_every, args.dead_zone)
     t3 = time.perf_counter()
     names = sorted(labels.sections)
     quarters = sorted({q for _, q in base.cells})
@@ -237,6 +243,11 @@ def main() -> None:
           f"learned {t3 - t2:.1f}s; policy {policy}; weight {args.weight}")
     print(report(base, learned, names, quarters, args.warmup))
     plot(base, learned, names, quarters, args.plot)
+    if args.dump_posted:
+        with args.dump_posted.open("w") as f:
+            for which, rec in (("base", base), ("learned", learned)):
+                for name, c in rec.posted:
+                    f.write(f"{which}\t{name}\t{c.paper.id}\t{c.score:.3f}\t{c.paper.title}\n")
     if args.misses:
         for which, rec in (("base", base), ("learned", learned)):
             for name, cand in rec.misses:

@@ -15,6 +15,7 @@ from arxivwatch.learning import (
     NEUTRAL,
     LearnedScorer,
     ModelCache,
+    Models,
     Policy,
     RetrainOnDecide,
     StoreSource,
@@ -31,6 +32,7 @@ from arxivwatch.store import Store
 from tests.test_cli_backtest import project as backtest_project
 
 T0 = dt.datetime(2024, 6, 1, 9, 0, tzinfo=dt.UTC)
+SMALL = Policy(min_positives=5)     # the test catalog's section has 6 entries
 DAY = dt.date(2024, 6, 1)
 LORA = "LLM Training > Techniques"
 PRUNING = "Model Compression > Pruning"
@@ -90,7 +92,8 @@ def _rejections(n: int = len(APPLICATIONS)) -> tuple[list[Decision], dict[str, P
 
 def _models(n_rejections: int = len(APPLICATIONS), **policy: Any) -> Any:
     decisions, papers = _rejections(n_rejections)
-    return train(collect(_sections(), decisions, papers=papers, topics=TOPICS), Policy(**policy))
+    return train(collect(_sections(), decisions, papers=papers, topics=TOPICS),
+                 Policy(**{"min_positives": 5, **policy}))
 
 
 def _score(scorer: Any, paper: Paper, topic: Topic = TOPICS[0]) -> Any:
@@ -194,7 +197,7 @@ def test_fallback_blend_equals_the_base_score() -> None:
 def test_learned_blend_reorders_the_digest() -> None:
     """With a model, a method paper moves above an application that the query prefers."""
     base = Blend(((QueryEvidence(), 1.0),))
-    cache = ModelCache(StoreSource(_store_with_rejections(), _sections(), TOPICS))
+    cache = ModelCache(StoreSource(_store_with_rejections(), _sections(), TOPICS), SMALL)
     cache.refresh()
     app = _paper("2406.00020", "LoRA fine-tuning for clinical notes summarisation")
     method = _paper("2406.00021", "Rank allocation for adapter matrices")
@@ -220,7 +223,7 @@ def _store_with_rejections(n: int = len(APPLICATIONS)) -> Store:
 def test_cache_rebuilds_only_when_decisions_change() -> None:
     """refresh() trains on the first call and again only after a new decision."""
     store = _store_with_rejections(2)
-    cache = ModelCache(StoreSource(store, _sections(), TOPICS))
+    cache = ModelCache(StoreSource(store, _sections(), TOPICS), SMALL)
     first = cache.refresh()
     assert cache.refresh() is first
     assert not first.sections
@@ -233,7 +236,7 @@ def test_cache_rebuilds_only_when_decisions_change() -> None:
 
 def test_notify_retrains_in_the_background() -> None:
     """After notify(), the background thread swaps in new models; current() never waits."""
-    cache = ModelCache(StoreSource(_store_with_rejections(), _sections(), TOPICS))
+    cache = ModelCache(StoreSource(_store_with_rejections(), _sections(), TOPICS), SMALL)
     assert not cache.current().sections
     cache.notify()
     assert cache.wait_idle(10)
@@ -297,7 +300,7 @@ def test_curator_approves_labelled_section_only() -> None:
 def test_learning_loop_feeds_decisions_into_the_next_day() -> None:
     """Each day's posted candidates are decided in the store; the next day's models use them."""
     store = Store.open("sqlite:///:memory:", clock=lambda: T0)
-    loop = LearningLoop(store, Curator(Labels({}, {})), _sections(), TOPICS)
+    loop = LearningLoop(store, Curator(Labels({}, {})), _sections(), TOPICS, policy=SMALL)
     scorer = loop.scorer(Blend(((QueryEvidence(), 1.0),)))
     papers = [_paper(f"2406.{i:05d}", t) for i, t in enumerate(APPLICATIONS)]
     loop.before_day(DAY)
@@ -316,7 +319,7 @@ def test_suggest_missed_papers_and_terms() -> None:
     topic = Topic("lora", LORA, parse('ti:LoRA AND ti:"low-rank"'))
     decisions, papers = _rejections()
     examples = collect(_sections(), decisions, papers=papers, topics=(topic,))
-    models = train(examples, Policy())
+    models = train(examples, SMALL)
     stored = [_paper("2406.00030", "Rank allocation for adapter matrices"),
               _paper("2406.00031", "LoRA for legal contract review with fine-tuning"),
               _paper("2406.00032", "Rank allocation for adapter matrices, low-rank LoRA"),
@@ -344,7 +347,7 @@ def test_suggest_without_a_model_still_lists_terms() -> None:
     topic = TOPICS[0]
     decisions, papers = _rejections(2)
     examples = collect(_sections(), decisions, papers=papers, topics=TOPICS)
-    found = suggest(topic, train(examples), examples[("llm training", "techniques")],
+    found = suggest(topic, train(examples, SMALL), examples[("llm training", "techniques")],
                     [_paper("2406.00040", "Adapter matrices")])
     assert found.missed == ()
     assert found.model_note
@@ -360,7 +363,7 @@ def test_suggest_from_store_and_its_text() -> None:
     store = _store_with_rejections()
     missed = _paper("2406.00050", "Rank allocation for adapter matrices")
     store.upsert_papers([missed, _paper("2406.00051", "Graph networks for weather")])
-    found = suggest_from_store(store, _sections(), (topic,), topic)
+    found = suggest_from_store(store, _sections(), (topic,), topic, policy=SMALL)
     assert [m.paper.id for m in found.missed] == [missed.id]
     text = "\n".join(format_suggestions(found))
     assert missed.id in text
@@ -396,3 +399,31 @@ def test_backtest_curator_decides_every_posted_candidate(curator_project: Any,
     assert f"simulated curator: 1 approved, {len(posted) - 1} rejected" in result.output
     rows = {line.split()[0]: line.split() for line in result.output.splitlines() if line}
     assert rows["lora"][1:3] == ["1", "1"]            # the curator's labels measure recall too
+
+
+@pytest.mark.parametrize(("p", "shift"), [
+    (0.5, 0.0), (0.6, 0.0), (0.36, 0.0), (0.9, 0.25), (0.1, -0.25), (1.0, 0.35)])
+def test_shift_has_a_dead_zone(p: float, shift: float) -> None:
+    """The model moves the base score by p - 0.5 only outside the dead zone around 0.5."""
+    assert LearnedScorer(Models(), dead_zone=0.15).shift(p) == pytest.approx(shift)
+
+
+
+def test_tune_suggest_prints_the_three_parts(curator_project: Any, tmp_path: Any) -> None:
+    """`tune lora --suggest` adds missed papers (or why none), query and ANDNOT terms."""
+    from tests.test_cli_backtest import run
+
+    with Store.open(f"sqlite:///{tmp_path / 'state.db'}", clock=lambda: T0) as store:
+        papers = [_paper(f"2405.{i:05d}", t) for i, t in enumerate(APPLICATIONS)]
+        store.add_candidates([Candidate(p, "lora", "Training > Techniques", 0.5, DAY)
+                              for p in papers])
+        for p in papers:
+            store.decide(Decision(p.id, "reject", "U1", T0, None, None, "lora"))
+    result = run(curator_project, "tune", "lora", "--suggest")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "suggestions for lora (Training > Techniques), from 2 papers of the section and " \
+           f"{len(APPLICATIONS)} rejections" in out
+    assert "likely missed by the query: no model yet (2 positive" in out
+    assert "candidate ANDNOT terms (behind most rejections):" in out
+    assert "candidate query terms" in out

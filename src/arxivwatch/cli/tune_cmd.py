@@ -130,15 +130,19 @@ def _stored(settings: Settings) -> Iterable[Paper]:
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Snapshot file with the catalog papers' abstracts (default: the store's).")
 @click.option("--sample", default=SAMPLE, show_default=True, help="Titles to show.")
+@click.option("--suggest", is_flag=True,
+              help="Also what the decisions suggest: stored papers the learned model likes but "
+                   "the query misses, candidate query terms, candidate ANDNOT terms.")
 @click.pass_obj
 def tune(ctx: Context, topic_name: str, query_text: str | None, papers_path: Path | None,
-         catalog_files: tuple[Path, ...], sample: int) -> None:
+         catalog_files: tuple[Path, ...], sample: int, suggest: bool) -> None:
     """Replay one topic over past papers: hits per day, sample titles, catalog coverage.
 
     \b
     Examples:
       arxivwatch tune lora
       arxivwatch tune lora --query 'ti:LoRA OR abs:"low-rank adaptation"' --papers sample.jsonl
+      arxivwatch tune lora --suggest
     """
     from arxivwatch.query import parse
     from arxivwatch.ranking import catalog_known
@@ -165,6 +169,12 @@ def tune(ctx: Context, topic_name: str, query_text: str | None, papers_path: Pat
     click.echo(_coverage(settings, catalog, variants, catalog_files))
     if query_text is not None:
         click.echo(_diff(variants[-1], runs[0], runs[1], sample, bold))
+    if suggest:
+        from arxivwatch.learning.suggest import suggestions_report
+        from arxivwatch.ranking import either
+
+        click.echo(suggestions_report(settings.state.url, catalog.sections, settings.topics,
+                                      topic, known=either(catalog_known(catalog.sections))))
 
 
 def _summary(topic: TopicLike, run: TopicRun, days: Counter[dt.date], cap: int) -> str:

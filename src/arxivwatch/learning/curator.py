@@ -14,7 +14,7 @@ from typing import IO, Any, Protocol
 
 from arxivwatch.backtest import Labels, Replay
 from arxivwatch.learning.model import DEFAULT_POLICY, Policy
-from arxivwatch.learning.scorer import WEIGHT, LearnedScorer
+from arxivwatch.learning.scorer import DEAD_ZONE, WEIGHT, LearnedScorer
 from arxivwatch.learning.trainer import ModelCache, StoreSource
 from arxivwatch.models import Candidate, Decision, Paper
 from arxivwatch.ranking import Blend, Known, SectionLike, TopicLike, section_key
@@ -69,15 +69,16 @@ class LearningLoop:
 
     def __init__(self, store: CuratorStore, curator: Curator, sections: Iterable[SectionLike],
                  topics: Sequence[TopicLike], *, policy: Policy = DEFAULT_POLICY,
-                 retrain_every: int = 1) -> None:
-        self.store, self.curator = store, curator
+                 retrain_every: int = 1, dead_zone: float = DEAD_ZONE) -> None:
+        self.store, self.curator, self.dead_zone = store, curator, dead_zone
         self.cache = ModelCache(StoreSource(store, list(sections), topics), policy)
         self.retrain_every = retrain_every      # days; > 1 trades freshness for replay speed
         self._last: dt.date | None = None
 
     def scorer(self, base: Blend, weight: float = WEIGHT) -> Blend:
         """`base` with the learned part, which always reads the latest models."""
-        return base.with_part(LearnedScorer(self.cache.current, fallback=base), weight)
+        learned = LearnedScorer(self.cache.current, fallback=base, dead_zone=self.dead_zone)
+        return base.with_part(learned, weight)
 
     def before_day(self, day: dt.date) -> None:
         """Rebuild the models if the curator decided anything since the last rebuild."""

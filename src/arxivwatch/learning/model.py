@@ -28,12 +28,13 @@ from arxivwatch.models import Paper
 class Policy:
     """How models are trained, and when a section has too few examples to have one.
 
-    Defaults measured by `bench/learning.py`: 5 positives and 3 of the curator's own negatives
-    (rejections) is the least that beat the query-only ranking on the labelled sections; weak
-    negatives (the other sections' entries) help early, at a fraction of a rejection's weight.
+    Defaults measured by `bench/learning.py` (see bench/learning.md): below 10 positives (catalog
+    entries + approvals) a model trained on a noisy curator pushed good papers under the topic's
+    min_score; 3 rejections are enough once the positives are there. Weak negatives (the other
+    sections' entries, at 0.3 of a rejection's weight) measured slightly better than none.
     """
 
-    min_positives: int = 5
+    min_positives: int = 10
     min_negatives: int = 3
     weak_negatives: bool = True
     weak_weight: float = 0.3

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from arxivwatch.learning.examples import Example, SectionExamples
-from arxivwatch.learning.model import Models, analyse, train
+from arxivwatch.learning.model import DEFAULT_POLICY, Models, Policy, analyse, train
 from arxivwatch.models import Paper
 from arxivwatch.query import Doc
 from arxivwatch.ranking import SectionLike, TopicLike, section_key
@@ -83,6 +83,7 @@ def suggest(
 def suggest_from_store(
     store: Any, sections: Iterable[SectionLike], topics: Sequence[TopicLike], topic: TopicLike,
     *, known: Callable[[Paper], bool] = lambda _p: False, limit: int = LIMIT,
+    policy: Policy = DEFAULT_POLICY,
 ) -> Suggestions:
     """`suggest` on a `store.Store`: models from its decisions, missed papers from its papers.
 
@@ -92,7 +93,7 @@ def suggest_from_store(
 
     source = StoreSource(store, list(sections), topics)
     examples = source.examples()
-    models = train(examples)
+    models = train(examples, policy)
     proposed = {c.paper.id for c in store.candidates()}
     return suggest(topic, models, examples.get(section_key(topic.section)), store.iter_papers(),
                    known=lambda p: p.id in proposed or known(p), limit=limit)
@@ -188,3 +189,14 @@ def _terms(title: str, terms: tuple[Term, ...]) -> list[str]:
         return [f"{title}: none yet"]
     return [f"{title}:", *(f"  {t.term:<28} in {t.approved_share:>4.0%} of the section's papers"
                            f", {t.rejected_share:>4.0%} of rejections" for t in terms)]
+
+
+def suggestions_report(state_url: str, sections: Iterable[SectionLike],
+                       topics: Sequence[TopicLike], topic: TopicLike, *,
+                       known: Callable[[Paper], bool]) -> str:
+    """`tune TOPIC --suggest`: the suggestions from the state store at `state_url`, as text."""
+    from arxivwatch.store import Store
+
+    with Store.open_copy(state_url) as store:
+        found = suggest_from_store(store, sections, topics, topic, known=known)
+    return "\n".join(["", *format_suggestions(found)])
