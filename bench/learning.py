@@ -7,7 +7,7 @@ otherwise (`backtest --curator`). Reports, per labelled section and per quarter:
 labelled papers among the posted ones, ROC AUC of the score over the section's matches, digest
 size and the labelled share of the digest; writes bench/auc_over_time.png.
 
-    .venv/bin/python bench/learning.py [--data ../shared/data] [--weight 1.0]
+    .venv/bin/python bench/learning.py [--data ../shared/data] [--weight 2] [--misses]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 from arxivwatch import backtest, catalog_file, config
 from arxivwatch.learning.curator import CuratedReplay, Curator, LearningLoop
 from arxivwatch.learning.model import Policy
-from arxivwatch.learning.scorer import DEAD_ZONE
+from arxivwatch.learning.scorer import DEAD_ZONE, WEIGHT
 from arxivwatch.models import Candidate, Paper
 from arxivwatch.ranking import default_scorer, either, section_key
 from arxivwatch.snapshot import read_snapshot
@@ -203,7 +203,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--config", type=Path, default=ROOT / "config" / "topics.yaml")
-    ap.add_argument("--weight", type=float, default=1.0)
+    ap.add_argument("--weight", type=float, default=WEIGHT)
     ap.add_argument("--warmup", default="2024Q3", help="first quarter counted after warm-up")
     ap.add_argument("--no-weak", action="store_true")
     ap.add_argument("--min-negatives", type=int, default=Policy().min_negatives)
