@@ -64,7 +64,13 @@ def _total(rows: Sequence[TopicStats]) -> TopicStats:
               help="Last announcement day counted (default: the last one stored).")
 @click.pass_obj
 def stats(ctx: Context, since: dt.date | None, until: dt.date | None) -> None:
-    """Per topic: candidates posted, approved, rejected, pending, precision, time to decide."""
+    """Per topic: candidates posted, approved, rejected, pending, precision, time to decide.
+
+    \b
+    Examples:
+      arxivwatch stats
+      arxivwatch stats --since 2026-10-01 --until 2026-10-31
+    """
     if since and until and since > until:
         raise click.BadParameter(f"--since {since} is after --until {until}")
     from arxivwatch.store import Store
