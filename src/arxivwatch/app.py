@@ -57,11 +57,22 @@ def lookup_paper(arxiv: ArxivSettings, paper_id: str) -> Paper:
     return found[0]
 
 
-def scorer_for(catalog: Catalog, store: Store) -> Scorer:
-    """The shipped ranking, fed with the catalog and the stored metadata of its papers."""
-    ids = sorted(catalog.index().ids)
-    papers = {p.id: p for p in map(store.get_paper, ids) if p is not None}
-    return default_scorer(catalog.sections, papers)
+def scorer_for(settings: Settings) -> Callable[[Catalog, Store], Scorer]:
+    """The ranking a poll uses: the shipped scorer, with the curator's decisions learned in.
+
+    The per-section models are retrained at each poll from the catalog and every decision so
+    far (a second or two); a section with too few examples keeps the shipped score.
+    """
+    from arxivwatch.learning import ModelCache, StoreSource, learned_scorer
+
+    def build(catalog: Catalog, store: Store) -> Scorer:
+        ids = sorted(catalog.index().ids)
+        papers = {p.id: p for p in map(store.get_paper, ids) if p is not None}
+        cache = ModelCache(StoreSource(store, catalog.sections, settings.topics))
+        cache.refresh()
+        return learned_scorer(default_scorer(catalog.sections, papers), cache)
+
+    return build
 
 
 def markdown_env(settings: Settings) -> Environment:
@@ -99,7 +110,7 @@ def make_poller(
     return Poller(
         settings=settings, store=store, fetch_feed=feed,
         api=ArxivAPI(session, arxiv.api_url, page_size=API_PAGE_SIZE),
-        scorer_for=scorer_for, load_catalog=lambda: load_catalog(settings),
+        scorer_for=scorer_for(settings), load_catalog=lambda: load_catalog(settings),
         deliver=_delivery(settings, dry_run=dry_run, stream=stream or sys.stdout),
         write=not dry_run,
     )

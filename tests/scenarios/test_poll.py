@@ -12,6 +12,7 @@ import pytest
 
 from arxivwatch import app
 from arxivwatch.config import load
+from arxivwatch.models import Decision, Paper
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.slack_server import FakeSlack
 from tests.scenarios.project import DAY, DAY_PAPERS, Project, paper
@@ -185,3 +186,27 @@ def test_poll_refuses_to_run_beside_another_instance(project: Project) -> None:
     assert result.exit_code == 1
     assert "already running" in result.output
     assert _candidate_ids(project) == set()
+
+
+def test_poll_ranks_with_what_the_curator_decided(project: Project) -> None:
+    """After enough decisions, a poll's ranking includes the learned model and says so."""
+    methods = [Paper(id=f"2501.{i:05d}", title=f"Low-rank adaptation method {i} for LoRA",
+                     abstract="We propose a new low-rank adapter initialisation for "
+                              "parameter-efficient fine-tuning with rank allocation.")
+               for i in range(12)]
+    uses = [Paper(id=f"2502.{i:05d}", title=f"Medical question answering {i}",
+                  abstract="We fine-tune a model with LoRA for clinical question answering "
+                           "on hospital records.") for i in range(4)]
+    at = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    with project.store() as store:
+        store.upsert_papers([*methods, *uses])
+        for p in methods:
+            store.decide(Decision(p.id, "approve", "U1", at, section="LLM Training > Techniques",
+                                  topic="lora"))
+        for p in uses:
+            store.decide(Decision(p.id, "reject", "U1", at, topic="lora"))
+    assert project.run("poll").exit_code == 0
+    with project.store() as store:
+        dora = store.get_candidate("2611.00001")
+    assert dora is not None
+    assert any(r.startswith("learned") for r in dora.reasons), dora.reasons
