@@ -139,6 +139,28 @@ def test_catalog_abstracts_make_similarity_sharper() -> None:
     assert scored(richer, t, probe) > scored(plain, t, probe)
 
 
+SYSTEMS_CATALOG = """\
+## ML System
+### Training System
+- [Tutel: Adaptive Mixture-of-Experts at Scale](https://arxiv.org/abs/2206.03382). Expert parallelism with all-to-all communication on GPU clusters.
+- [FasterMoE: Training of Large-Scale Dynamic Pre-Trained Models](https://example.org/f). Load imbalance across GPUs, dynamic shadowing of experts.
+### Inference System
+- [MoE-Infinity: Offloading-Efficient MoE Model Serving](https://arxiv.org/abs/2401.14361). Expert offloading with prefetching.
+"""
+
+
+def test_one_entry_section_borrows_its_siblings_vocabulary() -> None:
+    """A section with one entry learns from its siblings, but its own entry still counts more."""
+    sections = Catalog.parse(SYSTEMS_CATALOG).sections
+    t = topic("moe_inference", "MoE", section="ML System > Inference System")
+    sibling_words = paper("1", "MoE on GPU clusters", "MoE expert parallelism and all-to-all.")
+    own_words = paper("2", "MoE serving", "MoE expert offloading with prefetching.")
+    sim = CatalogSimilarity(sections)
+    assert scored(sim, t, own_words) > scored(sim, t, sibling_words) > 0.0
+    assert {"gpu", "cluster"} <= sim.vocabularies()[("ml system", "inference system")]
+    assert "offload" not in sim.vocabularies()[("ml system", "training system")]
+
+
 def test_similarity_is_zero_for_a_section_not_in_the_catalog() -> None:
     """No entries to compare with: no score and no reason."""
     sim = CatalogSimilarity(Catalog.parse(CATALOG).sections)

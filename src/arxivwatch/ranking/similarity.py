@@ -34,6 +34,8 @@ GENERIC = frozenset({
 TITLE_REPEAT = 2        # the title is the paper's own summary: count its words twice
 SCALE = 0.5             # a cosine this high already means "looks like the section"
 MIN_REASON = 0.05       # below this, naming the nearest entry would mislead
+SMALL_SECTION = 2       # a section with fewer entries than this borrows from its siblings
+SIBLING_SHARE = 0.5     # ... all siblings together weighing this much of its own entries
 
 
 class SectionLike(Protocol):
@@ -92,11 +94,16 @@ _CONTENT = _ContentWords()
 class _Profile:
     """One section: the normalised centroid and each entry's vector with a short name."""
 
-    def __init__(self, entries: list[tuple[str, Vector]]) -> None:
+    def __init__(self, entries: list[tuple[str, Vector]],
+                 borrowed: list[Vector] | None = None) -> None:
         self.entries = entries
         centroid: Counter[str] = Counter()
         for _, vec in entries:
             centroid.update(vec)
+        # Borrowed words inform but must not outvote the section's own: a fixed share in all.
+        weight = SIBLING_SHARE * len(entries) / len(borrowed) if borrowed else 0.0
+        for vec in borrowed or ():
+            centroid.update({w: x * weight for w, x in vec.items()})
         self.centroid = _normalise(dict(centroid))
 
 
@@ -113,8 +120,9 @@ class CatalogSimilarity:
         bags = [b for _, entries in raw for _, b in entries]
         self._idf = _idf(bags)
         self._default_idf = math.log(len(bags) + 1) if bags else 1.0
-        self._profiles = {key: _Profile([(n, self._vector(b)) for n, b in entries])
-                          for key, entries in raw if entries}
+        vectors = {key: [(n, self._vector(b)) for n, b in entries] for key, entries in raw}
+        self._profiles = {key: _Profile(own, _borrowed(key, own, vectors))
+                          for key, own in vectors.items() if own}
         self.scale = scale
         self._last: tuple[str, Vector] | None = None
 
@@ -148,6 +156,15 @@ class CatalogSimilarity:
     def _vector(self, words: Counter[str]) -> Vector:
         idf, default = self._idf, self._default_idf
         return _normalise({w: _damp(n) * idf.get(w, default) for w, n in words.items()})
+
+
+def _borrowed(key: tuple[str, ...], own: list[tuple[str, Vector]],
+              vectors: Mapping[tuple[str, ...], list[tuple[str, Vector]]]) -> list[Vector]:
+    """A one-entry section's centroid says little: lend it its sibling sections' entries."""
+    if len(own) >= SMALL_SECTION or len(key) < 2:
+        return []
+    return [vec for other, entries in vectors.items()
+            if other != key and other[:-1] == key[:-1] for _, vec in entries]
 
 
 def _entry_bag(entry: CatalogEntry, papers: Mapping[str, Paper]) -> Counter[str]:
