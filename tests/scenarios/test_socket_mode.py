@@ -177,3 +177,20 @@ def test_redelivered_click_and_other_envelopes_change_nothing_more(
     assert "Rejected by" not in shown
     assert serve.stop() == 0, serve.text()
     assert rig.sock.wait_all_closed(timeout=2)
+
+
+@pytest.mark.parametrize(("app_token", "socket_url", "says"), [
+    ("xapp-wrong", "ws://127.0.0.1:9/link", "Slack refused SLACK_APP_TOKEN (invalid_auth)"),
+    (None, None, "Slack's apps.connections.open failed (socket_mode_not_enabled)"),
+])
+def test_refused_connection_is_one_clear_error(
+        tmp_path: Path, app_token: str | None, socket_url: str | None, says: str) -> None:
+    """A refused app token or Socket Mode turned off: exit 1 with one line saying what to fix."""
+    with FakeArxiv(papers=DAY_PAPERS, feed=DAY_PAPERS, announced=DAY) as arxiv, \
+            FakeSlack(socket_url=socket_url) as slack:
+        project = Project(tmp_path, arxiv_url=arxiv.url, slack_url=slack.api_url)
+        result = project.run("serve", env={"SLACK_BOT_TOKEN": slack.token,
+                                           "SLACK_APP_TOKEN": app_token or slack.app_token})
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)   # not a traceback
+    assert f"error: Socket Mode: {says}" in result.output

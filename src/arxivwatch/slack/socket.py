@@ -12,13 +12,18 @@ import logging
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
+from arxivwatch.errors import SlackError
 from arxivwatch.slack.interactions import Interactions
 
 log = logging.getLogger(__name__)
+
+_TOKEN_ERRORS = {"invalid_auth", "not_authed", "token_revoked", "account_inactive",
+                 "token_expired", "not_allowed_token_type", "missing_scope"}
 
 
 class SocketModeRunner:
@@ -31,8 +36,20 @@ class SocketModeRunner:
         self.client.socket_mode_request_listeners.append(self._on_request)
 
     def connect(self) -> None:
-        """Open the connection (non-blocking; the client reconnects by itself)."""
-        self.client.connect()
+        """Open the connection (non-blocking; the client reconnects by itself).
+
+        Raises SlackError, saying what to fix, when Slack refuses the app token.
+        """
+        try:
+            self.client.connect()
+        except SlackApiError as exc:
+            self.close()  # stop the client's threads: the caller gives up
+            error = str(exc.response.get("error") or "unknown_error")
+            raise SlackError(explain_connect(error), error=error) from exc
+        except OSError as exc:
+            self.close()
+            raise SlackError(f"Socket Mode: could not reach Slack's apps.connections.open "
+                             f"({exc}): check slack.api_url and the network") from exc
         log.info("connected to Slack in Socket Mode")
 
     def close(self) -> None:
@@ -45,3 +62,13 @@ class SocketModeRunner:
             self.interactions.handle_socket(req.payload)
         else:
             log.info("ignored Socket Mode envelope of type %r", req.type)
+
+
+def explain_connect(error: str) -> str:
+    """One line saying why `apps.connections.open` failed and what to change."""
+    if error in _TOKEN_ERRORS:
+        return (f"Socket Mode: Slack refused SLACK_APP_TOKEN ({error}): use the app-level token "
+                f"(xapp-..., Basic Information > App-Level Tokens, scope connections:write) "
+                f"and turn Socket Mode on in the app settings")
+    return (f"Socket Mode: Slack's apps.connections.open failed ({error}): check that Socket "
+            f"Mode is on in the app settings, or unset SLACK_APP_TOKEN to serve over HTTP")
