@@ -25,6 +25,7 @@ from arxivwatch import textnorm
 from arxivwatch.query.doc import TEXT_FIELDS, Doc
 
 _START = r"(?<![^\W_])"
+_START_AFTER = r"(?<![^\W_](?s:.))"  # _START, checked after the word's first letter
 _END = r"(?![^\W_])"
 _SEP = r"(?:[^\w.!?]|_|[.!?](?!\s))+"  # any punctuation except a sentence end
 _SPLIT = "[ -]"
@@ -147,23 +148,35 @@ def _groupings(n: int) -> Iterator[list[tuple[int, int]]]:
 
 
 def _pattern(words: list[str], prefix: bool) -> re.Pattern[str]:
-    alternatives = []
+    """The term's regex, shaped so that `re` can scan for its first letter in C.
+
+    The word-start test sits after the first letter (a 2-wide lookbehind), so the pattern
+    starts with a literal and `re` only tries the positions holding that letter: the same
+    matches, in the same order of preference, as `_START(?:alternatives)_END`.
+    """
+    branches: dict[str, list[str]] = {}
     for grouping in _groupings(len(words)):
-        units = [_unit(
-            "".join(words[i:j]), prefix and j == len(words)) for i, j in grouping]
-        alternatives.append(_SEP.join(units))
-    return re.compile(_START + "(?:" + "|".join(alternatives) + ")" + _END)
+        units = [_unit_alts("".join(words[i:j]), prefix and j == len(words))
+                 for i, j in grouping]
+        tail = "".join(_SEP + "(?:" + "|".join(a + b for a, b in unit) + ")"
+                       for unit in units[1:])
+        for first in dict.fromkeys(a for a, _ in units[0]):
+            rests = [b for a, b in units[0] if a == first]
+            branches.setdefault(first, []).append("(?:" + "|".join(rests) + ")" + tail)
+    body = "|".join(first + _START_AFTER + "(?:" + "|".join(alts) + ")"
+                    for first, alts in branches.items())
+    return re.compile("(?:" + body + ")" + _END)
 
 
-def _unit(word: str, prefix: bool) -> str:
-    """One unit: its variants, or its variants split by one space or hyphen."""
+def _unit_alts(word: str, prefix: bool) -> list[tuple[str, str]]:
+    """One unit's alternatives as (first letter, rest): its variants, or them split in two."""
     if prefix:
-        return re.escape(word) + r"[^\W_]*"
+        return [(re.escape(word[0]), re.escape(word[1:]) + r"[^\W_]*")]
     forms = sorted(textnorm.variants(word), key=lambda f: (-len(f), f))
-    alts = [re.escape(f) for f in forms]
-    alts += [re.escape(f[:k]) + _SPLIT + re.escape(f[k:])
+    alts = [(re.escape(f[0]), re.escape(f[1:])) for f in forms]
+    alts += [(re.escape(f[0]), re.escape(f[1:k]) + _SPLIT + re.escape(f[k:]))
              for f in forms for k in range(1, min(len(word), len(f)))]
-    return "(?:" + "|".join(alts) + ")"
+    return alts
 
 
 def _anchors(words: list[str], prefix: bool) -> tuple[str, ...]:
