@@ -96,9 +96,11 @@ class Selector:
         best: dict[str, list[tuple[Paper, _Match, tuple[str, ...]]]] = {
             t.name: [] for t in self.topics}
         for paper in _unique(papers):
-            if is_known(paper):
+            # the prefilter first: most papers match nothing and need no catalog lookup
+            possible = self._prefilter.possible(paper)
+            if not any(possible) or is_known(paper):
                 continue
-            matches = self.match(paper)
+            matches = self._match(paper, possible)
             if matches:
                 top, alternatives = matches[0], tuple(m.topic.name for m in matches[1:])
                 best[top.topic.name].append((paper, top, alternatives))
@@ -109,7 +111,9 @@ class Selector:
 
     def match(self, paper: Paper) -> list[_Match]:
         """Every topic the paper matches, scored, best first (ties: config order)."""
-        possible = self._prefilter.possible(paper)
+        return self._match(paper, self._prefilter.possible(paper))
+
+    def _match(self, paper: Paper, possible: tuple[bool, ...]) -> list[_Match]:
         found: list[_Match] = []
         doc: DocLike | None = None
         for order, topic in enumerate(self.topics):
