@@ -24,7 +24,7 @@ from arxivwatch.ranking import (
     in_categories,
     select,
 )
-from arxivwatch.ranking.prefilter import Prefilter
+from arxivwatch.ranking.prefilter import Prefilter, condition, simplify
 
 DAY = dt.date(2024, 3, 4)
 CATALOG = """\
@@ -245,6 +245,27 @@ def test_prefilter_rejects_papers_without_the_anchors() -> None:
     pf = Prefilter([parse(QUERIES[0]), parse(QUERIES[1]), parse(QUERIES[3])])
     assert pf.possible(paper("1", "Graph networks for molecules", "Message passing.")) == (
         False, False, True)   # au:/cat: terms give no anchor: always possible
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("lora OR qlora OR adalora", ("all", "lora")),
+    ("ti:qlora OR lora", ("all", "lora")),
+    ("qlora OR ti:lora", ("OR", (("all", "qlora"), ("ti", "lora")))),   # a title anchor is narrower
+    ("lora OR (qlora AND moe)", ("all", "lora")),
+    ("abs:lora OR lora", ("abs", "lora")),                              # equivalent: first stays
+])
+def test_prefilter_drops_or_items_implied_by_another(query: str, expected: object) -> None:
+    """An OR item that implies another item's anchor adds nothing and is dropped."""
+    assert simplify(condition(parse(query))) == expected
+
+
+def test_prefilter_shared_anchor_gives_the_same_answers() -> None:
+    """An anchor used by several queries is searched once, with the same results per query."""
+    queries = [parse("moe AND gpu"), parse("moe AND cpu"), parse("ti:moe")]
+    pf = Prefilter(queries)
+    assert pf.possible(paper("1", "Fast MoE", "on GPU")) == (True, False, True)
+    assert pf.possible(paper("1", "Fast", "MoE on a CPU")) == (False, True, False)
+    assert pf.possible(paper("1", "Fast", "nothing")) == (False, False, False)
 
 
 # --- select --------------------------------------------------------------------------------

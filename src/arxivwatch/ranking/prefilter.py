@@ -10,7 +10,8 @@ for real. Anchors are C-speed substring tests, each done at most once per paper.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from arxivwatch import textnorm
 from arxivwatch.models import Paper
@@ -112,14 +113,20 @@ class Prefilter:
     Anchors on the title are tested against the squeezed title, every other anchor against
     the squeezed title + abstract + comments (a superset: still a necessary condition). The
     expression short-circuits, so a paper lacking a topic's first anchors costs one or two
-    substring tests per topic, with no Python call per test.
+    substring tests per topic, with no Python call per test. An anchor on the whole text that
+    several conditions use is searched once per paper (remembered in a lambda default).
     """
 
     def __init__(self, queries: Iterable[object]) -> None:
-        self.conditions = [condition(q) if isinstance(q, Query) else None for q in queries]
-        source = "lambda t, a: (" + "".join(f"{_source(c)}, " for c in self.conditions) + ")"
-        self._test: Callable[[str, str], tuple[bool, ...]] = eval(  # noqa: S307 - built above
-            source, {"__builtins__": {}})
+        self.conditions = [simplify(condition(q)) if isinstance(q, Query) else None
+                           for q in queries]
+        counts = Counter(_key(a) for c in self.conditions for a in _anchors(c))
+        counts = Counter({a: n for a, n in counts.items() if a[0] == "a"})
+        shared = {a: f"m{i}" for i, a in enumerate(a for a, n in counts.items() if n > 1)}
+        params = "".join(f", {name}=None" for name in shared.values())
+        body = "".join(f"{_source(c, shared)}, " for c in self.conditions)
+        self._test: Callable[[str, str], tuple[bool, ...]] = eval(  # noqa: S307 - built here
+            f"lambda t, a{params}: ({body})", {"__builtins__": {}})
 
     def possible(self, paper: Paper) -> tuple[bool, ...]:
         """For each query, whether `paper` might match it (False: it certainly does not)."""
@@ -128,12 +135,68 @@ class Prefilter:
         return self._test(title, title + "\n" + rest)
 
 
-def _source(cond: Condition) -> str:
+def simplify(cond: Condition) -> Condition:
+    """Drop the items of an OR that imply one of its anchors (`qlora` when `lora` is there)."""
+    if cond is None or isinstance(cond[1], str):
+        return cond
+    op, parts = cond
+    items = tuple(simplify(p) for p in parts)
+    if op == "OR":
+        items = tuple(p for i, p in enumerate(items) if not _redundant(items, i))
+    return items[0] if len(items) == 1 else (op, items)
+
+
+def _redundant(items: tuple[Condition, ...], i: int) -> bool:
+    """Item i implies another item that is an anchor (of two equivalent ones, the first stays)."""
+    p = items[i]
+    return any(j != i and _is_anchor(a) and _implies(p, a)
+               and not (j > i and _is_anchor(p) and _implies(a, p))
+               for j, a in enumerate(items))
+
+
+def _is_anchor(cond: Condition) -> bool:
+    return cond is not None and isinstance(cond[1], str)
+
+
+def _implies(cond: Condition, anchor: Condition) -> bool:
+    """True when `cond` holding means `anchor` (field, substring) is present too."""
+    if cond is None or anchor is None:
+        return False
+    op, rest = cond
+    if isinstance(rest, str):
+        field, text = anchor
+        assert isinstance(text, str)
+        return text in rest and (field != "ti" or op == "ti")
+    if op == "AND":
+        return any(_implies(p, anchor) for p in rest)
+    return all(_implies(p, anchor) for p in rest)
+
+
+def _anchors(cond: Condition) -> list[Anchor]:
+    """Every anchor of a condition tree, with repeats."""
+    if cond is None:
+        return []
+    op, rest = cond
+    if isinstance(rest, str):
+        return [(op, rest)]
+    return [a for p in rest for a in _anchors(p)]
+
+
+def _key(anchor: Anchor) -> Anchor:
+    """The text an anchor is searched in (`t` the title, `a` everything) and its substring."""
+    return ("t" if anchor[0] == "ti" else "a", anchor[1])
+
+
+def _source(cond: Condition, shared: Mapping[Anchor, str]) -> str:
     """The Python expression testing `cond` on the squeezed title `t` and whole text `a`."""
     if cond is None:
         return "True"
     op, rest = cond
     if isinstance(rest, str):
-        return f"({rest!r} in {'t' if op == 'ti' else 'a'})"
+        test = f"{rest!r} in {'t' if op == 'ti' else 'a'}"
+        name = shared.get(_key((op, rest)))
+        if name is None:
+            return f"({test})"
+        return f"({name} if {name} is not None else ({name} := {test}))"
     joiner = " and " if op == "AND" else " or "
-    return "(" + joiner.join(_source(p) for p in rest) + ")"
+    return "(" + joiner.join(_source(p, shared) for p in rest) + ")"
