@@ -144,6 +144,22 @@ def test_bad_lines_are_skipped_and_counted(tmp_path: Path) -> None:
     assert len(stats.errors) == SnapshotStats.MAX_ERRORS
 
 
+@pytest.mark.parametrize(("line", "ok"), [
+    (b"\xef\xbb\xbf" + json.dumps(RECORD).encode(), True),       # UTF-8 byte order mark
+    (json.dumps(RECORD).encode() + b"\r", True),                  # CRLF line ends
+    (b"  " + json.dumps(RECORD).encode() + b"  ", True),           # surrounding blanks
+    (json.dumps(RECORD).encode() + b" {}", False),                 # extra data
+    (json.dumps(RECORD, ensure_ascii=False).encode()[:-2] + b"\xff}", False),  # bad UTF-8
+])
+def test_lines_are_read_as_json_loads_reads_them(tmp_path: Path, line: bytes, ok: bool) -> None:
+    """Whatever the fast path, a line is a paper exactly when json.loads accepts its bytes."""
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(b"\n".join([json.dumps(RECORD).encode(), line, b""]))
+    stats = SnapshotStats()
+    assert read_all(path, stats) == [EXPECTED] * (1 + ok)
+    assert stats.skipped == (not ok)
+
+
 @pytest.mark.parametrize("content", [
     b"id,title\n2401.00001,T\n",
     bytes(range(256)) * 40,

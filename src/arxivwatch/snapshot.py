@@ -84,7 +84,7 @@ def _papers(
     tick = None if progress is None else lambda: progress(_tell(raw), total)
     for line_no, line in enumerate(_lines(raw, name, tick), 1):
         try:
-            paper = _paper(json.loads(line), days)
+            paper = _paper(_loads(line), days)
         except (ValueError, TypeError, KeyError, AttributeError, IndexError) as e:
             if line.isspace() or not line:
                 continue
@@ -119,10 +119,33 @@ def _tell(raw: IO[bytes]) -> int:
         return 0
 
 
-def _lines(raw: IO[bytes], name: str, tick: Callable[[], None] | None) -> Iterator[bytes]:
+def _loads(line: str | bytes) -> Any:
+    """`json.loads(line)`, calling the C scanner directly for a str line that is one value.
+
+    Anything else (surrounding whitespace, a BOM, bad JSON) goes through `json.loads` on the
+    line's bytes, so results and error messages are exactly those of `json.loads`.
+    """
+    if isinstance(line, str):
+        try:
+            obj, end = _SCAN(line, 0)
+        except StopIteration:
+            end = -1
+        if end == len(line):
+            return obj
+        line = line.encode()
+    return json.loads(line)
+
+
+_SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in __init__
+
+
+def _lines(raw: IO[bytes], name: str, tick: Callable[[], None] | None,
+           ) -> Iterator[str | bytes]:
     """Yield the lines of `raw`, gunzipping it (every member) when it starts with gzip's magic.
 
-    `tick` runs after each chunk of raw input is read: progress costs nothing per line.
+    Each chunk's complete lines are decoded from UTF-8 at once (a chunk that is not valid UTF-8
+    yields bytes lines instead). `tick` runs after each chunk of raw input is read: progress
+    costs nothing per line.
     """
     head = raw.read(CHUNK)
     chunks = _gunzip(raw, head, name) if head.startswith(_GZIP_MAGIC) else _plain(raw, head)
@@ -130,11 +153,19 @@ def _lines(raw: IO[bytes], name: str, tick: Callable[[], None] | None) -> Iterat
     for chunk in chunks:
         if tick is not None:
             tick()
-        lines = (rest + chunk).split(b"\n")
-        rest = lines.pop()
-        yield from lines
+        block = rest + chunk
+        cut = block.rfind(b"\n") + 1
+        rest = block[cut:]
+        yield from _split(block[:cut - 1]) if cut else ()
     if rest:
-        yield rest
+        yield from _split(rest)
+
+
+def _split(block: bytes) -> list[str] | list[bytes]:
+    try:
+        return block.decode().split("\n")
+    except UnicodeDecodeError:
+        return block.split(b"\n")
 
 
 def _plain(raw: IO[bytes], head: bytes) -> Iterator[bytes]:
