@@ -24,6 +24,7 @@ from arxivwatch.ids import normalize_id
 from arxivwatch.models import Paper
 
 Progress = Callable[[int, int], None]
+Keep = Callable[[str, str, str | None], bool]   # (title, abstract, comments) -> needed?
 
 CHUNK = 1 << 20           # bytes of compressed input read at a time
 DAY_CACHE = 100_000     # distinct timestamps remembered (the sample repeats them)
@@ -59,12 +60,18 @@ class SnapshotStats:
 
 def read_snapshot(
     path: Path | str, *, progress: Progress | None = None, stats: SnapshotStats | None = None,
+    keep: Keep | None = None,
 ) -> Iterator[Paper]:
-    """Yield the papers of a snapshot file (`.gz` or plain, `-` for stdin), skipping bad lines."""
+    """Yield the papers of a snapshot file (`.gz` or plain, `-` for stdin), skipping bad lines.
+
+    `keep(title, abstract, comments)`, given a record's raw texts, may answer False when the
+    caller needs only the paper's id and day: the paper is then a skeleton, `Paper(id, "",
+    day=day)`, checked as `_paper` checks it but with no text collapsed or split.
+    """
     stats = stats if stats is not None else SnapshotStats()
     name = str(path)
     if name == "-":
-        yield from _papers(sys.stdin.buffer, 0, name, progress, stats)
+        yield from _papers(sys.stdin.buffer, 0, name, progress, stats, keep)
         return
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed by the with below, after the size is taken
@@ -72,11 +79,12 @@ def read_snapshot(
         raise SnapshotError(f"cannot read snapshot {Path(path).absolute()}: {e.strerror}") from e
     with f:
         total = Path(path).stat().st_size
-        yield from _papers(f, total, str(Path(path).absolute()), progress, stats)
+        yield from _papers(f, total, str(Path(path).absolute()), progress, stats, keep)
 
 
 def _papers(
     raw: IO[bytes], total: int, name: str, progress: Progress | None, stats: SnapshotStats,
+    keep: Keep | None = None,
 ) -> Iterator[Paper]:
     """Parse each line of `raw`, reporting progress and counting bad lines."""
     days: dict[str, dt.date | None] = {}
@@ -84,7 +92,8 @@ def _papers(
     tick = None if progress is None else lambda: progress(_tell(raw), total)
     for line_no, line in enumerate(_lines(raw, name, tick), 1):
         try:
-            paper = _paper(_loads(line), days)
+            obj = _loads(line)
+            paper = _paper(obj, days) if keep is None else _kept(obj, days, keep)
         except (ValueError, TypeError, KeyError, AttributeError, IndexError) as e:
             if line.isspace() or not line:
                 continue
@@ -195,26 +204,57 @@ def _gunzip(raw: IO[bytes], head: bytes, name: str) -> Iterator[bytes]:
 
 def _paper(obj: dict[str, Any], days: dict[str, dt.date | None]) -> Paper:
     """Build a Paper from one snapshot record; raises KeyError/TypeError/IdError when unusable."""
-    raw_id = obj["id"]
-    pid = raw_id if _CANONICAL(raw_id) else normalize_id(raw_id)
+    pid = _id(obj)
     title = _collapse(obj["title"])
     if not title:
         raise ValueError("empty title")
     versions = obj.get("versions") or ()
-    created = versions[0].get("created") if versions else None
-    day = None
-    if created:
-        day = days.get(created, _MISSING)
-        if day is _MISSING:
-            day = _parse_day(created)
-            if len(days) < DAY_CACHE:
-                days[created] = day
+    day = _first_day(versions, days)
     return Paper(
         pid, title, _collapse(obj.get("abstract") or ""),
         _authors(obj.get("authors")), tuple((obj.get("categories") or "").split()),
         obj.get("comments"), obj.get("journal-ref"), obj.get("doi"),
         len(versions) or None, day,
     )
+
+
+def _kept(obj: Any, days: dict[str, dt.date | None], keep: Keep) -> Paper:
+    """`_paper`, or the skeleton `Paper(id, "", day=day)` when `keep` declines the texts.
+
+    The skeleton is taken only when the text fields `_paper` would collapse or split are
+    strings (or null), so a record `_paper` refuses is refused here the same way.
+    """
+    if not isinstance(obj, dict):
+        return _paper(obj, days)
+    title, abstract, comments = obj.get("title"), obj.get("abstract"), obj.get("comments")
+    if (not isinstance(title, str) or not isinstance(abstract, str | None)
+            or not isinstance(comments, str | None)
+            or not isinstance(obj.get("authors"), str | None)
+            or not isinstance(obj.get("categories"), str | None)
+            or keep(title, abstract or "", comments)):
+        return _paper(obj, days)
+    pid = _id(obj)
+    if title.isspace() or not title:   # what _collapse leaves empty
+        raise ValueError("empty title")
+    return Paper(pid, "", day=_first_day(obj.get("versions") or (), days))
+
+
+def _id(obj: dict[str, Any]) -> str:
+    raw_id = obj["id"]
+    return raw_id if _CANONICAL(raw_id) else normalize_id(raw_id)  # type: ignore[no-any-return]
+
+
+def _first_day(versions: Any, days: dict[str, dt.date | None]) -> dt.date | None:
+    """The day of `versions[0]["created"]`, parsed once per distinct timestamp."""
+    created = versions[0].get("created") if versions else None
+    if not created:
+        return None
+    day = days.get(created, _MISSING)
+    if day is _MISSING:
+        day = _parse_day(created)
+        if len(days) < DAY_CACHE:
+            days[created] = day
+    return day  # type: ignore[no-any-return]
 
 
 _MISSING: Any = object()
