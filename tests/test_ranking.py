@@ -221,6 +221,8 @@ QUERIES = [
     '(SVD OR "singular value") AND compress* ANDNOT ti:survey',
     'au:hinton OR cat:cs.DC',
     'ti:(benchmark OR evaluation) AND (LLM OR "language model")',
+    '(adaptation AND "low-rank") OR (compress* AND "low-rank") OR (ti:survey AND SVD) OR '
+    '(ti:benchmark AND SVD AND GPU) OR LoRA',
 ]
 WORDS = ["low", "rank", "lowrank", "low-rank", "Low-Rank", "adaptation", "adaptations", "LoRA",
          "LoRA$+$", "mixture", "mixtures", "of", "experts", "expert", "MoE", "serving",
@@ -257,6 +259,30 @@ def test_prefilter_rejects_papers_without_the_anchors() -> None:
 def test_prefilter_drops_or_items_implied_by_another(query: str, expected: object) -> None:
     """An OR item that implies another item's anchor adds nothing and is dropped."""
     assert simplify(condition(parse(query))) == expected
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("(moe AND gpu) OR (moe AND cpu)", ("AND", (("all", "moe"), ("OR", (("all", "gpu"),
+                                                                      ("all", "cpu")))))),
+    ("(moe AND gpu) OR lora OR (cpu AND moe)",
+     ("OR", (("AND", (("all", "moe"), ("OR", (("all", "gpu"), ("all", "cpu"))))),
+             ("all", "lora")))),
+    ("(moe AND gpu) OR (svd AND cpu)", ("OR", (("AND", (("all", "moe"), ("all", "gpu"))),
+                                               ("AND", (("all", "svd"), ("all", "cpu")))))),
+])
+def test_prefilter_factors_a_conjunct_shared_by_or_items(query: str, expected: object) -> None:
+    """`(c AND x) OR (c AND y)` becomes `c AND (x OR y)`: `c` is searched once."""
+    assert simplify(condition(parse(query))) == expected
+
+
+def test_keep_texts_answers_possible_once_for_the_same_texts() -> None:
+    """A paper kept by keep_texts gets the same answer from possible; a rejected one is False."""
+    pf = Prefilter([parse(QUERIES[0]), parse(QUERIES[1])])
+    kept = paper("1", "LoRA on GPUs", "Mixture of experts serving.")
+    assert pf.keep_texts(kept.title, kept.abstract, kept.comments)
+    assert pf.possible(kept) == (True, True) == pf.possible(kept)   # memo used, then gone
+    assert not pf.keep_texts("Graph networks", "Message passing.", None)
+    assert pf.possible(paper("2", "Graph networks", "Message passing.")) == (False, False)
 
 
 def test_prefilter_shared_anchor_gives_the_same_answers() -> None:

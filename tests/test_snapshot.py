@@ -17,6 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arxivwatch.models import Paper
+from arxivwatch.query import parse as parse_query
+from arxivwatch.ranking.prefilter import Prefilter
 from arxivwatch.snapshot import (
     CHUNK,
     SnapshotError,
@@ -259,3 +261,53 @@ def test_write_then_read_round_trips(tmp_path_factory: pytest.TempPathFactory,
     path = tmp_path_factory.mktemp("rt") / "p.jsonl"
     path.write_text(write_snapshot_line(p) + "\n", encoding="utf-8")
     assert read_all(path) == [p]
+
+
+# --- keep: papers the caller does not need are read as skeletons -------------------------------
+
+KEEP_QUERIES = ['LoRA OR "low-rank adaptation"', '("mixture of experts" OR MoE) AND GPU*',
+                'ti:survey AND compress*']
+_TEXT = st.lists(st.sampled_from([
+    "LoRA", "low", "rank", "low-\\nrank", "Low-Rank", "adaptation", "mixture", "of", "experts",
+    "MoE", "GPUs", "survey", "compression", "Sch\u00f6lkopf", "\\emph{LoRA}", "$\\alpha$", "~",
+    "the", "a", "\n", "  ", "\t", "\u00a0", "\u2010", ",", "\"q\"", "lo", "ra",
+]), max_size=12).map(" ".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_TEXT, _TEXT, st.none() | _TEXT), min_size=1, max_size=6))
+def test_keep_never_drops_a_paper_the_prefilter_keeps(
+        tmp_path_factory: pytest.TempPathFactory,
+        texts: list[tuple[str, str, str | None]]) -> None:
+    """With keep = the prefilter, a paper it may match is read in full; the others by id and day."""
+    records = [{**RECORD, "id": f"2401.{i:05d}", "title": f"T {t}", "abstract": a, "comments": c}
+               for i, (t, a, c) in enumerate(texts)]
+    path = write(tmp_path_factory.mktemp("keep") / "s.jsonl", [json.dumps(r) for r in records])
+    prefilter = Prefilter([parse_query(q) for q in KEEP_QUERIES])
+    full = read_all(path)
+    kept = list(read_snapshot(path, keep=prefilter.keep_texts))
+    assert len(kept) == len(full)
+    for whole, got in zip(full, kept, strict=True):
+        if any(prefilter.possible(whole)):
+            assert got == whole
+        else:
+            assert got == Paper(whole.id, "", day=whole.day)
+
+
+def test_keep_skips_and_reports_bad_lines_as_a_full_read_does(tmp_path: Path) -> None:
+    """Declined records are still checked: the same papers, skips and reasons as without keep."""
+    lines = [json.dumps(RECORD), "{broken", json.dumps({"title": "no id"}), "[1, 2]",
+             json.dumps({"id": "2401.00002", "title": "  "}), json.dumps({"id": "no", "title": "x"}),
+             json.dumps({**RECORD, "authors": ["A"]}), json.dumps({**RECORD, "categories": 3}),
+             json.dumps({**RECORD, "versions": [{"created": 5}]}),
+             json.dumps({**RECORD, "versions": "v1"}), json.dumps({**RECORD, "title": 7}),
+             json.dumps({**RECORD, "versions": None, "id": "2401.00003"})]
+    for n, line in enumerate(lines):
+        path = write(tmp_path / f"s{n}.jsonl", [json.dumps(RECORD), line])
+        stats, kept_stats = SnapshotStats(), SnapshotStats()
+        full = read_all(path, stats)
+        kept = list(read_snapshot(path, stats=kept_stats, keep=lambda *_: False))
+        assert [(p.id, p.day, p.title) for p in kept] == [(p.id, p.day, "") for p in full]
+        assert (kept_stats.papers, kept_stats.skipped) == (stats.papers, stats.skipped)
+        assert kept_stats.errors == stats.errors
+        assert stats.skipped == (0 < n < len(lines) - 1)   # the first and last are good

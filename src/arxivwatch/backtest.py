@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
 from arxivwatch.errors import ArxivWatchError
 from arxivwatch.models import Candidate, Paper
 from arxivwatch.ranking import Known, Scorer, Selector, TopicLike, known_predicate, section_key
-from arxivwatch.ranking.prefilter import Prefilter
 
 WINDOW = 7          # days of input kept open for late papers of a day
 BINS = 1000         # score histogram resolution for the AUC (scores lie in [0, 1])
@@ -63,17 +62,6 @@ def group_days(
                 yield old, open_days.pop(old)
     for day in sorted(open_days):
         yield day, open_days.pop(day)
-
-
-def text_filter(topics: Sequence[TopicLike]) -> Callable[[str, str, str | None], bool]:
-    """A `keep` for `snapshot.read_snapshot`: False for raw texts no topic's query can match.
-
-    It is the selection's own prefilter, so a paper it declines would be dropped by `select`
-    unread. Only for a replay without labels: a skeleton paper has no title for the catalog's
-    title lookup of labelled papers.
-    """
-    possible = Prefilter([t.query for t in topics]).possible_texts
-    return lambda title, abstract, comments: any(possible(title, abstract, comments))
 
 
 def in_range(papers: Iterable[Paper], start: dt.date | None, end: dt.date | None,
@@ -267,6 +255,16 @@ class Replay:
         if self.labels is not None:
             self._score_labels(batch, cands)
         return cands
+
+    def keep(self, title: str, abstract: str, comments: str | None) -> bool:
+        """A `keep` for `snapshot.read_snapshot`: False for texts no topic's query can match.
+
+        It is the selection's own prefilter, so a paper it declines would be dropped by
+        `select` unread. Only for a replay without labels: a skeleton paper has no title for
+        the catalog's title lookup of labelled papers.
+        """
+        return self.labels is not None or self.selector.prefilter.keep_texts(
+            title, abstract, comments)
 
     def _count(self, papers: Iterable[Paper]) -> Iterator[Paper]:
         for paper in papers:

@@ -241,7 +241,7 @@ def _kept(obj: Any, days: dict[str, dt.date | None], keep: Keep) -> Paper:
 
 def _id(obj: dict[str, Any]) -> str:
     raw_id = obj["id"]
-    return raw_id if _CANONICAL(raw_id) else normalize_id(raw_id)  # type: ignore[no-any-return]
+    return raw_id if _CANONICAL(raw_id) else normalize_id(raw_id)
 
 
 def _first_day(versions: Any, days: dict[str, dt.date | None]) -> dt.date | None:

@@ -144,7 +144,7 @@ def backtest(ctx: Context, papers_path: Path, start: dt.date | None, end: dt.dat
       arxivwatch backtest --papers snapshot.json --from 2024-01-01 --labels labels.tsv
       arxivwatch backtest --papers arxiv-sample.jsonl.gz --curator labels.tsv
     """
-    from arxivwatch.backtest import Replay, in_range, text_filter, parse_labels
+    from arxivwatch.backtest import Replay, in_range, parse_labels
     from arxivwatch.ranking import catalog_known
     from arxivwatch.snapshot import read_snapshot
 
@@ -177,7 +177,7 @@ def backtest(ctx: Context, papers_path: Path, start: dt.date | None, end: dt.dat
                 catalog_papers(settings, catalog, catalog_files), known=known, cap=cap,
                 labels=labels, out=out)
         # without labels, papers no topic can match are read as ids and days only
-        keep = text_filter(settings.topics) if labels is None else None
+        keep = replay.keep if labels is None else None
         replay.run(in_range(read_snapshot(papers_path, progress=progress, keep=keep), start, end))
     click.echo(format_report(replay))
     if curated is not None:

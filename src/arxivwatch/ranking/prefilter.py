@@ -18,6 +18,7 @@ from arxivwatch.models import Paper
 from arxivwatch.query import And, AndNot, Or, Query, Term
 
 TEXT_FIELDS = frozenset({"ti", "abs", "co", "all"})
+KEEP_MEMO = 4096   # answers of keep_texts awaiting `possible` (papers of a few days)
 _NON_ALNUM_BYTES = bytes(c for c in range(128) if not chr(c).isalnum())
 _NON_WORD = re.compile(r"[\W_]+")
 
@@ -101,7 +102,7 @@ def squeezed_text(paper: Paper, field: str = "all") -> str:
 
 def squeeze_words(clean: str) -> str:
     """Drop every character that is not a letter or digit (so phrases read as one word)."""
-    if clean.isascii():   # bytes.translate deletes from a table, several times str.translate's speed
+    if clean.isascii():   # bytes.translate deletes by table: several times str.translate's speed
         return clean.encode().translate(None, _NON_ALNUM_BYTES).decode()
     return _NON_WORD.sub("", clean)
 
@@ -126,11 +127,32 @@ class Prefilter:
         body = "".join(f"{_source(c, shared)}, " for c in self.conditions)
         self._test: Callable[[str, str], tuple[bool, ...]] = eval(  # noqa: S307 - built here
             f"lambda t, a{params}: ({body})", {"__builtins__": {}})
-        self._nothing = self._test("", "\n")
+        self._nothing: tuple[bool, ...] = self._test("", "\n")
+        self._kept: dict[tuple[str, str, str | None], tuple[bool, ...]] = {}
 
     def possible(self, paper: Paper) -> tuple[bool, ...]:
         """For each query, whether `paper` might match it (False: it certainly does not)."""
-        return self.possible_texts(paper.title, paper.abstract, paper.comments)
+        texts = (paper.title, paper.abstract, paper.comments)
+        if self._kept:   # answered by keep_texts before the paper was built (same texts)
+            known = self._kept.pop(texts, None)
+            if known is not None:
+                return known
+        return self.possible_texts(*texts)
+
+    def keep_texts(self, title: str, abstract: str, comments: str | None) -> bool:
+        """Whether any query might match these texts; a True answer is kept for `possible`.
+
+        A snapshot reader's `keep` (see `snapshot.read_snapshot`): the papers it keeps reach
+        `possible` later with the same texts (unless whitespace was collapsed), so their
+        anchors are not searched twice. At most KEEP_MEMO answers are held.
+        """
+        found = self.possible_texts(title, abstract, comments)
+        if not any(found):
+            return False
+        if len(self._kept) >= KEEP_MEMO:
+            self._kept.clear()
+        self._kept[(title, abstract, comments)] = found
+        return True
 
     def possible_texts(self, title: str, abstract: str, comments: str | None,
                        ) -> tuple[bool, ...]:
@@ -150,7 +172,38 @@ def simplify(cond: Condition) -> Condition:
     items = tuple(simplify(p) for p in parts)
     if op == "OR":
         items = tuple(p for i, p in enumerate(items) if not _redundant(items, i))
+        items = _factor(items)
     return items[0] if len(items) == 1 else (op, items)
+
+
+def _factor(items: tuple[Condition, ...]) -> tuple[Condition, ...]:
+    """OR items `c AND x`, `c AND y` become one `c AND (x OR y)`: `c` is then tested once."""
+    while True:
+        counts = Counter(c for p in items for c in set(_conjuncts(p)))
+        common = [c for c, n in counts.items() if n > 1]
+        if not common:
+            return items
+        c = max(common, key=lambda k: (counts[k], -_first_use(items, k)))
+        group = [p for p in items if c in _conjuncts(p)]
+        rests = tuple(_all([q for q in _conjuncts(p) if q != c]) for p in group)
+        if any(r is None for r in rests):   # `c` alone is an item: it implies the others
+            merged: Condition = c
+        else:
+            merged = simplify(("AND", (c, ("OR", rests))))
+        at = items.index(group[0])
+        items = tuple(merged if i == at else p for i, p in enumerate(items) if p not in group
+                      or i == at)
+
+
+def _conjuncts(cond: Condition) -> tuple[Condition, ...]:
+    """The parts of an AND (not an anchor or an OR: those are one conjunct, not factored)."""
+    if cond is not None and cond[0] == "AND" and not isinstance(cond[1], str):
+        return cond[1]
+    return ()
+
+
+def _first_use(items: tuple[Condition, ...], c: Condition) -> int:
+    return next(i for i, p in enumerate(items) if c in _conjuncts(p))
 
 
 def _redundant(items: tuple[Condition, ...], i: int) -> bool:

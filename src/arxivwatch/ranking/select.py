@@ -86,7 +86,7 @@ class Selector:
                  doc: DocFactory | None = None) -> None:
         self.topics, self.scorer = tuple(topics), scorer
         self._make_doc = doc or _doc_factory()
-        self._prefilter = Prefilter([t.query for t in self.topics])
+        self.prefilter = Prefilter([t.query for t in self.topics])
         self._cats = [_category_test(t.categories) for t in self.topics]
 
     def select(self, papers: Iterable[Paper], *, known: Known = None, cap: int,
@@ -97,7 +97,7 @@ class Selector:
             t.name: [] for t in self.topics}
         for paper in _unique(papers):
             # the prefilter first: most papers match nothing and need no catalog lookup
-            possible = self._prefilter.possible(paper)
+            possible = self.prefilter.possible(paper)
             if not any(possible) or is_known(paper):
                 continue
             matches = self._match(paper, possible)
@@ -111,7 +111,7 @@ class Selector:
 
     def match(self, paper: Paper) -> list[_Match]:
         """Every topic the paper matches, scored, best first (ties: config order)."""
-        return self._match(paper, self._prefilter.possible(paper))
+        return self._match(paper, self.prefilter.possible(paper))
 
     def _match(self, paper: Paper, possible: tuple[bool, ...]) -> list[_Match]:
         found: list[_Match] = []
