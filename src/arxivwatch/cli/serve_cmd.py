@@ -14,9 +14,8 @@ import click
 
 from arxivwatch.cli import Context
 from arxivwatch.cli.decide_cmd import open_store, utcnow
-from arxivwatch.decisions import DecisionService
 from arxivwatch.errors import ConfigError
-from arxivwatch.service import http_server, socket_mode, web_client
+from arxivwatch.service import http_server, make_interactions, socket_mode, web_client
 from arxivwatch.slack.interactions import Interactions
 
 log = logging.getLogger(__name__)
@@ -41,11 +40,8 @@ def serve_until(settings: Any, store: Any, stop: threading.Event, *, host: str, 
     """Serve Slack interactions until `stop` is set; the testable body of `serve`."""
     check_secrets(settings)
     slack = settings.slack
-    service = DecisionService(store, settings, clock=utcnow)
-    for outcome in service.reconcile():
-        echo(f"repaired: {outcome.message}")
+    interactions = make_interactions(settings, store, clock=utcnow, echo=echo)
     client = web_client(slack)
-    interactions = Interactions(service, client, signing_secret=slack.signing_secret or "")
     try:
         with _listener(settings, interactions, client, host, port, echo):
             stop.wait()
