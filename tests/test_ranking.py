@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from arxivwatch.ranking import (
     select,
 )
 from arxivwatch.ranking.prefilter import Prefilter, condition, simplify
+from arxivwatch.ranking.similarity import bag, section_key
 
 DAY = dt.date(2024, 3, 4)
 CATALOG = """\
@@ -159,6 +161,34 @@ def test_one_entry_section_borrows_its_siblings_vocabulary() -> None:
     assert scored(sim, t, own_words) > scored(sim, t, sibling_words) > 0.0
     assert {"gpu", "cluster"} <= sim.vocabularies()[("ml system", "inference system")]
     assert "offload" not in sim.vocabularies()[("ml system", "training system")]
+
+
+def _reference_cosine(sim: CatalogSimilarity, target: dict[str, float], p: Paper) -> float:
+    """The cosine written out: normalised TF-IDF vector of the paper, dot the target."""
+    words = bag(p.title, p.abstract)
+    vec = {w: (1 + math.log(n)) * sim._idf.get(w, sim._default_idf) for w, n in words.items()}
+    norm = math.sqrt(sum(x * x for x in vec.values()))
+    return sum(x / norm * target.get(w, 0.0) for w, x in vec.items()) if norm else 0.0
+
+
+_VOCAB = ["svd", "singular", "value", "decomposition", "compression", "lora", "adapter",
+          "rank", "matrices", "truncation", "whitening", "medical", "jpeg", "the", "42"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(_VOCAB), max_size=6), st.lists(st.sampled_from(_VOCAB),
+                                                                  max_size=30))
+def test_similarity_equals_the_plain_cosine(title: list[str], abstract: list[str]) -> None:
+    """Score and nearest entry match the cosine of normalised vectors, to float noise."""
+    sim = CatalogSimilarity(Catalog.parse(CATALOG).sections)
+    t = topic("lowrank", "SVD", section=LOWRANK_SECTION)
+    p = paper("1", " ".join(title), " ".join(abstract))
+    profile = sim._profiles[section_key(LOWRANK_SECTION)]
+    expected = min(1.0, _reference_cosine(sim, profile.centroid, p) / sim.scale)
+    result = sim.score(Doc.from_paper(p), t, ())
+    assert result.score == pytest.approx(expected, abs=1e-12)
+    nearest = max(_reference_cosine(sim, v, p) for _, v in profile.entries)
+    assert bool(result.reasons) == (nearest >= 0.05 - 1e-12) or abs(nearest - 0.05) < 1e-12
 
 
 def test_similarity_is_zero_for_a_section_not_in_the_catalog() -> None:
