@@ -4,8 +4,12 @@ In one run, each measurement in its own fresh Python process (so peak RSS is its
   (a) gzip + json.loads of every line of ../shared/data/arxiv-sample.jsonl.gz (the floor);
   (b) `arxivwatch backtest --papers <sample>` with the shipped config (catalog abstracts from
       catalog-papers.jsonl, as the quality bench), in-process through the click command;
+  (b1) the same with `--jobs 1` (one process: the algorithmic part alone);
   (c) the same backtest over the sample concatenated 10 times (a multi-member .gz), to show
       that peak memory stays flat as the input grows.
+
+(b) and (c) run with the default `--jobs` (one worker process per CPU). Peak RSS is given for
+the measuring process and, separately, for its largest worker.
 
     .venv/bin/python bench/speed.py [--repeat 3]
 
@@ -32,15 +36,18 @@ CATALOG_PAPERS = DATA / "catalog-papers.jsonl"
 
 def child(kind: str, path: str) -> None:
     """Run one measurement in this process; print seconds, lines and peak RSS as JSON."""
-    if kind == "backtest":      # interpreter start and imports are not the replay's cost
+    if kind.startswith("backtest"):   # interpreter start and imports are not the replay's cost
         import arxivwatch.cli.backtest_cmd
         import arxivwatch.config
         import arxivwatch.query  # noqa: F401
     start = time.perf_counter()
-    lines = _read(path) if kind == "read" else _backtest(path)
+    jobs = ["--jobs", "1"] if kind == "backtest-serial" else []
+    lines = _read(path) if kind == "read" else _backtest(path, jobs)
     seconds = time.perf_counter() - start
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "lines": lines, "rss_mb": rss_mb}))
+    worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "lines": lines, "rss_mb": rss_mb,
+                      "worker_mb": worker_mb}))
 
 
 def _read(path: str) -> int:
@@ -52,7 +59,7 @@ def _read(path: str) -> int:
     return n
 
 
-def _backtest(path: str) -> int:
+def _backtest(path: str, jobs: list[str]) -> int:
     from click.testing import CliRunner
 
     from arxivwatch.cli import _register, cli
@@ -60,7 +67,7 @@ def _backtest(path: str) -> int:
     _register()
     config = str(ROOT / "config" / "topics.yaml")
     result = CliRunner().invoke(cli, ["--config", config, "backtest", "--papers", path,
-                                      "--catalog-papers", str(CATALOG_PAPERS)])
+                                      "--catalog-papers", str(CATALOG_PAPERS), *jobs])
     if result.exit_code != 0:
         raise SystemExit(f"backtest failed: {result.output}")
     return int(result.output.split()[0])
@@ -68,13 +75,21 @@ def _backtest(path: str) -> int:
 
 def measure(kind: str, path: Path, repeat: int) -> dict[str, float]:
     """Best wall time of `repeat` fresh processes, and the largest peak RSS seen."""
-    runs = []
+    return measure_all([kind], path, repeat)[kind]
+
+
+def measure_all(kinds: list[str], path: Path, repeat: int) -> dict[str, dict[str, float]]:
+    """`measure` for each kind, the runs interleaved so that a busy moment hits all alike."""
+    runs: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)],
-                             check=True, capture_output=True, text=True).stdout
-        runs.append(json.loads(out.splitlines()[-1]))
-    best = min(runs, key=lambda r: r["seconds"])
-    return {**best, "rss_mb": max(r["rss_mb"] for r in runs)}
+        for kind in kinds:
+            out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)],
+                                 check=True, capture_output=True, text=True).stdout
+            runs[kind].append(json.loads(out.splitlines()[-1]))
+    return {kind: {**min(rs, key=lambda r: r["seconds"]),
+                   "rss_mb": max(r["rss_mb"] for r in rs),
+                   "worker_mb": max(r["worker_mb"] for r in rs)}
+            for kind, rs in runs.items()}
 
 
 def main() -> None:
@@ -85,8 +100,8 @@ def main() -> None:
     if args.child:
         child(*args.child)
         return
-    read = measure("read", SAMPLE, args.repeat)
-    replay = measure("backtest", SAMPLE, args.repeat)
+    found = measure_all(["read", "backtest", "backtest-serial"], SAMPLE, args.repeat)
+    read, replay, serial = found["read"], found["backtest"], found["backtest-serial"]
     with tempfile.TemporaryDirectory() as tmp:
         tenfold = Path(tmp) / "sample-x10.jsonl.gz"
         data = SAMPLE.read_bytes()
@@ -98,12 +113,14 @@ def main() -> None:
     ratio = replay["seconds"] / read["seconds"]
     print(f"(a) gzip + json.loads      {read['seconds']:6.2f} s  {read['lines']} lines  "
           f"{read['lines'] / read['seconds']:8.0f} lines/s  peak RSS {read['rss_mb']:.0f} MB")
-    rate = replay["lines"] / replay["seconds"]
-    print(f"(b) backtest, sample       {replay['seconds']:6.2f} s  {replay['lines']} papers  "
-          f"{rate:8.0f} papers/s  peak RSS {replay['rss_mb']:.0f} MB")
-    print(f"(c) backtest, sample x10   {big['seconds']:6.2f} s  {big['lines']} papers  "
-          f"{big['lines'] / big['seconds']:8.0f} papers/s  peak RSS {big['rss_mb']:.0f} MB")
-    print(f"ratio (b)/(a) = {ratio:.2f}  (target <= 3)")
+    for label, m in (("(b) backtest, sample      ", replay),
+                     ("(b1) same, --jobs 1       ", serial),
+                     ("(c) backtest, sample x10  ", big)):
+        print(f"{label}{m['seconds']:6.2f} s  {m['lines']} papers  "
+              f"{m['lines'] / m['seconds']:8.0f} papers/s  peak RSS {m['rss_mb']:.0f} MB"
+              f" (largest worker {m['worker_mb']:.0f} MB)")
+    print(f"ratio (b)/(a) = {ratio:.2f}  (target <= 3); "
+          f"(b1)/(a) = {serial['seconds'] / read['seconds']:.2f}")
 
 
 if __name__ == "__main__":

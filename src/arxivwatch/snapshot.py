@@ -14,7 +14,8 @@ import json
 import re
 import sys
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -68,46 +69,81 @@ def read_snapshot(
     caller needs only the paper's id and day: the paper is then a skeleton, `Paper(id, "",
     day=day)`, checked as `_paper` checks it but with no text collapsed or split.
     """
-    stats = stats if stats is not None else SnapshotStats()
-    name = str(path)
-    if name == "-":
-        yield from _papers(sys.stdin.buffer, 0, name, progress, stats, keep)
+    with _opened(path) as (raw, total, name):
+        days: dict[str, dt.date | None] = {}
+        outcomes = (outcome(line, days, keep)
+                    for block in line_blocks(raw, name, _ticker(raw, total, progress))
+                    for line in block)
+        yield from papers_of(outcomes, name, stats)
+        if progress is not None:
+            progress(total or _tell(raw), total)
+
+
+@contextmanager
+def _opened(path: Path | str) -> Iterator[tuple[IO[bytes], int, str]]:
+    """The raw input, its size (0 for stdin) and its name for messages."""
+    if str(path) == "-":
+        yield sys.stdin.buffer, 0, "-"
         return
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed by the with below, after the size is taken
     except OSError as e:
         raise SnapshotError(f"cannot read snapshot {Path(path).absolute()}: {e.strerror}") from e
     with f:
-        total = Path(path).stat().st_size
-        yield from _papers(f, total, str(Path(path).absolute()), progress, stats, keep)
+        yield f, Path(path).stat().st_size, str(Path(path).absolute())
 
 
-def _papers(
-    raw: IO[bytes], total: int, name: str, progress: Progress | None, stats: SnapshotStats,
-    keep: Keep | None = None,
-) -> Iterator[Paper]:
-    """Parse each line of `raw`, reporting progress and counting bad lines."""
-    days: dict[str, dt.date | None] = {}
+def open_blocks(path: Path | str, progress: Progress | None = None,
+                ) -> Iterator[tuple[list[str] | list[bytes], str]]:
+    """The lines of a snapshot file, a decompressed chunk at a time, with the file's name.
+
+    For readers that parse lines elsewhere (see `outcome` and `papers_of`); progress is
+    reported as `read_snapshot` reports it.
+    """
+    with _opened(path) as (raw, total, name):
+        for block in line_blocks(raw, name, _ticker(raw, total, progress)):
+            yield block, name
+        if progress is not None:
+            progress(total or _tell(raw), total)
+
+
+def _ticker(raw: IO[bytes], total: int, progress: Progress | None) -> Callable[[], None] | None:
+    return None if progress is None else lambda: progress(_tell(raw), total)
+
+
+Outcome = Paper | str | None    # a paper, the reason a line is skipped, or None: a blank line
+
+
+def outcome(line: str | bytes, days: dict[str, dt.date | None], keep: Keep | None) -> Outcome:
+    """One line read: its Paper (a skeleton when `keep` declines it), a reason, or None."""
+    try:
+        obj = _loads(line)
+        return _paper(obj, days) if keep is None else _kept(obj, days, keep)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as e:
+        if line.isspace() or not line:
+            return None
+        return _reason(e)
+
+
+def papers_of(outcomes: Iterable[Outcome], name: str, stats: SnapshotStats | None = None,
+              ) -> Iterator[Paper]:
+    """The papers among the outcomes of a file's lines, in order, counting the bad lines.
+
+    Raises SnapshotError when the first PROBE_LINES lines are all bad, or no line is a paper.
+    """
+    stats = stats if stats is not None else SnapshotStats()
     line_no = 0
-    tick = None if progress is None else lambda: progress(_tell(raw), total)
-    for line_no, line in enumerate(_lines(raw, name, tick), 1):
-        try:
-            obj = _loads(line)
-            paper = _paper(obj, days) if keep is None else _kept(obj, days, keep)
-        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as e:
-            if line.isspace() or not line:
-                continue
-            stats.skip(line_no, _reason(e))
+    for line_no, out in enumerate(outcomes, 1):
+        if isinstance(out, Paper):
+            stats.papers += 1
+            yield out
+        elif out is not None:
+            stats.skip(line_no, out)
             if stats.papers == 0 and stats.skipped >= PROBE_LINES:
-                raise SnapshotError(_not_jsonl(name, stats)) from e
-            continue
-        stats.papers += 1
-        yield paper
+                raise SnapshotError(_not_jsonl(name, stats))
     stats.lines = line_no
     if stats.papers == 0 and stats.skipped:
         raise SnapshotError(_not_jsonl(name, stats))
-    if progress is not None:
-        progress(total or _tell(raw), total)
 
 
 def _not_jsonl(name: str, stats: SnapshotStats) -> str:
@@ -148,12 +184,12 @@ def _loads(line: str | bytes) -> Any:
 _SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in __init__
 
 
-def _lines(raw: IO[bytes], name: str, tick: Callable[[], None] | None,
-           ) -> Iterator[str | bytes]:
-    """Yield the lines of `raw`, gunzipping it (every member) when it starts with gzip's magic.
+def line_blocks(raw: IO[bytes], name: str, tick: Callable[[], None] | None,
+                ) -> Iterator[list[str] | list[bytes]]:
+    """The lines of `raw`, a chunk at a time, gunzipping it (every member) when it is gzip.
 
     Each chunk's complete lines are decoded from UTF-8 at once (a chunk that is not valid UTF-8
-    yields bytes lines instead). `tick` runs after each chunk of raw input is read: progress
+    gives bytes lines instead). `tick` runs after each chunk of raw input is read: progress
     costs nothing per line.
     """
     head = raw.read(CHUNK)
@@ -165,9 +201,10 @@ def _lines(raw: IO[bytes], name: str, tick: Callable[[], None] | None,
         block = rest + chunk
         cut = block.rfind(b"\n") + 1
         rest = block[cut:]
-        yield from _split(block[:cut - 1]) if cut else ()
+        if cut:
+            yield _split(block[:cut - 1])
     if rest:
-        yield from _split(rest)
+        yield _split(rest)
 
 
 def _split(block: bytes) -> list[str] | list[bytes]:

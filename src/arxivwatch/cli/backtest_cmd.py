@@ -132,10 +132,14 @@ def progress_bar(label: str) -> Iterator[Progress | None]:
               help="Simulated curator (TSV like --labels): approve each posted candidate listed "
                    "for its section, reject the rest; the learned ranking trains on these "
                    "decisions day by day. Also the --labels when none are given.")
+@click.option("--jobs", "jobs", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Processes reading, matching and scoring the input; 0: one per CPU, "
+                   "1: none (the same output either way; --labels and --curator read "
+                   "serially).")
 @click.pass_obj
 def backtest(ctx: Context, papers_path: Path, start: dt.date | None, end: dt.date | None,
              out_path: Path | None, labels_path: Path | None, label_map: dict[str, list[str]],
-             catalog_files: tuple[Path, ...], curator_path: Path | None) -> None:
+             catalog_files: tuple[Path, ...], curator_path: Path | None, jobs: int) -> None:
     """Replay past papers day by day through the poll's selection; print per-topic figures.
 
     \b
@@ -146,7 +150,6 @@ def backtest(ctx: Context, papers_path: Path, start: dt.date | None, end: dt.dat
     """
     from arxivwatch.backtest import Replay, in_range, parse_labels
     from arxivwatch.ranking import catalog_known
-    from arxivwatch.snapshot import read_snapshot
 
     settings = ctx.settings
     catalog = load_catalog(settings)
@@ -176,12 +179,27 @@ def backtest(ctx: Context, papers_path: Path, start: dt.date | None, end: dt.dat
                 settings.topics, scorer, curator, catalog.sections,
                 catalog_papers(settings, catalog, catalog_files), known=known, cap=cap,
                 labels=labels, out=out)
-        # without labels, papers no topic can match are read as ids and days only
-        keep = replay.keep if labels is None else None
-        replay.run(in_range(read_snapshot(papers_path, progress=progress, keep=keep), start, end))
+        replay.run(in_range(_papers(papers_path, replay, jobs=jobs, progress=progress,
+                                    start=start, end=end, serial=curator is not None),
+                            start, end))
     click.echo(format_report(replay))
     if curated is not None:
         click.echo(curated.summary())
+
+
+def _papers(path: Path, replay: Replay, *, jobs: int, progress: Progress | None,
+            start: dt.date | None, end: dt.date | None, serial: bool) -> Iterator[Paper]:
+    """The input papers: in worker processes when the replay allows it, else serially."""
+    from arxivwatch.backtest_jobs import default_jobs, replay_papers
+    from arxivwatch.snapshot import read_snapshot
+
+    if replay.labels is not None:   # labelled papers are read in full, for the catalog lookup
+        return read_snapshot(path, progress=progress)
+    # without labels, papers no topic can match are read as ids and days only
+    if serial:   # a curator's scorer learns as the days go: no worker could score ahead
+        return read_snapshot(path, progress=progress, keep=replay.keep)
+    return replay_papers(path, replay, jobs=jobs or default_jobs(), progress=progress,
+                         start=start, end=end)
 
 
 def format_report(replay: Replay) -> str:

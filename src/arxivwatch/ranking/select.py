@@ -31,6 +31,7 @@ class IndexLike(Protocol):
 
 Known = Callable[[Paper], bool] | IndexLike | Collection[str] | None
 DocFactory = Callable[[Paper], DocLike]
+MatchRow = tuple[int, tuple[Hit, ...], float, tuple[str, ...]]   # topic position, hits, score
 
 
 def known_predicate(known: Known) -> Callable[[Paper], bool]:
@@ -88,6 +89,8 @@ class Selector:
         self._make_doc = doc or _doc_factory()
         self.prefilter = Prefilter([t.query for t in self.topics])
         self._cats = [_category_test(t.categories) for t in self.topics]
+        # paper id -> (the paper, its matches) computed elsewhere (see `remember`)
+        self._ready: dict[str, tuple[Paper, list[_Match]]] = {}
 
     def select(self, papers: Iterable[Paper], *, known: Known = None, cap: int,
                day: dt.date) -> list[Candidate]:
@@ -96,11 +99,17 @@ class Selector:
         best: dict[str, list[tuple[Paper, _Match, tuple[str, ...]]]] = {
             t.name: [] for t in self.topics}
         for paper in _unique(papers):
-            # the prefilter first: most papers match nothing and need no catalog lookup
-            possible = self.prefilter.possible(paper)
-            if not any(possible) or is_known(paper):
-                continue
-            matches = self._match(paper, possible)
+            ready = self._ready.pop(paper.id, None) if self._ready else None
+            if ready is not None and ready[0] is paper:
+                matches = ready[1]
+                if not matches or is_known(paper):
+                    continue
+            else:
+                # the prefilter first: most papers match nothing and need no catalog lookup
+                possible = self.prefilter.possible(paper)
+                if not any(possible) or is_known(paper):
+                    continue
+                matches = self._match(paper, possible)
             if matches:
                 top, alternatives = matches[0], tuple(m.topic.name for m in matches[1:])
                 best[top.topic.name].append((paper, top, alternatives))
@@ -112,6 +121,19 @@ class Selector:
     def match(self, paper: Paper) -> list[_Match]:
         """Every topic the paper matches, scored, best first (ties: config order)."""
         return self._match(paper, self.prefilter.possible(paper))
+
+    def match_rows(self, paper: Paper) -> list[MatchRow]:
+        """`match` as plain values (topic by its position), to ship between processes."""
+        return [(m.order, m.hits, m.score, m.reasons) for m in self.match(paper)]
+
+    def remember(self, paper: Paper, rows: list[MatchRow]) -> None:
+        """Take `match_rows(paper)`, computed elsewhere, for when `select` meets this paper.
+
+        Used once, and only for this very object; any other paper (another with the same id,
+        say) is matched as usual.
+        """
+        self._ready[paper.id] = (paper, [_Match(self.topics[order], order, hits, score, reasons)
+                                         for order, hits, score, reasons in rows])
 
     def _match(self, paper: Paper, possible: tuple[bool, ...]) -> list[_Match]:
         found: list[_Match] = []

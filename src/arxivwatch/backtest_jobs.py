@@ -1,0 +1,120 @@
+"""Parallel reading for the backtest: workers parse, prefilter, match and score snapshot lines.
+
+The parent decompresses the file and hands out blocks of lines (one decompressed chunk each).
+Each worker, a fork of the parent holding the same `Replay`, turns its lines into the
+outcomes `snapshot.outcome` gives (papers, skeletons, reasons for bad lines) and matches and
+scores every paper the prefilter keeps. The parent takes the blocks back in order, counts bad
+lines as `read_snapshot` does and gives each paper's matches to the selection
+(`Selector.remember`), so the per-day selection, the cap and the report are the serial code's:
+the output is the same as with one process.
+
+At most `2 * jobs` blocks are in flight, so memory stays bounded whatever the input size. Only
+for a replay whose scorer does not change as it goes (no curator) and without labels (kept
+papers only are shipped whole); `jobs` below 2, or no `fork`, means the serial reader.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator
+from multiprocessing.pool import AsyncResult
+from pathlib import Path
+
+from arxivwatch.backtest import Replay
+from arxivwatch.models import Paper
+from arxivwatch.ranking.select import MatchRow
+from arxivwatch.snapshot import Outcome, Progress, open_blocks, outcome, papers_of, read_snapshot
+
+IN_FLIGHT = 2       # blocks queued per worker: enough to keep every worker busy
+Skeleton = tuple[str, dt.date | None]   # a paper no topic can match: id and day
+Row = tuple[Paper, list[MatchRow]] | Skeleton | str | None
+
+# The replay the workers use: set in the parent just before the pool forks, never pickled.
+_replay: Replay | None = None
+
+
+def default_jobs() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:   # not on Linux
+        return os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    """Whether workers can be forked (they inherit the replay instead of unpickling it)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def replay_papers(path: Path | str, replay: Replay, *, jobs: int,
+                  progress: Progress | None = None, start: dt.date | None = None,
+                  end: dt.date | None = None) -> Iterator[Paper]:
+    """The papers of a snapshot for `replay`, read by `jobs` workers (serially below 2).
+
+    Each paper a worker matched within [start, end] comes with its matches, handed to
+    `replay.selector`; the papers are what `read_snapshot(path, keep=replay.keep)` yields.
+    """
+    if jobs < 2 or not can_fork():
+        yield from read_snapshot(path, progress=progress, keep=replay.keep)
+        return
+    global _replay
+    _replay = replay
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            name = [str(path)]
+            rows = _rows(pool, open_blocks(path, progress), jobs * IN_FLIGHT, name)
+            yield from papers_of(_outcomes(rows, replay, start, end), name[0])
+    finally:
+        _replay = None
+
+
+def _rows(pool: multiprocessing.pool.Pool,
+          blocks: Iterator[tuple[list[str] | list[bytes], str]], limit: int, name: list[str],
+          ) -> Iterator[Row]:
+    """The workers' rows, block after block in input order, with at most `limit` in flight."""
+    pending: deque[AsyncResult[list[Row]]] = deque()
+    for block, name[0] in blocks:
+        pending.append(pool.apply_async(work, (block,)))
+        if len(pending) >= limit:
+            yield from pending.popleft().get()
+    while pending:
+        yield from pending.popleft().get()
+
+
+def _outcomes(rows: Iterator[Row], replay: Replay, start: dt.date | None,
+              end: dt.date | None) -> Iterator[Outcome]:
+    """Rows back to `snapshot.outcome`s; matches of papers in [start, end] go to the selector."""
+    remember = replay.selector.remember
+    for row in rows:
+        if not isinstance(row, tuple):
+            yield row   # a reason or None
+        elif isinstance(row[0], str):
+            yield Paper(row[0], "", day=row[1])   # a Skeleton
+        else:
+            paper, matches = row
+            day = paper.day
+            if not ((start and day and day < start) or (end and day and day > end)):
+                remember(paper, matches)
+            yield paper
+
+
+def work(block: list[str] | list[bytes]) -> list[Row]:
+    """In a worker: each line's outcome; a kept paper with its matches, a skeleton as (id, day)."""
+    replay = _replay
+    if replay is None:
+        raise RuntimeError("backtest_jobs.work runs in a worker forked by replay_papers")
+    keep, match_rows = replay.keep, replay.selector.match_rows
+    days: dict[str, dt.date | None] = {}
+    rows: list[Row] = []
+    for line in block:
+        out = outcome(line, days, keep)
+        if not isinstance(out, Paper):
+            rows.append(out)
+        elif out.title:
+            rows.append((out, match_rows(out)))
+        else:
+            rows.append((out.id, out.day))
+    return rows

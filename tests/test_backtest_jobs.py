@@ -1,0 +1,144 @@
+"""Tests for the parallel backtest reader: same papers, matches and output as the serial one."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+from pathlib import Path
+
+import pytest
+
+from arxivwatch import snapshot
+from arxivwatch.backtest import Replay, in_range
+from arxivwatch.backtest_jobs import can_fork, default_jobs, replay_papers, work
+from arxivwatch.catalog import Catalog
+from arxivwatch.config import Topic
+from arxivwatch.models import Paper
+from arxivwatch.query import parse
+from arxivwatch.ranking import catalog_known, default_scorer
+from arxivwatch.snapshot import SnapshotError, read_snapshot, write_snapshot_line
+
+CATALOG = Catalog.parse("""\
+## Training
+### Techniques
+- [LoRA: Low-Rank Adaptation of Large Language Models](https://arxiv.org/abs/2106.09685). Low rank adapters.
+## Compression
+### Low-rank
+- [SVD-LLM: Truncation-aware SVD](https://arxiv.org/abs/2403.07378). Whitening before SVD compression.
+""")
+TOPICS = (
+    Topic("lora", "Training > Techniques", parse('LoRA OR "low-rank adaptation"'),
+          'LoRA OR "low-rank adaptation"', (), None),
+    Topic("lowrank", "Compression > Low-rank", parse("SVD AND compress*"), "SVD AND compress*",
+          (), 0.2),
+)
+DAY0 = dt.date(2024, 5, 1)
+TITLES = ["LoRA for tiny models", "Whitened SVD compression of LLMs", "Graph networks",
+          "Low-rank adaptation, revisited", "Protein folding", "SVD and LoRA compression"]
+
+needs_fork = pytest.mark.skipif(not can_fork(), reason="workers are forked")
+
+
+def papers(n: int) -> list[Paper]:
+    """n papers over a few days, a third of them matching a topic."""
+    return [Paper(f"2405.{i:05d}", f"{TITLES[i % len(TITLES)]} #{i}",
+                  f"Abstract {i} about {TITLES[(i * 7) % len(TITLES)].lower()}.",
+                  categories=("cs.LG",), day=DAY0 + dt.timedelta(days=i // 40), version=1)
+            for i in range(n)]
+
+
+def write(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def replay_out(path: Path, jobs: int | None, start: dt.date | None = None,
+               end: dt.date | None = None) -> tuple[str, Replay]:
+    """The --out text of a replay, serial (jobs None) or with `jobs` workers."""
+    out = io.StringIO()
+    replay = Replay(TOPICS, default_scorer(CATALOG.sections), known=catalog_known(
+        CATALOG.sections), cap=3, out=out)
+    read = (read_snapshot(path, keep=replay.keep) if jobs is None
+            else replay_papers(path, replay, jobs=jobs, start=start, end=end))
+    replay.run(in_range(read, start, end))
+    return out.getvalue(), replay
+
+
+@needs_fork
+@pytest.mark.parametrize("chunk", [200, 1 << 20])
+def test_workers_give_the_serial_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        chunk: int) -> None:
+    """Two workers, one block or many: the same JSON lines and figures as one process."""
+    monkeypatch.setattr(snapshot, "CHUNK", chunk)
+    lines = [write_snapshot_line(p) for p in papers(300)]
+    lines[5:5] = ["not json", "", '{"id": "2405.99999"}']
+    path = write(tmp_path / "snap.jsonl", lines)
+    serial, one = replay_out(path, None)
+    parallel, two = replay_out(path, 2)
+    assert serial.count("\n") > 50
+    assert parallel == serial
+    assert dataclasses.asdict(two.stats) == dataclasses.asdict(one.stats)
+    assert two.topic_stats == one.topic_stats
+    assert not two.selector._ready   # every remembered match was used
+
+
+@needs_fork
+def test_workers_respect_the_date_range(tmp_path: Path) -> None:
+    """--from/--to: the same lines as serially, and no match is left waiting for its day."""
+    path = write(tmp_path / "snap.jsonl", [write_snapshot_line(p) for p in papers(300)])
+    start, end = DAY0 + dt.timedelta(days=2), DAY0 + dt.timedelta(days=4)
+    serial, _ = replay_out(path, None, start, end)
+    parallel, replay = replay_out(path, 2, start, end)
+    assert parallel == serial
+    assert '"day": "2024-05-02"' not in parallel
+    assert not replay.selector._ready
+
+
+@needs_fork
+def test_a_file_of_bad_lines_is_the_same_error(tmp_path: Path) -> None:
+    """A file that is not a snapshot raises the serial reader's error, line numbers included."""
+    path = write(tmp_path / "notes.txt", ["", "hello", "{}"])
+    with pytest.raises(SnapshotError) as serial:
+        replay_out(path, None)
+    with pytest.raises(SnapshotError) as parallel:
+        replay_out(path, 2)
+    assert str(parallel.value) == str(serial.value)
+    assert "line 2" in str(parallel.value)
+
+
+def test_one_job_reads_serially(tmp_path: Path) -> None:
+    """jobs=1 is the serial reader (no worker): same papers as read_snapshot with keep."""
+    path = write(tmp_path / "snap.jsonl", [write_snapshot_line(p) for p in papers(50)])
+    replay = Replay(TOPICS, default_scorer(CATALOG.sections), known=None, cap=3)
+    got = list(replay_papers(path, replay, jobs=1))
+    assert got == list(read_snapshot(path, keep=replay.keep))
+    assert not replay.selector._ready
+
+
+def test_work_outside_a_worker_is_an_error() -> None:
+    """`work` needs the replay a forked worker inherits."""
+    with pytest.raises(RuntimeError, match="forked by replay_papers"):
+        work(["{}"])
+
+
+def test_default_jobs_is_at_least_one() -> None:
+    """The automatic job count is a positive number of CPUs."""
+    assert default_jobs() >= 1
+
+
+def test_remembered_matches_are_used_for_that_paper_only() -> None:
+    """`Selector.remember` answers for that very object; an equal-id copy is matched anew."""
+    replay = Replay(TOPICS, default_scorer(CATALOG.sections), known=None, cap=3)
+    selector = replay.selector
+    lora = Paper("2405.00001", "LoRA for tiny models", day=DAY0)
+    selector.remember(lora, [(1, (), 0.123, ("made up",))])
+    (cand,) = selector.select([lora], cap=3, day=DAY0)
+    assert (cand.topic, cand.score, cand.reasons) == ("lowrank", 0.123, ("made up",))
+    selector.remember(lora, [(1, (), 0.123, ())])
+    copy = dataclasses.replace(lora)
+    (cand,) = selector.select([copy], cap=3, day=DAY0)
+    assert cand.topic == "lora"
+    assert cand.score != 0.123
+    selector.remember(lora, [])
+    assert selector.select([lora], cap=3, day=DAY0) == []
