@@ -119,7 +119,7 @@ def test_one_job_reads_serially(tmp_path: Path) -> None:
 def test_work_outside_a_worker_is_an_error() -> None:
     """`work` needs the replay a forked worker inherits."""
     with pytest.raises(RuntimeError, match="forked by replay_papers"):
-        work(["{}"])
+        work(b"{}")
 
 
 def test_default_jobs_is_at_least_one() -> None:

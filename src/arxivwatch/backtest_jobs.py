@@ -1,6 +1,7 @@
 """Parallel reading for the backtest: workers parse, prefilter, match and score snapshot lines.
 
-The parent decompresses the file and hands out blocks of lines (one decompressed chunk each).
+The parent decompresses the file and hands out blocks of whole lines (one decompressed chunk
+each, as bytes).
 Each worker, a fork of the parent holding the same `Replay`, turns its lines into the
 outcomes `snapshot.outcome` gives (papers, skeletons, reasons for bad lines) and matches and
 scores every paper the prefilter keeps. The parent takes the blocks back in order, counts bad
@@ -26,7 +27,15 @@ from pathlib import Path
 from arxivwatch.backtest import Replay
 from arxivwatch.models import Paper
 from arxivwatch.ranking.select import MatchRow
-from arxivwatch.snapshot import Outcome, Progress, open_blocks, outcome, papers_of, read_snapshot
+from arxivwatch.snapshot import (
+    Outcome,
+    Progress,
+    open_blocks,
+    outcome,
+    papers_of,
+    read_snapshot,
+    split_block,
+)
 
 IN_FLIGHT = 2       # blocks queued per worker: enough to keep every worker busy
 Skeleton = tuple[str, dt.date | None]   # a paper no topic can match: id and day
@@ -72,7 +81,7 @@ def replay_papers(path: Path | str, replay: Replay, *, jobs: int,
 
 
 def _rows(pool: multiprocessing.pool.Pool,
-          blocks: Iterator[tuple[list[str] | list[bytes], str]], limit: int, name: list[str],
+          blocks: Iterator[tuple[bytes, str]], limit: int, name: list[str],
           ) -> Iterator[Row]:
     """The workers' rows, block after block in input order, with at most `limit` in flight."""
     pending: deque[AsyncResult[list[Row]]] = deque()
@@ -101,15 +110,19 @@ def _outcomes(rows: Iterator[Row], replay: Replay, start: dt.date | None,
             yield paper
 
 
-def work(block: list[str] | list[bytes]) -> list[Row]:
-    """In a worker: each line's outcome; a kept paper with its matches, a skeleton as (id, day)."""
+def work(block: bytes) -> list[Row]:
+    """In a worker: each line's outcome; a kept paper with its matches, a skeleton as (id, day).
+
+    The block is raw bytes (see `snapshot.byte_blocks`): decoding and splitting happen here,
+    not in the parent, which only decompresses.
+    """
     replay = _replay
     if replay is None:
         raise RuntimeError("backtest_jobs.work runs in a worker forked by replay_papers")
     keep, match_rows = replay.keep, replay.selector.match_rows
     days: dict[str, dt.date | None] = {}
     rows: list[Row] = []
-    for line in block:
+    for line in split_block(block):
         out = outcome(line, days, keep)
         if not isinstance(out, Paper):
             rows.append(out)

@@ -94,14 +94,14 @@ def _opened(path: Path | str) -> Iterator[tuple[IO[bytes], int, str]]:
 
 
 def open_blocks(path: Path | str, progress: Progress | None = None,
-                ) -> Iterator[tuple[list[str] | list[bytes], str]]:
-    """The lines of a snapshot file, a decompressed chunk at a time, with the file's name.
+                ) -> Iterator[tuple[bytes, str]]:
+    """The `byte_blocks` of a snapshot file, with the file's name.
 
-    For readers that parse lines elsewhere (see `outcome` and `papers_of`); progress is
-    reported as `read_snapshot` reports it.
+    For readers that split and parse lines elsewhere (see `split_block`, `outcome` and
+    `papers_of`); progress is reported as `read_snapshot` reports it.
     """
     with _opened(path) as (raw, total, name):
-        for block in line_blocks(raw, name, _ticker(raw, total, progress)):
+        for block in byte_blocks(raw, name, _ticker(raw, total, progress)):
             yield block, name
         if progress is not None:
             progress(total or _tell(raw), total)
@@ -186,11 +186,15 @@ _SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in __i
 
 def line_blocks(raw: IO[bytes], name: str, tick: Callable[[], None] | None,
                 ) -> Iterator[list[str] | list[bytes]]:
-    """The lines of `raw`, a chunk at a time, gunzipping it (every member) when it is gzip.
+    """The lines of `raw`, a chunk at a time (see `byte_blocks` and `split_block`)."""
+    return map(split_block, byte_blocks(raw, name, tick))
 
-    Each chunk's complete lines are decoded from UTF-8 at once (a chunk that is not valid UTF-8
-    gives bytes lines instead). `tick` runs after each chunk of raw input is read: progress
-    costs nothing per line.
+
+def byte_blocks(raw: IO[bytes], name: str, tick: Callable[[], None] | None) -> Iterator[bytes]:
+    """Whole lines of `raw`, a chunk at a time, gunzipping it (every member) when it is gzip.
+
+    Each block is the chunk's complete lines without the last newline. `tick` runs after each
+    chunk of raw input is read: progress costs nothing per line.
     """
     head = raw.read(CHUNK)
     chunks = _gunzip(raw, head, name) if head.startswith(_GZIP_MAGIC) else _plain(raw, head)
@@ -202,12 +206,13 @@ def line_blocks(raw: IO[bytes], name: str, tick: Callable[[], None] | None,
         cut = block.rfind(b"\n") + 1
         rest = block[cut:]
         if cut:
-            yield _split(block[:cut - 1])
+            yield block[:cut - 1]
     if rest:
-        yield _split(rest)
+        yield rest
 
 
-def _split(block: bytes) -> list[str] | list[bytes]:
+def split_block(block: bytes) -> list[str] | list[bytes]:
+    """A block's lines, decoded from UTF-8 at once (bytes lines when it is not valid UTF-8)."""
     try:
         return block.decode().split("\n")
     except UnicodeDecodeError:
