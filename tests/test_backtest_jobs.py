@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import signal
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,22 @@ def test_workers_give_the_serial_output(tmp_path: Path, monkeypatch: pytest.Monk
     assert dataclasses.asdict(two.stats) == dataclasses.asdict(one.stats)
     assert two.topic_stats == one.topic_stats
     assert not two.selector._ready   # every remembered match was used
+
+
+@needs_fork
+def test_workers_end_even_when_the_parent_ignores_sigterm(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SIGTERM handler in the parent (as `run` installs) does not keep the pool alive."""
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        monkeypatch.setattr(snapshot, "CHUNK", 200)
+        path = write(tmp_path / "snap.jsonl", [write_snapshot_line(p) for p in papers(300)])
+        serial, _ = replay_out(path, None)
+        # without the workers' own handlers this hung within a few runs (pool.terminate)
+        runs = [replay_out(path, 2)[0] for _ in range(5)]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert runs == [serial] * 5
 
 
 @needs_fork

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Iterator
 from multiprocessing.pool import AsyncResult
@@ -72,12 +73,19 @@ def replay_papers(path: Path | str, replay: Replay, *, jobs: int,
     global _replay
     _replay = replay
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=_init_worker) as pool:
             name = [str(path)]
             rows = _rows(pool, open_blocks(path, progress), jobs * IN_FLIGHT, name)
             yield from papers_of(_outcomes(rows, replay, start, end), name[0])
     finally:
         _replay = None
+
+
+def _init_worker() -> None:
+    """Default signal handling in a worker: a handler inherited from the parent (`run` sets
+    one for SIGTERM) would keep `Pool.terminate` from ending it; Ctrl-C is the parent's."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _rows(pool: multiprocessing.pool.Pool,
