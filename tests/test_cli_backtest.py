@@ -180,3 +180,17 @@ def test_tune_errors_are_one_clear_line(project: Path, args: list[str], message:
     result = run(project, "tune", *args, "--papers", snap(project))
     assert result.exit_code == 1
     assert message in result.output
+
+
+def test_tune_counts_as_posted_only_what_the_topic_wins(project: Path) -> None:
+    """A match another topic scores higher goes there, as in the poll: tune says so."""
+    result = run(project, "tune", "lowrank", "--papers", snap(project),
+                 "--query", "SVD OR LoRA")
+    assert result.exit_code == 0, result.output
+    saved, tried = result.output.split("\nquery: ")[1:3]
+    assert "would post 1 (0.50/day" in saved
+    assert "go to other topics" not in saved
+    # LoRA-XS and the clinical paper now match, but the lora topic scores them higher
+    assert "3 matches" in tried
+    assert "2 of the matches go to other topics, scoring higher there: lora 2" in tried
+    assert "would post 1 (0.50/day" in tried
