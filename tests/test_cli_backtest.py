@@ -180,3 +180,26 @@ def test_tune_errors_are_one_clear_line(project: Path, args: list[str], message:
     result = run(project, "tune", *args, "--papers", snap(project))
     assert result.exit_code == 1
     assert message in result.output
+
+
+def test_backtest_out_in_a_missing_folder_is_one_clear_error(project: Path, tmp_path: Path) -> None:
+    """--out where the folder does not exist: exit 1, one line naming the file, no traceback."""
+    out = tmp_path / "nowhere" / "out.jsonl"
+    result = run(project, "backtest", "--papers", snap(project), "--out", str(out))
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert f"error: cannot write {out}" in result.output
+
+
+@pytest.mark.parametrize("option", ["--labels", "--curator"])
+def test_backtest_label_file_not_utf8_is_one_clear_error(
+    project: Path, tmp_path: Path, option: str,
+) -> None:
+    """A labels or curator file that is not UTF-8: exit 1 naming the file, no traceback."""
+    labels = tmp_path / "labels.tsv"
+    labels.write_bytes(b"arxiv_id\ttopic\n2405.00001\tlo\xffra\n")
+    result = run(project, "backtest", "--papers", snap(project), option, str(labels))
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert f"error: cannot read {labels}" in result.output
+    assert "UTF-8" in result.output
