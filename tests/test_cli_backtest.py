@@ -203,3 +203,18 @@ def test_backtest_label_file_not_utf8_is_one_clear_error(
     assert isinstance(result.exception, SystemExit)
     assert f"error: cannot read {labels}" in result.output
     assert "UTF-8" in result.output
+
+
+@pytest.mark.parametrize("command", [["backtest"], ["tune", "lora"]])
+def test_bad_snapshot_lines_are_reported_not_silently_dropped(
+    project: Path, tmp_path: Path, command: list[str],
+) -> None:
+    """Lines that are not papers are skipped, but the count and the first reason are shown."""
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text("not json\n" + "".join(write_snapshot_line(p) + "\n" for p in PAPERS)
+                     + '{"id": "2405.00009"}\n', encoding="utf-8")
+    result = run(project, *command, "--papers", str(mixed))
+    assert result.exit_code == 0, result.output
+    assert "5 papers" in result.output
+    assert f"warning: skipped 2 bad lines of {mixed}" in result.stderr
+    assert "line 1:" in result.stderr

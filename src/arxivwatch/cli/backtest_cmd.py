@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from arxivwatch.config import Settings
     from arxivwatch.models import Paper
     from arxivwatch.ranking import Scorer
+    from arxivwatch.snapshot import SnapshotStats
 
 Progress = Callable[[int, int], None]
 
@@ -146,10 +147,11 @@ def backtest(ctx: Context, papers_path: Path, start: dt.date | None, end: dt.dat
     """
     from arxivwatch.backtest import Replay, in_range, parse_labels
     from arxivwatch.ranking import catalog_known
-    from arxivwatch.snapshot import read_snapshot
+    from arxivwatch.snapshot import SnapshotStats, read_snapshot
 
     settings = ctx.settings
     catalog = load_catalog(settings)
+    read = SnapshotStats()
     labels = None
     if labels_path is not None:
         labels = parse_labels(_read_text(labels_path), topics=settings.topics,
@@ -178,10 +180,19 @@ def backtest(ctx: Context, papers_path: Path, start: dt.date | None, end: dt.dat
                 labels=labels, out=out)
         # without labels, papers no topic can match are read as ids and days only
         keep = replay.keep if labels is None else None
-        replay.run(in_range(read_snapshot(papers_path, progress=progress, keep=keep), start, end))
+        replay.run(in_range(read_snapshot(papers_path, progress=progress, stats=read, keep=keep),
+                            start, end))
+    report_skipped(read, papers_path)
     click.echo(format_report(replay))
     if curated is not None:
         click.echo(curated.summary())
+
+
+def report_skipped(stats: SnapshotStats, path: Path) -> None:
+    """Says on stderr how many snapshot lines were not papers, so none is dropped silently."""
+    if stats.skipped:
+        click.echo(f"warning: skipped {stats.skipped} bad lines of {path} (first: "
+                   f"{stats.errors[0]})", err=True)
 
 
 def _read_text(path: Path) -> str:
