@@ -179,6 +179,15 @@ def test_since_backfills_through_the_api(project: Project) -> None:
     assert {"2611.00001", "2611.00002", "2611.00004"} <= _candidate_ids(project)
 
 
+def test_since_in_the_future_is_a_usage_error(project: Project, fake: FakeArxiv) -> None:
+    """`poll --since` a day after today: exit 2 saying so, no traceback, nothing fetched."""
+    later = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=2)).isoformat()
+    result = project.run("poll", "--since", later)
+    assert result.exit_code == 2, result.output
+    assert f"{later} is in the future" in result.output
+    assert fake.requests == []
+
+
 def test_poll_refuses_to_run_beside_another_instance(project: Project) -> None:
     """While another process holds the state (e.g. `arxivwatch run`), a poll refuses to start."""
     with project.store() as store, store.acquire_instance_lock():
