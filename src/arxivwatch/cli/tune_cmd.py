@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from arxivwatch.cli import Context
-from arxivwatch.cli.backtest_cmd import build_scorer, catalog_papers, load_catalog
+from arxivwatch.cli.backtest_cmd import build_scorer, catalog_papers, load_catalog, report_skipped
 from arxivwatch.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ def tune(ctx: Context, topic_name: str, query_text: str | None, papers_path: Pat
     """
     from arxivwatch.query import parse
     from arxivwatch.ranking import catalog_known
-    from arxivwatch.snapshot import read_snapshot
+    from arxivwatch.snapshot import SnapshotStats, read_snapshot
 
     settings = ctx.settings
     topic = _topic(settings, topic_name)
@@ -173,9 +173,12 @@ def tune(ctx: Context, topic_name: str, query_text: str | None, papers_path: Pat
                                             query_text=query_text))
     catalog = load_catalog(settings)
     scorer = build_scorer(settings, catalog, catalog_files)
-    papers = read_snapshot(papers_path) if papers_path else _stored(settings)
+    read = SnapshotStats()
+    papers = read_snapshot(papers_path, stats=read) if papers_path else _stored(settings)
     runs, days = replay_topic(papers, variants, scorer, catalog_known(catalog.sections),
                               settings.topics)
+    if papers_path:
+        report_skipped(read, papers_path)
     bold = sys.stdout.isatty()
     cap = settings.digest.max_per_topic
     click.echo(f"topic {topic.name} -> {topic.section}")
