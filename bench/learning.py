@@ -26,7 +26,8 @@ from arxivwatch.learning.curator import CuratedReplay, Curator, LearningLoop
 from arxivwatch.learning.model import Policy
 from arxivwatch.learning.scorer import DEAD_ZONE, WEIGHT
 from arxivwatch.models import Candidate, Paper
-from arxivwatch.ranking import default_scorer, either, section_key
+from arxivwatch.ranking import SectionLike, default_scorer, either, section_key
+from arxivwatch.ranking.select import Known
 from arxivwatch.snapshot import read_snapshot
 from arxivwatch.store import Store
 
@@ -120,8 +121,9 @@ class Recorder:
         return out
 
 
-def replay(days: list[tuple[dt.date, list[Paper]]], settings: config.Settings, sections: list,
-           papers: dict[str, Paper], index: object, labels: backtest.Labels,
+def replay(days: list[tuple[dt.date, list[Paper]]], settings: config.Settings,
+           sections: Sequence[SectionLike], papers: dict[str, Paper], index: Known,
+           labels: backtest.Labels,
            learn: bool, weight: float, policy: Policy, retrain_every: int,
            dead_zone: float) -> Recorder:
     base = default_scorer(sections, papers)

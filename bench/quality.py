@@ -17,10 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 import tempfile
 import textwrap
+from collections import Counter
+from collections.abc import Mapping, Set
 from pathlib import Path
+from typing import Any
 
 from arxivwatch.backtest import LABEL_SECTIONS, Replay, parse_labels
 from arxivwatch.cli.backtest_cmd import build_scorer, format_report, load_catalog
@@ -33,6 +35,7 @@ DATA = ROOT.parent / "shared" / "data"
 BENCH = ROOT / "bench"
 TARGETS = {"recall": 0.95, "precision": 0.70, "per_day": 1.5, "auc": 0.85}
 SEED = 4
+SWEEP = (0.6, 0.55, 0.5, 0.45, 0.4, 0.3, 0.2, 0.0)
 
 
 def main() -> None:
@@ -61,6 +64,9 @@ def main() -> None:
         _line("ROC AUC of score", ls.auc, TARGETS["auc"])
         _line("posts per day, worst topic", worst, TARGETS["per_day"], higher=False)
         _precision(ls.name, posted, args.draw, args.papers)
+        _ceiling([r for r in rows if section_key(r["section"]) in keys], labels.by_id, ls.name,
+                 ls.labelled - ls.in_catalog, topics, replay.stats.days,
+                 settings.digest.max_per_topic)
         print()
 
 
@@ -91,6 +97,26 @@ def _precision(label: str, posted: list[dict[str, object]], draw: int, papers: P
           + (f"; {len(gone)} sampled ids no longer posted, left out" if gone else ""))
 
 
+def _ceiling(rows: list[dict[str, Any]], labels: Mapping[str, Set[str]], label: str,
+             labelled: int, topics: list[str], days: int, cap: int) -> None:
+    """Recall and posts/day if every topic of the section posted down to a lower min_score.
+
+    The matches are the query's: no min_score reaches a labelled paper the queries do not give
+    to these topics (one they miss, or one another topic scores higher), so the last row is the
+    most any threshold can find.
+    """
+    mine = {i for i, names in labels.items() if label in names}
+    print(f"  recall and posts/day by min_score (all {len(topics)} topics of the section "
+          f"at once; cap {cap}):")
+    for floor in SWEEP:
+        posted = [r for r in rows if r["score"] >= floor and r["rank"] <= cap]
+        per_topic = Counter(str(r["topic"]) for r in posted)
+        found = len(mine & {str(r["id"]) for r in posted})
+        worst = max((per_topic[t] for t in topics), default=0) / max(days, 1)
+        print(f"    >= {floor:.2f}  recall {found / max(labelled, 1):.3f} ({found}/{labelled})"
+              f"  posted {len(posted):>5}  worst topic {worst:.2f}/day")
+
+
 def _draw(path: Path, posted: list[dict[str, object]], size: int, papers: Path) -> None:
     """Write a random sample of posted candidates to judge, and print them to read."""
     sample = random.Random(SEED).sample(posted, min(size, len(posted)))
@@ -119,4 +145,4 @@ def _args() -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

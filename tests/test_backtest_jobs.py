@@ -18,7 +18,7 @@ from arxivwatch.config import Topic
 from arxivwatch.models import Paper
 from arxivwatch.query import parse
 from arxivwatch.ranking import catalog_known, default_scorer
-from arxivwatch.snapshot import SnapshotError, read_snapshot, write_snapshot_line
+from arxivwatch.snapshot import SnapshotError, SnapshotStats, read_snapshot, write_snapshot_line
 
 CATALOG = Catalog.parse("""\
 ## Training
@@ -55,15 +55,16 @@ def write(path: Path, lines: list[str]) -> Path:
 
 
 def replay_out(path: Path, jobs: int | None, start: dt.date | None = None,
-               end: dt.date | None = None) -> tuple[str, Replay]:
-    """The --out text of a replay, serial (jobs None) or with `jobs` workers."""
+               end: dt.date | None = None) -> tuple[str, Replay, SnapshotStats]:
+    """The --out text, replay and read counts, serial (jobs None) or with `jobs` workers."""
     out = io.StringIO()
     replay = Replay(TOPICS, default_scorer(CATALOG.sections), known=catalog_known(
         CATALOG.sections), cap=3, out=out)
-    read = (read_snapshot(path, keep=replay.keep) if jobs is None
-            else replay_papers(path, replay, jobs=jobs, start=start, end=end))
+    stats = SnapshotStats()
+    read = (read_snapshot(path, keep=replay.keep, stats=stats) if jobs is None
+            else replay_papers(path, replay, jobs=jobs, stats=stats, start=start, end=end))
     replay.run(in_range(read, start, end))
-    return out.getvalue(), replay
+    return out.getvalue(), replay, stats
 
 
 @needs_fork
@@ -75,11 +76,13 @@ def test_workers_give_the_serial_output(tmp_path: Path, monkeypatch: pytest.Monk
     lines = [write_snapshot_line(p) for p in papers(300)]
     lines[5:5] = ["not json", "", '{"id": "2405.99999"}']
     path = write(tmp_path / "snap.jsonl", lines)
-    serial, one = replay_out(path, None)
-    parallel, two = replay_out(path, 2)
+    serial, one, read_one = replay_out(path, None)
+    parallel, two, read_two = replay_out(path, 2)
     assert serial.count("\n") > 50
     assert parallel == serial
     assert dataclasses.asdict(two.stats) == dataclasses.asdict(one.stats)
+    assert read_two == read_one
+    assert read_one.skipped == 2
     assert two.topic_stats == one.topic_stats
     assert not two.selector._ready   # every remembered match was used
 
@@ -92,7 +95,7 @@ def test_workers_end_even_when_the_parent_ignores_sigterm(
     try:
         monkeypatch.setattr(snapshot, "CHUNK", 200)
         path = write(tmp_path / "snap.jsonl", [write_snapshot_line(p) for p in papers(300)])
-        serial, _ = replay_out(path, None)
+        serial, *_ = replay_out(path, None)
         # without the workers' own handlers this hung within a few runs (pool.terminate)
         runs = [replay_out(path, 2)[0] for _ in range(5)]
     finally:
@@ -105,8 +108,8 @@ def test_workers_respect_the_date_range(tmp_path: Path) -> None:
     """--from/--to: the same lines as serially, and no match is left waiting for its day."""
     path = write(tmp_path / "snap.jsonl", [write_snapshot_line(p) for p in papers(300)])
     start, end = DAY0 + dt.timedelta(days=2), DAY0 + dt.timedelta(days=4)
-    serial, _ = replay_out(path, None, start, end)
-    parallel, replay = replay_out(path, 2, start, end)
+    serial, *_ = replay_out(path, None, start, end)
+    parallel, replay, _ = replay_out(path, 2, start, end)
     assert parallel == serial
     assert '"day": "2024-05-02"' not in parallel
     assert not replay.selector._ready

@@ -20,6 +20,7 @@ from arxivwatch.catalog import (
 from arxivwatch.entry import normalize_title, parse_entry
 from arxivwatch.errors import CatalogError
 from arxivwatch.models import Paper
+from arxivwatch.render import printable
 
 FIXTURE = Path(__file__).parent / "fixtures" / "catalog.md"
 TEXT = FIXTURE.read_bytes().decode("utf-8")
@@ -421,7 +422,7 @@ def test_render_entry_never_raises_and_is_one_line(paper: Paper, summary: str | 
     assert entry is not None
     assert entry.link == paper.url
     assert paper.id in entry.arxiv_ids
-    assert entry.title == (" ".join(paper.title.split()) or paper.id)
+    assert entry.title == (printable(paper.title) or paper.id)
 
 
 VENUES = [

@@ -180,3 +180,55 @@ def test_tune_errors_are_one_clear_line(project: Path, args: list[str], message:
     result = run(project, "tune", *args, "--papers", snap(project))
     assert result.exit_code == 1
     assert message in result.output
+
+
+def test_tune_counts_as_posted_only_what_the_topic_wins(project: Path) -> None:
+    """A match another topic scores higher goes there, as in the poll: tune says so."""
+    result = run(project, "tune", "lowrank", "--papers", snap(project),
+                 "--query", "SVD OR LoRA")
+    assert result.exit_code == 0, result.output
+    saved, tried = result.output.split("\nquery: ")[1:3]
+    assert "would post 1 (0.50/day" in saved
+    assert "go to other topics" not in saved
+    # LoRA-XS and the clinical paper now match, but the lora topic scores them higher
+    assert "3 matches" in tried
+    assert "2 of the matches go to other topics, scoring higher there: lora 2" in tried
+    assert "would post 1 (0.50/day" in tried
+
+
+def test_backtest_out_in_a_missing_folder_is_one_clear_error(project: Path, tmp_path: Path) -> None:
+    """--out where the folder does not exist: exit 1, one line naming the file, no traceback."""
+    out = tmp_path / "nowhere" / "out.jsonl"
+    result = run(project, "backtest", "--papers", snap(project), "--out", str(out))
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert f"error: cannot write {out}" in result.output
+
+
+@pytest.mark.parametrize("option", ["--labels", "--curator"])
+def test_backtest_label_file_not_utf8_is_one_clear_error(
+    project: Path, tmp_path: Path, option: str,
+) -> None:
+    """A labels or curator file that is not UTF-8: exit 1 naming the file, no traceback."""
+    labels = tmp_path / "labels.tsv"
+    labels.write_bytes(b"arxiv_id\ttopic\n2405.00001\tlo\xffra\n")
+    result = run(project, "backtest", "--papers", snap(project), option, str(labels))
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert f"error: cannot read {labels}" in result.output
+    assert "UTF-8" in result.output
+
+
+@pytest.mark.parametrize("command", [["backtest"], ["tune", "lora"]])
+def test_bad_snapshot_lines_are_reported_not_silently_dropped(
+    project: Path, tmp_path: Path, command: list[str],
+) -> None:
+    """Lines that are not papers are skipped, but the count and the first reason are shown."""
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text("not json\n" + "".join(write_snapshot_line(p) + "\n" for p in PAPERS)
+                     + '{"id": "2405.00009"}\n', encoding="utf-8")
+    result = run(project, *command, "--papers", str(mixed))
+    assert result.exit_code == 0, result.output
+    assert "5 papers" in result.output
+    assert f"warning: skipped 2 bad lines of {mixed}" in result.stderr
+    assert "line 1:" in result.stderr

@@ -139,6 +139,17 @@ def test_unknown_section_records_nothing(catalog: Path) -> None:
     assert catalog.read_bytes() == before
 
 
+def test_unwritable_catalog_folder_records_nothing(catalog: Path) -> None:
+    """An approval that cannot take the catalog lock is refused before it is recorded."""
+    (catalog.parent / (catalog.name + ".lock")).mkdir()   # the lock file cannot be created
+    store, before = make_store(), catalog.read_bytes()
+    with pytest.raises(CatalogError, match="lock file"):
+        service_for(catalog, store).approve("2402.12354", "U0CURATOR")
+    assert decided(store) == {}
+    assert {c.paper.id for c in store.candidates(status="pending")} == {PAPER.id, OTHER.id}
+    assert catalog.read_bytes() == before
+
+
 def test_reject_records_and_leaves_catalog(catalog: Path) -> None:
     """Reject records the decision and changes no byte of the catalog."""
     store, before = make_store(), catalog.read_bytes()

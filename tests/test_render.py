@@ -103,6 +103,21 @@ def test_md_escape(raw: str, escaped: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("raw", "escaped"),
+    [
+        ("LoRA \x00\x07\x1b[31mred\x1b[0m", r"LoRA \[31mred \[0m"),
+        ("title \x1b]0;pwned\x07 end", r"title \]0;pwned end"),
+        ("C1 \x9b control", "C1 control"),
+        ("LoRA \u202eevil\u202c and \u2066iso\u2069", "LoRA evil and iso"),
+        ("\u0645\u0631\u062d\u0628\u0627 stays", "\u0645\u0631\u062d\u0628\u0627 stays"),
+    ],
+)
+def test_md_escape_drops_control_and_bidi_override_characters(raw: str, escaped: str) -> None:
+    """A hostile title cannot put terminal escapes or text-reordering controls in the catalog."""
+    assert md_escape(raw) == escaped
+
+
+@pytest.mark.parametrize(
     ("raw", "safe"),
     [
         ("https://github.com/a/b", "https://github.com/a/b"),

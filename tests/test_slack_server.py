@@ -14,7 +14,8 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 
 from arxivwatch.cli.serve_cmd import check_secrets, serve_until
 from arxivwatch.config import SlackSettings
-from arxivwatch.errors import ConfigError
+from arxivwatch.errors import ArxivWatchError, ConfigError
+from arxivwatch.service import http_server
 from arxivwatch.slack.server import MAX_BODY, SlackHttpServer
 from arxivwatch.slack.socket import SocketModeRunner
 from tests.fakes.slack_server import FakeSlack
@@ -121,6 +122,16 @@ def test_port_zero_binds_a_free_loopback_port(served: Served) -> None:
     """Port 0 picks a free port on 127.0.0.1, reported by `.port` and `.url`."""
     assert served.server.port > 0
     assert served.url == f"http://127.0.0.1:{served.server.port}"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "no-such-host.invalid"])
+def test_a_busy_port_or_unknown_host_is_one_clear_error(served: Served, host: str) -> None:
+    """`serve`/`run` on a port already in use or a host that does not resolve: ArxivWatchError."""
+    with pytest.raises(ArxivWatchError, match="cannot listen on") as caught, \
+            http_server(None, dict, host=host, port=served.server.port, echo=print):
+        pass
+    assert f"{host}:{served.server.port}" in str(caught.value)
+    assert "--host/--port" in str(caught.value)
 
 
 def _settings(fake: FakeSlack, catalog: Path, **secrets: Any) -> Any:

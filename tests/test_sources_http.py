@@ -209,6 +209,19 @@ def test_connection_refused_ends_in_source_error(clock: FakeClock) -> None:
     assert gaps(starts(session)) == [3.0, 3.0]
 
 
+def test_unreachable_arxiv_points_at_the_network_not_at_overload(clock: FakeClock) -> None:
+    """No connection at all: the message says to check the network and URL, not to wait."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(SourceError) as caught:
+        make(clock, max_attempts=2).get(f"http://127.0.0.1:{port}/rss/cs.LG")
+    message = str(caught.value)
+    assert message.startswith("cannot reach arXiv after 2 attempts: connection failed")
+    assert "check the network connection" in message
+    assert "overloaded" not in message
+
+
 @pytest.mark.parametrize("status", ["400", "403", "404", "406"])
 def test_client_errors_fail_at_once(fake: FakeArxiv, clock: FakeClock, status: str) -> None:
     """A 4xx other than 408/429 will not get better: one request, a clear message."""

@@ -148,6 +148,6 @@ def _slack_delivery(settings: Settings) -> Any:
         report = delivery.deliver(store, env=slack_env(settings), sections=sections,
                                   post_empty_note=slack.post_empty_note, announced=announced,
                                   day=day)
-        return report.posted_messages
+        return report.posted_papers   # papers, as in the terminal: one message holds several
 
     return deliver

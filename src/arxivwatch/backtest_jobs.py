@@ -31,6 +31,7 @@ from arxivwatch.ranking.select import MatchRow
 from arxivwatch.snapshot import (
     Outcome,
     Progress,
+    SnapshotStats,
     open_blocks,
     outcome,
     papers_of,
@@ -60,15 +61,16 @@ def can_fork() -> bool:
 
 
 def replay_papers(path: Path | str, replay: Replay, *, jobs: int,
-                  progress: Progress | None = None, start: dt.date | None = None,
-                  end: dt.date | None = None) -> Iterator[Paper]:
+                  progress: Progress | None = None, stats: SnapshotStats | None = None,
+                  start: dt.date | None = None, end: dt.date | None = None) -> Iterator[Paper]:
     """The papers of a snapshot for `replay`, read by `jobs` workers (serially below 2).
 
     Each paper a worker matched within [start, end] comes with its matches, handed to
-    `replay.selector`; the papers are what `read_snapshot(path, keep=replay.keep)` yields.
+    `replay.selector`; the papers (and `stats`) are what `read_snapshot(path,
+    keep=replay.keep)` gives.
     """
     if jobs < 2 or not can_fork():
-        yield from read_snapshot(path, progress=progress, keep=replay.keep)
+        yield from read_snapshot(path, progress=progress, stats=stats, keep=replay.keep)
         return
     global _replay
     _replay = replay
@@ -76,7 +78,7 @@ def replay_papers(path: Path | str, replay: Replay, *, jobs: int,
         with multiprocessing.get_context("fork").Pool(jobs, initializer=_init_worker) as pool:
             name = [str(path)]
             rows = _rows(pool, open_blocks(path, progress), jobs * IN_FLIGHT, name)
-            yield from papers_of(_outcomes(rows, replay, start, end), name[0])
+            yield from papers_of(_outcomes(rows, replay, start, end), name[0], stats)
     finally:
         _replay = None
 

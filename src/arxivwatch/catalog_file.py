@@ -62,6 +62,16 @@ def add_to_catalog(
         return True
 
 
+def check_writable(path: Path) -> None:
+    """Raises CatalogError now when the lock file or a temporary file cannot be created."""
+    with _locked(path):
+        pass
+    folder = path.resolve().parent
+    if not os.access(folder, os.W_OK):
+        raise CatalogError(f"cannot write next to catalog file {path.resolve()}: the folder "
+                           f"{folder} is not writable")
+
+
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
     lock = lock_path(path)

@@ -8,8 +8,8 @@ rejecter) leave a line for a decision that never stood. A crash between the two 
 approval without its line and the Slack buttons still in place; any rerun repairs it, because a
 late `approve` or `reject` of an already-approved paper re-applies the standing approval to the
 catalog (a no-op when the line is there), and `reconcile()` does the same for every approval.
-The section is checked against the catalog *before* recording, so a typo never records a decision
-that cannot be written.
+The section, and that the catalog's folder is writable, are checked *before* recording, so a
+typo or a read-only folder never records a decision that cannot be written.
 """
 
 from __future__ import annotations
@@ -98,8 +98,11 @@ class DecisionService:
         self, paper_id: str, user: str, *, section: str | None = None, summary: str | None = None,
     ) -> Outcome:
         """Approve a candidate into `section` (default: its suggested one), optional summary."""
+        from arxivwatch.catalog_file import check_writable
+
         pid, cand = self._candidate(paper_id, user)
         target = self.resolve_section(section or cand.section)
+        check_writable(self._catalog_path())   # never record an approval that cannot be filed
         summary = (summary or "").strip() or None
         wanted = Decision(pid, "approve", user, self._now(), target, summary, cand.topic)
         return self._settle(self.store.decide(wanted), cand.paper)

@@ -14,7 +14,7 @@ from jinja2 import Environment
 
 from arxivwatch.ids import find_arxiv_ids
 from arxivwatch.models import CatalogEntry, Paper
-from arxivwatch.render import make_env
+from arxivwatch.render import make_env, printable
 
 __all__ = [
     "code_link", "normalize_title", "parse_entry", "render_entry", "summarize", "venue_tag",
@@ -69,7 +69,7 @@ def render_entry(
     code: str | None = None, env: Environment | None = None,
 ) -> str:
     """Renders the catalog line for a paper from `catalog_entry.md.j2`: one line, no newline."""
-    title = " ".join(paper.title.split()) or paper.id
+    title = printable(paper.title) or paper.id
     text = summarize(paper.abstract) if summary is None else _sentence(summary)
     template = (env or _default_env()).get_template("catalog_entry.md.j2")
     line = template.render(

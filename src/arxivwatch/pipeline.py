@@ -55,7 +55,7 @@ class PollReport:
     offered: int = 0                        # new/cross items (and unseen replacements) considered
     matched: int = 0
     stored: int = 0                         # candidates added to the store
-    delivered: int = 0                      # messages posted (Slack) or papers shown (terminal)
+    delivered: int = 0                      # papers posted (Slack) or shown (terminal)
     warnings: list[str] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)
 
@@ -67,10 +67,14 @@ class PollReport:
 
     def summary(self) -> str:
         """One line for logs and the terminal."""
+        # Candidates an earlier, failed delivery left behind go out on any poll: say so.
+        leftovers = (f"; delivered {self.delivered} candidates left from an earlier poll"
+                     if self.delivered else "")
         if self.outcome == "no-announcement":
-            return "arXiv made no announcement today (weekend or holiday); nothing to do"
+            return ("arXiv made no announcement today (weekend or holiday); nothing to do"
+                    + leftovers)
         if self.outcome == "unchanged":
-            return "the arXiv feed has not changed since the last poll; nothing new"
+            return "the arXiv feed has not changed since the last poll; nothing new" + leftovers
         day = self.day.isoformat() if self.day else "?"
         extra = f", backfilled {len(self.backfilled)} missed day(s)" if self.backfilled else ""
         done = " (announcement already processed)" if self.outcome == "already-done" else ""

@@ -58,9 +58,19 @@ _MD_SPECIAL = re.compile(r"[\[\]`<>]")
 _MD_AUTOLINK = re.compile(r"://|\bwww\.", re.IGNORECASE)
 
 
+# Control characters and the bidi embedding/override/isolate marks: a hostile title could
+# drive a terminal or visually reorder the catalog line around it.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(value: object) -> str:
+    """The text as one line, control and bidi override characters turned into spaces."""
+    return " ".join(_UNPRINTABLE.sub(" ", str(value)).split())
+
+
 def md_escape(value: object) -> str:
     """Makes text safe inside one Markdown line: one line, no link, code span or autolink."""
-    text = " ".join(str(value).split())
+    text = printable(value)
     text = _MD_BACKSLASH.sub(r"\\\\", text)
     text = _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
     return _MD_AUTOLINK.sub(_break_autolink, text)

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
 from arxivwatch.decisions import DecisionService
+from arxivwatch.errors import ArxivWatchError
 from arxivwatch.slack.interactions import HttpResponse, Interactions
 
 if TYPE_CHECKING:
@@ -72,7 +73,12 @@ def http_server(interactions: Interactions | None, health: Health, *, host: str,
     from arxivwatch.slack.server import SlackHttpServer
 
     events = interactions or cast(Interactions, _NoEvents(why_no_events))
-    server = SlackHttpServer(events, health, host=host, port=port)
+    try:
+        server = SlackHttpServer(events, health, host=host, port=port)
+    except OSError as exc:   # port in use, host that does not resolve, port < 1024...
+        raise ArxivWatchError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another "
+            "--host/--port (port 0 picks a free one) or stop what is using it") from None
     server.start()
     if interactions is not None:
         echo(f"listening on {server.url}/slack/events (health: {server.url}/healthz)")

@@ -163,6 +163,31 @@ def test_killed_between_storing_and_delivering_resumes_without_duplicates(
         assert {c.status for c in store.candidates()} == {"posted"}
 
 
+def test_a_poll_with_nothing_new_says_it_delivered_leftovers(tmp_path: Path) -> None:
+    """After a failed Slack post, the next poll (feed unchanged) says what it posted."""
+    papers = [*DAY_PAPERS, paper("2611.00005", "LoRA Again: Low-Rank Adaptation Strikes Back",
+                                 "Another low-rank adaptation method.")]
+    with FakeArxiv(papers=papers, feed=papers, announced=DAY) as fake, FakeSlack() as slack:
+        project = Project(tmp_path, arxiv_url=fake.url, slack_url=slack.api_url)
+        env = {"SLACK_BOT_TOKEN": "xoxb-test"}
+        slack.script(["500"] * 4, method="chat.postMessage")
+        assert project.run("poll", env=env).exit_code == 1
+        second = project.run("poll", env=env)
+        assert second.exit_code == 0, second.output
+        assert len(slack.messages()) == 3          # two lora papers share one message
+        assert "nothing new; delivered 4 candidates left from an earlier poll" in second.output
+
+
+def test_summary_counts_papers_in_a_slack_digest(tmp_path: Path, fake: FakeArxiv) -> None:
+    """Four candidates in three Slack messages: the summary says 4 delivered."""
+    fake.set_feed([*DAY_PAPERS, paper("2611.00005", "LoRA Again", "Low-rank adaptation.")])
+    with FakeSlack() as slack:
+        project = Project(tmp_path, arxiv_url=fake.url, slack_url=slack.api_url)
+        result = project.run("poll", env={"SLACK_BOT_TOKEN": "xoxb-test"})
+        assert len(slack.messages()) == 3
+    assert "4 new candidates, 4 delivered" in result.output, result.output
+
+
 def _die(*args: object, **kwargs: object) -> int:
     raise KeyboardInterrupt   # stands for a kill between the commit and the first post
 
@@ -177,6 +202,15 @@ def test_since_backfills_through_the_api(project: Project) -> None:
     result = project.run("poll", "--since", "2026-11-20")
     assert result.exit_code == 0, result.output
     assert {"2611.00001", "2611.00002", "2611.00004"} <= _candidate_ids(project)
+
+
+def test_since_in_the_future_is_a_usage_error(project: Project, fake: FakeArxiv) -> None:
+    """`poll --since` a day after today: exit 2 saying so, no traceback, nothing fetched."""
+    later = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=2)).isoformat()
+    result = project.run("poll", "--since", later)
+    assert result.exit_code == 2, result.output
+    assert f"{later} is in the future" in result.output
+    assert fake.requests == []
 
 
 def test_poll_refuses_to_run_beside_another_instance(project: Project) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from arxivwatch.config import Settings
     from arxivwatch.models import Paper
     from arxivwatch.ranking import Scorer
+    from arxivwatch.snapshot import SnapshotStats
 
 Progress = Callable[[int, int], None]
 
@@ -150,23 +151,25 @@ def backtest(ctx: Context, papers_path: Path, start: dt.date | None, end: dt.dat
     """
     from arxivwatch.backtest import Replay, in_range, parse_labels
     from arxivwatch.ranking import catalog_known
+    from arxivwatch.snapshot import SnapshotStats
 
     settings = ctx.settings
     catalog = load_catalog(settings)
+    read = SnapshotStats()
     labels = None
     if labels_path is not None:
-        labels = parse_labels(labels_path.read_text(encoding="utf-8"), topics=settings.topics,
+        labels = parse_labels(_read_text(labels_path), topics=settings.topics,
                               label_map=label_map, where=str(labels_path))
     curator = None
     if curator_path is not None:
-        curator = parse_labels(curator_path.read_text(encoding="utf-8"), topics=settings.topics,
+        curator = parse_labels(_read_text(curator_path), topics=settings.topics,
                                label_map=label_map, where=str(curator_path))
         labels = labels or curator
     scorer = build_scorer(settings, catalog, catalog_files)
     with ExitStack() as stack:
         out: IO[str] | None = None
         if out_path is not None:
-            out = stack.enter_context(out_path.open("w", encoding="utf-8"))
+            out = stack.enter_context(_open_out(out_path))
         progress = stack.enter_context(progress_bar("replaying"))
         known, cap = catalog_known(catalog.sections), settings.digest.max_per_topic
         curated = None
@@ -180,26 +183,59 @@ def backtest(ctx: Context, papers_path: Path, start: dt.date | None, end: dt.dat
                 catalog_papers(settings, catalog, catalog_files), known=known, cap=cap,
                 labels=labels, out=out)
         replay.run(in_range(_papers(papers_path, replay, jobs=jobs, progress=progress,
-                                    start=start, end=end, serial=curator is not None),
-                            start, end))
+                                    stats=read, start=start, end=end,
+                                    serial=curator is not None), start, end))
+    report_skipped(read, papers_path)
     click.echo(format_report(replay))
     if curated is not None:
         click.echo(curated.summary())
 
 
 def _papers(path: Path, replay: Replay, *, jobs: int, progress: Progress | None,
-            start: dt.date | None, end: dt.date | None, serial: bool) -> Iterator[Paper]:
+            stats: SnapshotStats, start: dt.date | None, end: dt.date | None, serial: bool,
+            ) -> Iterator[Paper]:
     """The input papers: in worker processes when the replay allows it, else serially."""
     from arxivwatch.backtest_jobs import default_jobs, replay_papers
     from arxivwatch.snapshot import read_snapshot
 
     if replay.labels is not None:   # labelled papers are read in full, for the catalog lookup
-        return read_snapshot(path, progress=progress)
+        return read_snapshot(path, progress=progress, stats=stats)
     # without labels, papers no topic can match are read as ids and days only
     if serial:   # a curator's scorer learns as the days go: no worker could score ahead
-        return read_snapshot(path, progress=progress, keep=replay.keep)
+        return read_snapshot(path, progress=progress, stats=stats, keep=replay.keep)
     return replay_papers(path, replay, jobs=jobs or default_jobs(), progress=progress,
-                         start=start, end=end)
+                         stats=stats, start=start, end=end)
+
+
+def report_skipped(stats: SnapshotStats, path: Path) -> None:
+    """Says on stderr how many snapshot lines were not papers, so none is dropped silently."""
+    if stats.skipped:
+        click.echo(f"warning: skipped {stats.skipped} bad lines of {path} (first: "
+                   f"{stats.errors[0]})", err=True)
+
+
+def _read_text(path: Path) -> str:
+    """A UTF-8 text file given on the command line; one clear error when it cannot be read."""
+    from arxivwatch.errors import ArxivWatchError
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ArxivWatchError(f"cannot read {path}: not UTF-8 (byte {e.start}); save it as "
+                              "UTF-8") from None
+    except OSError as e:
+        raise ArxivWatchError(f"cannot read {path}: {e.strerror}") from None
+
+
+def _open_out(path: Path) -> IO[str]:
+    """The --out file, opened for writing; one clear error when its folder is missing or locked."""
+    from arxivwatch.errors import ArxivWatchError
+
+    try:
+        return path.open("w", encoding="utf-8")
+    except OSError as e:
+        raise ArxivWatchError(f"cannot write {path}: {e.strerror}; check that its folder "
+                              "exists and is writable") from None
 
 
 def format_report(replay: Replay) -> str:

@@ -38,6 +38,9 @@ def poll(ctx: Context, dry_run: bool, since: dt.datetime | None, verbose: bool) 
       arxivwatch poll --since 2026-11-01  fetch what the topics would have matched since then
     """
     _logging(verbose)
+    if since is not None and since.date() > dt.datetime.now(dt.UTC).date():
+        raise click.BadParameter(f"{since.date()} is in the future; give a past day (UTC)",
+                                 param_hint="--since")
     settings = ctx.settings
     with app.open_store(settings, read_only=dry_run) as store, _one_instance(store, dry_run):
         poller = app.make_poller(settings, store, dry_run=dry_run)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from arxivwatch.cli import Context
-from arxivwatch.cli.backtest_cmd import build_scorer, catalog_papers, load_catalog
+from arxivwatch.cli.backtest_cmd import build_scorer, catalog_papers, load_catalog, report_skipped
 from arxivwatch.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ class TopicRun:
 
     matches: dict[str, tuple[float, Paper, tuple[Hit, ...]]] = field(default_factory=dict)
     per_day: Counter[dt.date] = field(default_factory=Counter)
+    lost_to: dict[str, str] = field(default_factory=dict)   # id -> the topic that takes it
 
     def ranked(
         self, ids: Iterable[str] | None = None,
@@ -43,13 +44,19 @@ class TopicRun:
 
 
 def replay_topic(papers: Iterable[Paper], topics: Sequence[TopicLike], scorer: Scorer,
-                 known: Any) -> tuple[list[TopicRun], Counter[dt.date]]:
-    """Match and score every paper for each topic variant; also count papers per day."""
+                 known: Any, others: Sequence[TopicLike] = ()) -> tuple[list[TopicRun],
+                                                                      Counter[dt.date]]:
+    """Match and score every paper for each topic variant; also count papers per day.
+
+    With `others` (the config's topics), a match another topic scores higher goes there, as in
+    the poll (`ranking.select`): `lost_to` records it, and it is not counted as posted.
+    """
     from arxivwatch.query import Doc
-    from arxivwatch.ranking import in_categories, known_predicate
+    from arxivwatch.ranking import Selector, in_categories, known_predicate
 
     is_known = known_predicate(known)
     runs = [TopicRun() for _ in topics]
+    selectors = [Selector(_with_variant(others, topic), scorer) for topic in topics]
     days: Counter[dt.date] = Counter()
     for paper in papers:
         if paper.day is not None:
@@ -57,13 +64,23 @@ def replay_topic(papers: Iterable[Paper], topics: Sequence[TopicLike], scorer: S
         if is_known(paper):
             continue
         doc = Doc.from_paper(paper)
-        for topic, run in zip(topics, runs, strict=True):
+        for topic, run, selector in zip(topics, runs, selectors, strict=True):
             hits = topic.query.match(doc) if in_categories(paper, topic.categories) else None
-            if hits is not None:
-                run.matches[paper.id] = (scorer.score(doc, topic, hits).score, paper, hits)
-                if paper.day is not None:
-                    run.per_day[paper.day] += 1
+            if hits is None:
+                continue
+            run.matches[paper.id] = (scorer.score(doc, topic, hits).score, paper, hits)
+            if paper.day is not None:
+                run.per_day[paper.day] += 1
+            winner = selector.match(paper)[0].topic.name
+            if winner != topic.name:
+                run.lost_to[paper.id] = winner
     return runs, days
+
+
+def _with_variant(topics: Sequence[TopicLike], variant: TopicLike) -> list[TopicLike]:
+    """The config's topics with `variant` in place of the topic of the same name."""
+    out = [variant if t.name == variant.name else t for t in topics]
+    return out if any(t.name == variant.name for t in topics) else [*out, variant]
 
 
 def highlight(title: str, topic: TopicLike, hits: Sequence[Hit], *, bold: bool) -> str:
@@ -146,7 +163,7 @@ def tune(ctx: Context, topic_name: str, query_text: str | None, papers_path: Pat
     """
     from arxivwatch.query import parse
     from arxivwatch.ranking import catalog_known
-    from arxivwatch.snapshot import read_snapshot
+    from arxivwatch.snapshot import SnapshotStats, read_snapshot
 
     settings = ctx.settings
     topic = _topic(settings, topic_name)
@@ -156,8 +173,12 @@ def tune(ctx: Context, topic_name: str, query_text: str | None, papers_path: Pat
                                             query_text=query_text))
     catalog = load_catalog(settings)
     scorer = build_scorer(settings, catalog, catalog_files)
-    papers = read_snapshot(papers_path) if papers_path else _stored(settings)
-    runs, days = replay_topic(papers, variants, scorer, catalog_known(catalog.sections))
+    read = SnapshotStats()
+    papers = read_snapshot(papers_path, stats=read) if papers_path else _stored(settings)
+    runs, days = replay_topic(papers, variants, scorer, catalog_known(catalog.sections),
+                              settings.topics)
+    if papers_path:
+        report_skipped(read, papers_path)
     bold = sys.stdout.isatty()
     cap = settings.digest.max_per_topic
     click.echo(f"topic {topic.name} -> {topic.section}")
@@ -183,14 +204,24 @@ def _summary(topic: TopicLike, run: TopicRun, days: Counter[dt.date], cap: int) 
     floor = topic.min_score if topic.min_score is not None else float("-inf")
     posted: Counter[dt.date] = Counter()
     for score, paper, _ in run.matches.values():
-        if paper.day is not None and score >= floor:
+        if paper.day is not None and score >= floor and paper.id not in run.lost_to:
             posted[paper.day] += 1
     would_post = sum(min(cap, n) for n in posted.values())
     return (f"\nquery: {' '.join(str(label).split())}\n"
             f"  {sum(days.values())} papers over {len(days)} days: {len(run.matches)} matches "
             f"({len(run.matches) / n_days:.2f}/day, max {max(run.per_day.values(), default=0)}); "
             f"would post {would_post} ({would_post / n_days:.2f}/day, cap {cap}, "
-            f"min_score {topic.min_score})")
+            f"min_score {topic.min_score})" + _lost(run))
+
+
+def _lost(run: TopicRun) -> str:
+    """Which other topics take some of the matches (they score higher there)."""
+    if not run.lost_to:
+        return ""
+    by_topic = Counter(run.lost_to.values()).most_common()
+    shown = ", ".join(f"{name} {n}" for name, n in by_topic)
+    return (f"\n  {len(run.lost_to)} of the matches go to other topics, scoring higher there: "
+            f"{shown}")
 
 
 def _histogram(run: TopicRun, days: Counter[dt.date]) -> str:

@@ -131,10 +131,8 @@ class PoliteSession:
                     raise
             status = response.status_code if response is not None else None
             if attempt == self.max_attempts:
-                raise SourceError(
-                    f"arXiv did not answer usefully after {attempt} attempts: {problem}; "
-                    "arXiv may be overloaded, try again later",
-                    url=url, attempt=attempt, status=status)
+                raise SourceError(_gave_up(attempt, problem, response), url=url,
+                                  attempt=attempt, status=status)
             delay = self._delay(attempt, response)
             # A retry can take minutes (Retry-After, backoff): say so rather than look hung.
             log.warning("arXiv: %s; retrying in %.1fs (attempt %d of %d): %s",
@@ -215,6 +213,15 @@ def parse_retry_after(value: str, now: dt.datetime) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return max(0.0, (when - now).total_seconds())
+
+
+def _gave_up(attempts: int, problem: str | None, response: requests.Response | None) -> str:
+    """The final message: a server that answered badly is busy; no connection is our side."""
+    if response is None and (problem or "").startswith("connection failed"):
+        return (f"cannot reach arXiv after {attempts} attempts: {problem}; check the network "
+                "connection (and proxy settings) and the arXiv URLs in the config")
+    return (f"arXiv did not answer usefully after {attempts} attempts: {problem}; "
+            "arXiv may be overloaded, try again later")
 
 
 def _describe(exc: Exception, timeout: float) -> str:
