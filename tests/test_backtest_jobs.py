@@ -12,7 +12,7 @@ import pytest
 
 from arxivwatch import snapshot
 from arxivwatch.backtest import Replay, in_range
-from arxivwatch.backtest_jobs import can_fork, default_jobs, replay_papers, work
+from arxivwatch.backtest_jobs import SMALL_INPUT, can_fork, default_jobs, replay_papers, work
 from arxivwatch.catalog import Catalog
 from arxivwatch.config import Topic
 from arxivwatch.models import Paper
@@ -145,6 +145,16 @@ def test_work_outside_a_worker_is_an_error() -> None:
 def test_default_jobs_is_at_least_one() -> None:
     """The automatic job count is a positive number of CPUs."""
     assert default_jobs() >= 1
+
+
+def test_a_small_input_is_read_serially(tmp_path: Path) -> None:
+    """Automatic jobs: 1 under SMALL_INPUT bytes, the CPU count from there on."""
+    small, large = tmp_path / "small.jsonl", tmp_path / "large.jsonl"
+    small.write_bytes(b"x" * (SMALL_INPUT - 1))
+    large.write_bytes(b"x" * SMALL_INPUT)
+    assert default_jobs(small) == 1
+    assert default_jobs(large) == default_jobs()
+    assert default_jobs(tmp_path / "missing.jsonl") == default_jobs()
 
 
 def test_remembered_matches_are_used_for_that_paper_only() -> None:

@@ -232,3 +232,16 @@ def test_bad_snapshot_lines_are_reported_not_silently_dropped(
     assert "5 papers" in result.output
     assert f"warning: skipped 2 bad lines of {mixed}" in result.stderr
     assert "line 1:" in result.stderr
+
+
+def test_backtest_jobs_give_the_serial_output(project: Path, tmp_path: Path) -> None:
+    """--jobs 2 (worker processes) prints and writes exactly what --jobs 1 does."""
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out-{jobs}.jsonl"
+        result = run(project, "backtest", "--papers", snap(project), "--out", str(out),
+                     "--jobs", jobs)
+        assert result.exit_code == 0, result.output
+        outputs.append((result.output, out.read_text(encoding="utf-8")))
+    assert outputs[0] == outputs[1]
+    assert outputs[0][1].count("\n") == 3

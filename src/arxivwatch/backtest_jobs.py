@@ -47,8 +47,17 @@ Row = tuple[Paper, list[MatchRow]] | Skeleton | str | None
 _replay: Replay | None = None
 
 
-def default_jobs() -> int:
-    """The CPUs this process may run on."""
+SMALL_INPUT = 4 << 20   # bytes on disk: below this, starting workers costs more than it saves
+
+
+def default_jobs(path: Path | str | None = None) -> int:
+    """The CPUs this process may run on; 1 for an input under SMALL_INPUT bytes."""
+    if path is not None:
+        try:
+            if os.path.getsize(path) < SMALL_INPUT:
+                return 1
+        except OSError:
+            pass   # the reader reports it
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:   # not on Linux

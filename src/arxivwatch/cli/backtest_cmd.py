@@ -134,9 +134,9 @@ def progress_bar(label: str) -> Iterator[Progress | None]:
                    "for its section, reject the rest; the learned ranking trains on these "
                    "decisions day by day. Also the --labels when none are given.")
 @click.option("--jobs", "jobs", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Processes reading, matching and scoring the input; 0: one per CPU, "
-                   "1: none (the same output either way; --labels and --curator read "
-                   "serially).")
+              help="Processes reading, matching and scoring the input; 0: one per CPU for "
+                   "inputs of 4 MB or more, 1: none (the same output either way; --labels "
+                   "and --curator read serially).")
 @click.pass_obj
 def backtest(ctx: Context, papers_path: Path, start: dt.date | None, end: dt.date | None,
              out_path: Path | None, labels_path: Path | None, label_map: dict[str, list[str]],
@@ -203,7 +203,7 @@ def _papers(path: Path, replay: Replay, *, jobs: int, progress: Progress | None,
     # without labels, papers no topic can match are read as ids and days only
     if serial:   # a curator's scorer learns as the days go: no worker could score ahead
         return read_snapshot(path, progress=progress, stats=stats, keep=replay.keep)
-    return replay_papers(path, replay, jobs=jobs or default_jobs(), progress=progress,
+    return replay_papers(path, replay, jobs=jobs or default_jobs(path), progress=progress,
                          stats=stats, start=start, end=end)
 
 
