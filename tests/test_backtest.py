@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,26 +19,19 @@ from arxivwatch.backtest import (
     in_range,
     parse_labels,
 )
+from arxivwatch.config.settings import Topic
 from arxivwatch.models import Hit, Paper
-from arxivwatch.query import Doc, Query, parse
+from arxivwatch.query import Doc
 from arxivwatch.ranking import Scored
 from arxivwatch.snapshot import read_snapshot, write_snapshot_line
+from tests.topics import make_topic
 
 D1, D2, D3 = dt.date(2024, 1, 1), dt.date(2024, 1, 2), dt.date(2024, 1, 3)
 
 
-@dataclass(frozen=True)
-class Topic:
-    name: str
-    section: str
-    query: Query
-    categories: tuple[str, ...] = ()
-    min_score: float | None = None
-
-
 TOPICS = [
-    Topic("lora", "Training > Techniques", parse('LoRA OR "low-rank adaptation"')),
-    Topic("moe", "Systems > Inference", parse('"mixture of experts" AND serving'),
+    make_topic("lora", "Training > Techniques", 'LoRA OR "low-rank adaptation"'),
+    make_topic("moe", "Systems > Inference", '"mixture of experts" AND serving',
           min_score=0.5),
 ]
 

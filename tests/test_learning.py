@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from arxivwatch.catalog import Catalog
+from arxivwatch.config.settings import Topic
 from arxivwatch.learning import (
     NEUTRAL,
     LearnedScorer,
@@ -26,10 +27,11 @@ from arxivwatch.learning import (
 )
 from arxivwatch.learning.curator import Curator, LearningLoop
 from arxivwatch.models import Candidate, Decision, Paper
-from arxivwatch.query import Doc, parse
+from arxivwatch.query import Doc
 from arxivwatch.ranking import Blend, QueryEvidence, select
 from arxivwatch.store import Store
 from tests.test_cli_backtest import project as backtest_project
+from tests.topics import make_topic
 
 T0 = dt.datetime(2024, 6, 1, 9, 0, tzinfo=dt.UTC)
 SMALL = Policy(min_positives=5)     # the test catalog's section has 6 entries
@@ -63,17 +65,8 @@ CATALOG = "\n".join([
 ])
 
 
-@dataclass(frozen=True)
-class Topic:
-    name: str
-    section: str
-    query: Any
-    categories: tuple[str, ...] = ()
-    min_score: float | None = None
-
-
-TOPICS = (Topic("lora", LORA, parse('ti:LoRA OR ti:adapter OR ti:"low-rank"')),
-          Topic("pruning", PRUNING, parse("ti:pruning")))
+TOPICS = (make_topic("lora", LORA, 'ti:LoRA OR ti:adapter OR ti:"low-rank"'),
+          make_topic("pruning", PRUNING, "ti:pruning"))
 
 
 def _paper(pid: str, title: str, abstract: str = "") -> Paper:
@@ -316,7 +309,7 @@ def test_learning_loop_feeds_decisions_into_the_next_day() -> None:
 
 def test_suggest_missed_papers_and_terms() -> None:
     """--suggest lists unmatched look-alikes and contrasting terms of approvals and rejections."""
-    topic = Topic("lora", LORA, parse('ti:LoRA AND ti:"low-rank"'))
+    topic = make_topic("lora", LORA, 'ti:LoRA AND ti:"low-rank"')
     decisions, papers = _rejections()
     examples = collect(_sections(), decisions, papers=papers, topics=(topic,))
     models = train(examples, SMALL)
@@ -359,7 +352,7 @@ def test_suggest_from_store_and_its_text() -> None:
     from arxivwatch.learning import format_suggestions
     from arxivwatch.learning.suggest import suggest_from_store
 
-    topic = Topic("lora", LORA, parse('ti:LoRA AND ti:"low-rank"'))
+    topic = make_topic("lora", LORA, 'ti:LoRA AND ti:"low-rank"')
     store = _store_with_rejections()
     missed = _paper("2406.00050", "Rank allocation for adapter matrices")
     store.upsert_papers([missed, _paper("2406.00051", "Graph networks for weather")])

@@ -5,15 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-from dataclasses import dataclass
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arxivwatch.catalog import Catalog
+from arxivwatch.config.settings import Topic
 from arxivwatch.models import Hit, Paper
-from arxivwatch.query import Doc, Query, parse
+from arxivwatch.query import Doc, parse
 from arxivwatch.ranking import (
     Blend,
     CatalogSimilarity,
@@ -27,6 +27,7 @@ from arxivwatch.ranking import (
 )
 from arxivwatch.ranking.prefilter import Prefilter, condition, simplify
 from arxivwatch.ranking.similarity import bag, section_key
+from tests.topics import make_topic
 
 DAY = dt.date(2024, 3, 4)
 CATALOG = """\
@@ -45,17 +46,8 @@ LORA_SECTION = "Training > Techniques"
 LOWRANK_SECTION = "Compression > Low-rank Decomposition"
 
 
-@dataclass(frozen=True)
-class Topic:
-    name: str
-    section: str
-    query: Query
-    categories: tuple[str, ...] = ()
-    min_score: float | None = None
-
-
 def topic(name: str, query: str, section: str = LORA_SECTION, **kw: object) -> Topic:
-    return Topic(name, section, parse(query), **kw)  # type: ignore[arg-type]
+    return make_topic(name, section, query, **kw)  # type: ignore[arg-type]
 
 
 def paper(pid: str, title: str, abstract: str = "", cats: tuple[str, ...] = ("cs.LG",)) -> Paper:

@@ -1,0 +1,14 @@
+"""The config's own `Topic`, built from a query string, for tests that need a few topics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from arxivwatch.config.settings import Topic
+from arxivwatch.query import parse
+
+
+def make_topic(name: str, section: str, query: str, *, categories: Sequence[str] = (),
+               min_score: float | None = None) -> Topic:
+    """A topic as `config.load` would give it (query parsed, its text kept)."""
+    return Topic(name, section, parse(query), query, tuple(categories), min_score)
