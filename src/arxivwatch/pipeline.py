@@ -114,12 +114,17 @@ class Poller:
 
     def _poll(self, report: PollReport, since: dt.date | None) -> None:
         catalog = self.load_catalog()
-        self._ensure_catalog_papers(catalog, report)
-        scorer = self.scorer_for(catalog, self.store)
         index = catalog.index()
+
+        def scorer() -> Scorer:
+            # After the fetch, not before: with arXiv unreachable the poll fails on the feed
+            # without first waiting out the retries of the (optional) catalog abstracts.
+            self._ensure_catalog_papers(catalog, report)
+            return self.scorer_for(catalog, self.store)
+
         if since is not None:
             days = self._backfill(since, self.now(), report)
-            self._process(days, index, scorer, report, last=None, meta={})
+            self._process(days, index, scorer(), report, last=None, meta={})
         else:
             self._poll_feed(index, scorer, report)
         report.delivered = self.deliver(
@@ -128,7 +133,8 @@ class Poller:
 
     # -- the feed -------------------------------------------------------------------------------
 
-    def _poll_feed(self, index: CatalogIndex, scorer: Scorer, report: PollReport) -> None:
+    def _poll_feed(self, index: CatalogIndex, scorer: Callable[[], Scorer],
+                   report: PollReport) -> None:
         arxiv = self.settings.arxiv
         key = FEED_CACHE_KEY + arxiv.rss_url + "+".join(arxiv.categories)
         etag, modified = _split_cache(self.store.get_meta(key)) if self.write else (None, None)
@@ -157,7 +163,7 @@ class Poller:
                 days.update(self._backfill_window(start, end, report))
         days[day] = self._offered(page.items, report)
         meta = {key: _join_cache(result.etag, result.modified)}
-        self._process(days, index, scorer, report, last=day, meta=meta)
+        self._process(days, index, scorer(), report, last=day, meta=meta)
 
     def _offered(self, items: Sequence[FeedItem], report: PollReport) -> list[Paper]:
         """Feed items worth considering: configured announce types; never a known replacement."""

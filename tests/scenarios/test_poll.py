@@ -116,6 +116,20 @@ def test_arxiv_down_fails_clearly_and_store_unchanged(tmp_path: Path) -> None:
         assert run.outcome == "failed"
 
 
+def test_a_failing_feed_fails_before_the_catalog_abstracts_are_fetched(
+    tmp_path: Path, fake: FakeArxiv,
+) -> None:
+    """The feed is fetched first: when it fails, no time goes on the optional API lookups."""
+    project = Project(tmp_path, arxiv_url=fake.url)
+    fake.script(["503"] * 4, path="/rss")   # max_attempts: 4
+    result = project.run("poll")
+    assert result.exit_code == 1
+    assert len(fake.times("/rss")) == 4
+    assert fake.times("/api") == []
+    assert project.run("poll").exit_code == 0
+    assert fake.times("/api")   # the catalog abstracts (and enrichment) once the feed answers
+
+
 def test_weekend_feed_says_no_announcement(tmp_path: Path) -> None:
     """An empty feed is reported as 'no announcement', not as an error or silence."""
     with FakeArxiv(feed=[], announced=DAY) as fake:
