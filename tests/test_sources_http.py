@@ -220,6 +220,8 @@ def test_unreachable_arxiv_points_at_the_network_not_at_overload(clock: FakeCloc
     assert message.startswith("cannot reach arXiv after 2 attempts: connection failed")
     assert "check the network connection" in message
     assert "overloaded" not in message
+    assert "Connection refused" in message   # urllib3's own reason, without its object repr
+    assert " object at 0x" not in message
 
 
 @pytest.mark.parametrize("status", ["400", "403", "404", "406"])

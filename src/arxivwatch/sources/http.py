@@ -11,6 +11,7 @@ import datetime as dt
 import email.utils
 import logging
 import random
+import re
 import threading
 import time
 from collections import deque
@@ -136,7 +137,7 @@ class PoliteSession:
             delay = self._delay(attempt, response)
             # A retry can take minutes (Retry-After, backoff): say so rather than look hung.
             log.warning("arXiv: %s; retrying in %.1fs (attempt %d of %d): %s",
-                        problem, delay, attempt + 1, self.max_attempts, url)
+                        problem, delay, attempt + 1, self.max_attempts, _excerpt(url, 160))
             self._sleep_for(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -228,8 +229,18 @@ def _describe(exc: Exception, timeout: float) -> str:
     if isinstance(exc, requests.Timeout):
         return f"no answer within the {timeout:g} s timeout"
     if isinstance(exc, requests.ConnectionError):
-        return f"connection failed ({type(exc).__name__}: {_excerpt(str(exc))})"
+        return f"connection failed ({_root_cause(exc)})"
     return f"broken response ({type(exc).__name__})"
+
+
+def _root_cause(exc: Exception) -> str:
+    """urllib3's innermost reason, without its object repr: "Failed to resolve 'host' (...)"."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    text = str(reason if isinstance(reason, Exception) else exc)
+    return _excerpt(_OBJECT_REPR.sub("", text))
+
+
+_OBJECT_REPR = re.compile(r"^\(?<[^>]*>[:,]\s*")
 
 
 def _excerpt(text: str, limit: int = 200) -> str:
