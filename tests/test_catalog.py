@@ -313,6 +313,13 @@ def test_insert_bottom_keeps_continuation_lines_with_their_entry() -> None:
     assert after == text.replace("more about x\n", f"more about x\n{NEW_LINE}\n")
 
 
+def test_insert_bottom_keeps_lazy_wrapped_lines_with_their_entry() -> None:
+    """A hard-wrapped entry whose next line is not indented is still one entry."""
+    text = "## A\n- [x](https://arxiv.org/abs/2401.00001). A long\nsummary of x.\n\n## B\n"
+    after = insert_entry(text, "A", NEW_LINE, where="bottom")
+    assert after == text.replace("summary of x.\n", f"summary of x.\n{NEW_LINE}\n")
+
+
 @pytest.mark.parametrize("where", ["top", "bottom"])
 def test_html_comments_hide_headings_and_entries(where: Literal["top", "bottom"]) -> None:
     """Lines inside `<!-- -->` are neither sections nor entries, and never receive a line."""

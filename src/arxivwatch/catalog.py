@@ -287,7 +287,11 @@ def _insert_index(lines: list[str], section: Section, where: str) -> int:
 
 
 def _continues(line: str) -> bool:
-    return bool(line.strip()) and line[:1] in (" ", "\t")
+    # Indented lines and sub-items, and a hard-wrapped entry's unindented (lazy) next lines.
+    if not line.strip() or line.lstrip().startswith("<!--"):
+        return False
+    lazy = not (parse_entry(line, 0) or _FENCE.match(line) or _RULE.match(line))
+    return line[:1] in (" ", "\t") or lazy
 
 
 def _line_starts(text: str) -> list[int]:
