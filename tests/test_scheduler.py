@@ -130,6 +130,7 @@ def test_next_run_uses_the_configured_zone_not_the_host() -> None:
     (FRIDAY, ny(2024, 6, 2, 20, 5), None, True),                # Sunday evening: Monday's
     (dt.date(2024, 6, 4), TUESDAY, "running", True),            # killed mid-poll
     (dt.date(2024, 6, 4), TUESDAY, "failed", True),             # failed last time
+    (dt.date(2024, 6, 4), TUESDAY, "interrupted", True),        # Ctrl-C mid-poll
     (dt.date(2024, 6, 4), TUESDAY, "ok", False),
 ])
 def test_needs_catch_up(last: dt.date | None, now: dt.datetime, outcome: str | None,

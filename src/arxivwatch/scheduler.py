@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 JOB_ID = "poll"
 FAILURE_KEY = "run.failure_reported"   # meta: the failure streak already reported (JSON)
 POLL_SOURCE = "feed"                   # the runs-table source of a scheduled poll
-UNFINISHED = ("running", "failed")     # outcomes of a last poll that must be redone on start
+UNFINISHED = ("running", "failed", "interrupted")   # a last poll that must be redone on start
 
 Clock = Callable[[], dt.datetime]
 Notify = Callable[[str], None]

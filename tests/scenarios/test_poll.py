@@ -188,6 +188,26 @@ def test_summary_counts_papers_in_a_slack_digest(tmp_path: Path, fake: FakeArxiv
     assert "4 new candidates, 4 delivered" in result.output, result.output
 
 
+def test_ctrl_c_during_poll_exits_130_and_records_an_interrupted_run(
+        project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C mid-poll: exit status 130, one line, and the run is 'interrupted', not failed."""
+    make_poller = app.make_poller
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        poller = make_poller(*args, **kwargs)
+        poller.deliver = _die
+        return poller
+
+    monkeypatch.setattr(app, "make_poller", interrupted)
+    result = project.run("poll")
+    assert result.exit_code == 130, result.output
+    assert "Traceback" not in result.output and "interrupted" in result.output
+    with project.store() as store:
+        run = store.last_run()
+    assert run is not None and run.outcome == "interrupted"
+    assert run.error is not None and "KeyboardInterrupt" not in run.error
+
+
 def _die(*args: object, **kwargs: object) -> int:
     raise KeyboardInterrupt   # stands for a kill between the commit and the first post
 

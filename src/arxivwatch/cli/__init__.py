@@ -2,7 +2,8 @@
 
 Each command group lives in its own module and is registered here. Commands build the objects
 they need from `Context.settings`, and every ArxivWatchError becomes one clear line on stderr and
-exit status 1 (2 for usage errors, as click does). Anything else is a bug and keeps its traceback.
+exit status 1 (2 for usage errors, as click does; 130 for Ctrl-C). Anything else is a bug and keeps
+its traceback.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class Context:
 
 
 class _Group(click.Group):
-    """Turns the package's own errors into one line and exit 1."""
+    """Turns the package's own errors into one line and exit 1, and Ctrl-C into exit 130."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -49,6 +50,9 @@ class _Group(click.Group):
         except ArxivWatchError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted", err=True)
+            sys.exit(130)  # 128 + SIGINT, as shells report it
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
