@@ -303,6 +303,6 @@ def _error_text(exc: BaseException) -> str:
     if isinstance(exc, ArxivWatchError):
         return str(exc)
     if isinstance(exc, KeyboardInterrupt):
-        return "interrupted (Ctrl-C)"
+        return "interrupted (Ctrl-C or SIGTERM)"
     return f"{type(exc).__name__}: {exc}"
 
