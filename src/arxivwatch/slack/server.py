@@ -70,8 +70,8 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         # Without a socket timeout a truncated body or an idle kept-alive connection holds its
         # thread forever; http.server closes the connection on the timeout.
-        self.timeout = self.server.request_timeout
         super().setup()
+        self.connection.settimeout(self.server.request_timeout)
 
     def do_POST(self) -> None:
         if self.path.split("?")[0] != EVENTS_PATH:
