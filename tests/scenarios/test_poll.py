@@ -254,6 +254,19 @@ def _wait_for_running_run(project: Project, proc: subprocess.Popen[str]) -> None
     raise AssertionError(f"the poll never started a run (exit {proc.poll()})")
 
 
+def test_a_broken_custom_template_fails_the_poll_before_anything_is_stored(
+        project: Project) -> None:
+    """An undefined value in a user's template: one error naming file and line, no state."""
+    (project.root / "tpl").mkdir()
+    (project.root / "tpl" / "slack_paper.mrkdwn.j2").write_text("*{{ titel }}*\n")
+    project.config.write_text(project.config.read_text() + "templates_dir: tpl\n")
+    result = project.run("poll")
+    assert result.exit_code == 1
+    assert f"{project.root / 'tpl' / 'slack_paper.mrkdwn.j2'}:1:" in result.output
+    assert isinstance(result.exception, SystemExit)   # no traceback
+    assert not project.db.exists()
+
+
 def _die(*args: object, **kwargs: object) -> int:
     raise KeyboardInterrupt   # stands for a kill between the commit and the first post
 

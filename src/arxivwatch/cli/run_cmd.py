@@ -17,6 +17,7 @@ import click
 
 from arxivwatch import app, logs, service
 from arxivwatch.cli import Context
+from arxivwatch.cli.check_cmd import require_templates
 from arxivwatch.scheduler import Daemon, slack_notifier, utcnow
 
 log = logging.getLogger("arxivwatch.run")
@@ -137,6 +138,7 @@ def run(ctx: Context, poll_now: bool, host: str, port: int, log_format: logs.Log
     """
     logs.setup(log_format)
     settings = ctx.settings
+    require_templates(settings.templates_dir)   # not at the first poll, hours from now
     if settings.slack.bot_token:
         from arxivwatch.cli.serve_cmd import check_secrets
 
