@@ -203,8 +203,9 @@ class Daemon:
         self.last = LastPoll(self.now(), "failed", error=str(exc))
         try:
             self._report_failure(exc, retry)
-        except Exception:
-            log.exception("could not record or report the poll failure")
+        except Exception as again:  # our own errors (a busy store) need no traceback
+            log.error("could not record or report the poll failure: %s", again,
+                      exc_info=not _is_ours(again))
 
     def _report_failure(self, exc: Exception, retry: str | None) -> None:
         if self.store.get_meta(FAILURE_KEY) is not None:
