@@ -292,7 +292,7 @@ def test_a_busy_store_while_reporting_a_failure_is_one_log_line(
     daemons(Polls(failures=1), store, notify=lambda text: None).run_poll()
     [record] = [r for r in caplog.records if "could not record" in r.getMessage()]
     assert "x.db is busy" in record.getMessage()
-    assert record.exc_info is None
+    assert not record.exc_info
 
 
 def test_a_bug_in_the_poll_is_caught_and_logged(
