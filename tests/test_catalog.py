@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -310,6 +311,26 @@ def test_insert_bottom_keeps_continuation_lines_with_their_entry() -> None:
     text = "## A\n- [x](https://arxiv.org/abs/2401.00001)\n  more about x\n\n## B\n"
     after = insert_entry(text, "A", NEW_LINE, where="bottom")
     assert after == text.replace("more about x\n", f"more about x\n{NEW_LINE}\n")
+
+
+def test_insert_bottom_keeps_lazy_wrapped_lines_with_their_entry() -> None:
+    """A hard-wrapped entry whose next line is not indented is still one entry."""
+    text = "## A\n- [x](https://arxiv.org/abs/2401.00001). A long\nsummary of x.\n\n## B\n"
+    after = insert_entry(text, "A", NEW_LINE, where="bottom")
+    assert after == text.replace("summary of x.\n", f"summary of x.\n{NEW_LINE}\n")
+
+
+@pytest.mark.parametrize("where", ["top", "bottom"])
+def test_html_comments_hide_headings_and_entries(where: Literal["top", "bottom"]) -> None:
+    """Lines inside `<!-- -->` are neither sections nor entries, and never receive a line."""
+    text = ("## A\n<!--\n- [old](https://arxiv.org/abs/2401.00009)\n## Drafts\n-->\n"
+            "- [x](https://arxiv.org/abs/2401.00001) <!-- keep -->\n")
+    catalog = Catalog.parse(text)
+    assert catalog.section_paths() == ["A"]
+    assert [e.line_no for e in catalog.sections[0].entries] == [6]
+    after = insert_entry(text, "A", NEW_LINE, where=where)
+    at = 6 if where == "top" else 7
+    assert _added_lines(text, after) == [(at, NEW_LINE)]
 
 
 @pytest.mark.parametrize(

@@ -156,10 +156,25 @@ def test_check_lists_every_problem(tmp_path: Path) -> None:
     assert f"{config}:7: topics[0].section: " in out
     assert "closest headings: 'Training > Techniques'" in out
     assert f"{config}:11: topics[1].query: malformed query" in out
-    assert "slack_header.txt.j2: fails on a sample paper" in out
+    assert "slack_header.txt.j2:1: fails on a sample paper" in out
     bad_line = len(catalog.read_text(encoding="utf-8").splitlines())
     assert f"{catalog}:{bad_line}: entry in 'Systems > Training System'" in out
     assert "check failed: 4 problems" in result.stderr
+
+
+@pytest.mark.parametrize(("name", "text", "line"), [
+    ("slack_header.txt.j2", "Header\n{{ day }}\n{{ nope }}\n", 3),
+    ("catalog_entry.md.j2", "- [{{ title }}]({{ url }})\n{{ titel }}\n", 2),
+])
+def test_check_names_file_and_line_of_an_undefined_value(
+        tmp_path: Path, name: str, text: str, line: int) -> None:
+    """A template that renders an undefined value is reported as file:line."""
+    config = project(tmp_path, CONFIG + "templates_dir: templates\n")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / name).write_text(text, encoding="utf-8")
+    result = run("--config", str(config), "check")
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'templates' / name}:{line}: fails on a sample paper" in result.stdout
 
 
 def test_shipped_config_passes_check() -> None:

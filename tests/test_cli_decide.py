@@ -143,6 +143,21 @@ def test_errors_are_one_line_exit_1(project: Project, args: tuple[str, ...], mes
     assert project.catalog.read_bytes() == before
 
 
+def test_approve_with_a_broken_entry_template_records_nothing(project: Project) -> None:
+    """A catalog_entry template that cannot render: one error with file:line, no decision."""
+    (project.root / "tpl").mkdir()
+    (project.root / "tpl" / "catalog_entry.md.j2").write_text("- [{{ titel }}]({{ url }})\n")
+    config = project.root / "topics.yaml"
+    config.write_text(config.read_text() + "templates_dir: tpl\n")
+    before = project.catalog.read_bytes()
+    result = project.run("approve", "2402.12354")
+    assert result.exit_code == 1
+    assert f"{project.root / 'tpl' / 'catalog_entry.md.j2'}:1:" in result.output
+    assert project.catalog.read_bytes() == before
+    with project.store() as store:
+        assert decided(store) == {}
+
+
 @pytest.fixture
 def fake() -> Iterator[FakeSlack]:
     with FakeSlack() as server:

@@ -94,6 +94,26 @@ def test_without_slack_it_polls_prints_and_serves_healthz(
     assert all(p["title"] in out for p in PAPERS)
 
 
+def test_a_run_left_running_by_a_killed_process_is_marked_interrupted(
+        project: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A poll killed mid-run (SIGKILL, power loss) is not reported as still running."""
+    caplog.set_level(logging.INFO)
+    settings = load(project, {})
+    stop = threading.Event()
+    with Store.open(settings.state.url) as store:
+        stale = store.start_run("feed")
+        thread = threading.Thread(target=run_until, args=(settings, store, stop),
+                                  kwargs={"port": 0})
+        thread.start()
+        try:
+            _wait_until(lambda: "poll finished" in caplog.text)
+        finally:
+            stop.set()
+            thread.join(10)
+        outcomes = {r.id: r.outcome for r in store.runs()}
+    assert outcomes[stale] == "interrupted"
+
+
 def _wait_for_url(caplog: pytest.LogCaptureFixture) -> str:
     found = _wait_until(lambda: re.search(r"listening on (http://[\d.:]+)", caplog.text))
     return found.group(1)

@@ -17,7 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import
 
 from arxivwatch import service
 from arxivwatch.config import ScheduleSettings
-from arxivwatch.errors import SourceError
+from arxivwatch.errors import SourceError, StoreError
 from arxivwatch.pipeline import PollReport
 from arxivwatch.scheduler import FAILURE_KEY, Daemon, needs_catch_up, next_run
 from arxivwatch.store import Store
@@ -130,6 +130,7 @@ def test_next_run_uses_the_configured_zone_not_the_host() -> None:
     (FRIDAY, ny(2024, 6, 2, 20, 5), None, True),                # Sunday evening: Monday's
     (dt.date(2024, 6, 4), TUESDAY, "running", True),            # killed mid-poll
     (dt.date(2024, 6, 4), TUESDAY, "failed", True),             # failed last time
+    (dt.date(2024, 6, 4), TUESDAY, "interrupted", True),        # Ctrl-C mid-poll
     (dt.date(2024, 6, 4), TUESDAY, "ok", False),
 ])
 def test_needs_catch_up(last: dt.date | None, now: dt.datetime, outcome: str | None,
@@ -278,6 +279,20 @@ def test_a_note_that_cannot_be_sent_is_tried_on_the_next_failure(
     daemon.run_poll()
     assert len(sent) == 1
     assert store.get_meta(FAILURE_KEY) is not None
+
+
+def test_a_busy_store_while_reporting_a_failure_is_one_log_line(
+        store: Store, daemons: Callable[..., Daemon], caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The state database still locked when the failure is recorded: one line, no traceback."""
+    def busy(key: str, value: str | None) -> None:
+        raise StoreError("state database x.db is busy")
+
+    monkeypatch.setattr(store, "set_meta", busy)
+    daemons(Polls(failures=1), store, notify=lambda text: None).run_poll()
+    [record] = [r for r in caplog.records if "could not record" in r.getMessage()]
+    assert "x.db is busy" in record.getMessage()
+    assert not record.exc_info
 
 
 def test_a_bug_in_the_poll_is_caught_and_logged(

@@ -312,6 +312,16 @@ def test_edit_opens_modal_and_submission_approves(rig: Rig) -> None:
     assert f"decided:{PAPER.id}" in rig.block_ids()
 
 
+def test_edit_of_a_paper_no_longer_a_candidate_tells_the_clicker(rig: Rig) -> None:
+    """Edit on a paper whose candidate row is gone: an ephemeral notice, no modal, no silence."""
+    rig.click("edit", "2401.99999")
+    rig.settle()
+    assert rig.fake.views == []
+    [notice] = rig.fake.ephemerals
+    assert notice["user"] == "U0CURATOR"
+    assert "2401.99999" in notice["text"]
+
+
 @pytest.mark.parametrize("payload", [
     {"type": "block_actions", "actions": [{"action_id": "frobnicate:1", "value": "x"}]},
     {"type": "shortcut", "callback_id": "x"},

@@ -118,6 +118,20 @@ def test_oversized_body_is_413(served: Served) -> None:
     assert resp.status_code == 413
 
 
+def test_a_truncated_body_times_out_instead_of_holding_a_thread(rig: Rig) -> None:
+    """A client that promises more bytes than it sends is cut off after the request timeout."""
+    import socket
+
+    server = SlackHttpServer(rig.interactions, dict, port=0, request_timeout=0.3).start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\n"
+                         b"Content-Length: 100\r\n\r\npayload=")
+            assert sock.recv(1024) == b""   # closed by the server, well before our 10 s
+    finally:
+        server.stop()
+
+
 def test_port_zero_binds_a_free_loopback_port(served: Served) -> None:
     """Port 0 picks a free port on 127.0.0.1, reported by `.port` and `.url`."""
     assert served.server.port > 0

@@ -194,14 +194,19 @@ def split_lines(text: str) -> list[str]:
 
 
 def _scan(lines: list[str]) -> tuple[list[tuple[int, int, str]], set[int]]:
-    """Headings as (index, level, text), and the indices of lines inside fenced code blocks."""
+    """Headings as (index, level, text), and the indices of lines in code fences or comments."""
     headings: list[tuple[int, int, str]] = []
     fenced: set[int] = set()
     fence: str | None = None
+    comment = False
     for i, raw in enumerate(lines):
         line = raw.rstrip("\r").lstrip("\ufeff") if i == 0 else raw.rstrip("\r")
         marker = _FENCE.match(line)
-        if marker and (fence is None or marker.group(1).startswith(fence)):
+        if comment or (fence is None and line.lstrip().startswith("<!--")):
+            # An HTML comment hides what it spans: a line filed there would be invisible.
+            fenced.add(i)
+            comment = "-->" not in (line if comment else line[line.find("<!--") + 4:])
+        elif marker and (fence is None or marker.group(1).startswith(fence)):
             fence = marker.group(1)[:3] if fence is None else None
             fenced.add(i)
         elif fence is not None:
@@ -282,7 +287,11 @@ def _insert_index(lines: list[str], section: Section, where: str) -> int:
 
 
 def _continues(line: str) -> bool:
-    return bool(line.strip()) and line[:1] in (" ", "\t")
+    # Indented lines and sub-items, and a hard-wrapped entry's unindented (lazy) next lines.
+    if not line.strip() or line.lstrip().startswith("<!--"):
+        return False
+    lazy = not (parse_entry(line, 0) or _FENCE.match(line) or _RULE.match(line))
+    return line[:1] in (" ", "\t") or lazy
 
 
 def _line_starts(text: str) -> list[int]:

@@ -104,6 +104,7 @@ class DecisionService:
         target = self.resolve_section(section or cand.section)
         check_writable(self._catalog_path())   # never record an approval that cannot be filed
         summary = (summary or "").strip() or None
+        self._render(cand.paper, summary)      # a broken template fails here, not after recording
         wanted = Decision(pid, "approve", user, self._now(), target, summary, cand.topic)
         return self._settle(self.store.decide(wanted), cand.paper)
 
@@ -172,11 +173,24 @@ class DecisionService:
         message = _describe(result.applied, standing, changed) + git_note
         return Outcome(result.applied, standing, line, changed, message)
 
-    def _file(self, decision: Decision, paper: Paper) -> tuple[str, bool]:
+    def _render(self, paper: Paper, summary: str | None) -> str:
+        """The catalog line; DecisionError naming file and line when the template fails."""
+        from jinja2 import TemplateError
+
         from arxivwatch.catalog import render_entry
+        from arxivwatch.render import template_location
+
+        try:
+            return render_entry(paper, summary=summary, env=self._env())
+        except TemplateError as exc:
+            where = template_location(exc) or "catalog_entry.md.j2"
+            raise DecisionError(f"{where}: cannot render the catalog line of {paper.id}: "
+                                f"{exc}; fix the template (`arxivwatch check`)") from None
+
+    def _file(self, decision: Decision, paper: Paper) -> tuple[str, bool]:
         from arxivwatch.catalog_file import add_to_catalog
 
-        line = render_entry(paper, summary=decision.summary, env=self._env())
+        line = self._render(paper, decision.summary)
         section = decision.section or ""
         changed = add_to_catalog(self._catalog_path(), section, line, self.settings.catalog.insert)
         return line, bool(changed)

@@ -106,7 +106,8 @@ class Poller:
             self._poll(report, since)
         except BaseException as exc:
             if run_id is not None:
-                self.store.finish_run(run_id, "failed", report.counts(), error=_error_text(exc))
+                outcome = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+                self.store.finish_run(run_id, outcome, report.counts(), error=_error_text(exc))
             raise
         if run_id is not None:
             self.store.finish_run(run_id, report.outcome, report.counts())
@@ -307,5 +308,7 @@ def _join_cache(etag: str | None, modified: str | None) -> str:
 def _error_text(exc: BaseException) -> str:
     if isinstance(exc, ArxivWatchError):
         return str(exc)
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted (Ctrl-C or SIGTERM)"
     return f"{type(exc).__name__}: {exc}"
 

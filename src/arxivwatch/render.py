@@ -144,3 +144,14 @@ def check_templates(user_dir: Path | None) -> list[str]:
         except TemplateSyntaxError as exc:
             problems.append(f"{filename}:{exc.lineno}: {exc.message}")
     return problems
+
+
+def template_location(exc: BaseException) -> str | None:
+    """`file:line` in the template where a render failed (jinja2 maps its frames there)."""
+    found, tb = None, exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith(".j2"):
+            found = f"{name}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found

@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 JOB_ID = "poll"
 FAILURE_KEY = "run.failure_reported"   # meta: the failure streak already reported (JSON)
 POLL_SOURCE = "feed"                   # the runs-table source of a scheduled poll
-UNFINISHED = ("running", "failed")     # outcomes of a last poll that must be redone on start
+UNFINISHED = ("running", "failed", "interrupted")   # a last poll that must be redone on start
 
 Clock = Callable[[], dt.datetime]
 Notify = Callable[[str], None]
@@ -203,8 +203,9 @@ class Daemon:
         self.last = LastPoll(self.now(), "failed", error=str(exc))
         try:
             self._report_failure(exc, retry)
-        except Exception:
-            log.exception("could not record or report the poll failure")
+        except Exception as again:  # our own errors (a busy store) need no traceback
+            log.error("could not record or report the poll failure: %s", again,
+                      exc_info=not _is_ours(again))
 
     def _report_failure(self, exc: Exception, retry: str | None) -> None:
         if self.store.get_meta(FAILURE_KEY) is not None:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import arxivwatch
 from arxivwatch import app
 from arxivwatch.config import load
 from arxivwatch.models import Decision, Paper
@@ -200,6 +208,77 @@ def test_summary_counts_papers_in_a_slack_digest(tmp_path: Path, fake: FakeArxiv
         result = project.run("poll", env={"SLACK_BOT_TOKEN": "xoxb-test"})
         assert len(slack.messages()) == 3
     assert "4 new candidates, 4 delivered" in result.output, result.output
+
+
+def test_ctrl_c_during_poll_exits_130_and_records_an_interrupted_run(
+        project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C mid-poll: exit status 130, one line, and the run is 'interrupted', not failed."""
+    make_poller = app.make_poller
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        poller = make_poller(*args, **kwargs)
+        poller.deliver = _die
+        return poller
+
+    monkeypatch.setattr(app, "make_poller", interrupted)
+    result = project.run("poll")
+    assert result.exit_code == 130, result.output
+    assert "Traceback" not in result.output
+    assert "interrupted" in result.output
+    with project.store() as store:
+        run = store.last_run()
+    assert run is not None
+    assert run.outcome == "interrupted"
+    assert run.error is not None
+    assert "KeyboardInterrupt" not in run.error
+
+
+def test_sigterm_during_poll_exits_143_and_records_an_interrupted_run(
+        project: Project, fake: FakeArxiv) -> None:
+    """`kill PID` mid-poll (arXiv stalled): exit 143, no traceback, the run 'interrupted'."""
+    fake.script(["stall:30"])
+    env = {**os.environ, **project.env, "SLACK_BOT_TOKEN": "",
+           "PYTHONPATH": str(Path(arxivwatch.__file__).parents[1])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "arxivwatch", "--config", str(project.config), "poll"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for_running_run(project, proc)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err
+    assert "interrupted" in err
+    with project.store() as store:
+        run = store.last_run()
+    assert run is not None
+    assert run.outcome == "interrupted"
+
+
+def _wait_for_running_run(project: Project, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and proc.poll() is None:
+        if project.db.exists():
+            with contextlib.suppress(sqlite3.Error), sqlite3.connect(project.db) as db:
+                if db.execute("SELECT 1 FROM runs WHERE outcome = 'running'").fetchone():
+                    return
+        time.sleep(0.02)   # waiting for the child to get there, not a retry
+    raise AssertionError(f"the poll never started a run (exit {proc.poll()})")
+
+
+def test_a_broken_custom_template_fails_the_poll_before_anything_is_stored(
+        project: Project) -> None:
+    """An undefined value in a user's template: one error naming file and line, no state."""
+    (project.root / "tpl").mkdir()
+    (project.root / "tpl" / "slack_paper.mrkdwn.j2").write_text("*{{ titel }}*\n")
+    project.config.write_text(project.config.read_text() + "templates_dir: tpl\n")
+    result = project.run("poll")
+    assert result.exit_code == 1
+    assert f"{project.root / 'tpl' / 'slack_paper.mrkdwn.j2'}:1:" in result.output
+    assert isinstance(result.exception, SystemExit)   # no traceback
+    assert not project.db.exists()
 
 
 def _die(*args: object, **kwargs: object) -> int:

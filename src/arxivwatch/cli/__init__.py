@@ -2,12 +2,14 @@
 
 Each command group lives in its own module and is registered here. Commands build the objects
 they need from `Context.settings`, and every ArxivWatchError becomes one clear line on stderr and
-exit status 1 (2 for usage errors, as click does). Anything else is a bug and keeps its traceback.
+exit status 1 (2 for usage errors, as click does; 130 for Ctrl-C, 143 for SIGTERM). Anything else is
+a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,8 +42,17 @@ class Context:
         return load(self.config_path, self.env)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so cleanup runs (worker pools end, runs are recorded)."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """The SIGTERM handler of the short commands; `run` and `serve` install their own."""
+    raise Terminated
+
+
 class _Group(click.Group):
-    """Turns the package's own errors into one line and exit 1."""
+    """Turns the package's own errors into one line and exit 1, Ctrl-C and SIGTERM into 130/143."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -49,6 +60,9 @@ class _Group(click.Group):
         except ArxivWatchError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
+        except KeyboardInterrupt as exc:
+            click.echo("\ninterrupted", err=True)
+            sys.exit(143 if isinstance(exc, Terminated) else 130)  # 128 + signal, as shells say
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -85,5 +99,6 @@ def _register() -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    signal.signal(signal.SIGTERM, _terminate)
     _register()
     cli(prog_name="arxivwatch")

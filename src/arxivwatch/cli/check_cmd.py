@@ -50,7 +50,7 @@ def _contexts(line: str) -> list[dict[str, Any]]:
 def template_problems(user_dir: Path | None) -> tuple[list[str], int]:
     """Syntax problems, then a trial render of every template; (problems, templates checked)."""
     from arxivwatch.catalog import render_entry
-    from arxivwatch.render import check_templates, make_env
+    from arxivwatch.render import check_templates, make_env, template_location
 
     problems = list(check_templates(user_dir))
     if problems:
@@ -59,7 +59,8 @@ def template_problems(user_dir: Path | None) -> tuple[list[str], int]:
     try:
         line = render_entry(SAMPLE_PAPER, env=md)
     except Exception as exc:  # a user's template may fail in any way
-        return [f"catalog_entry.md.j2: fails on a sample paper: {exc}"], 1
+        where = template_location(exc) or "catalog_entry.md.j2"
+        return [f"{where}: fails on a sample paper: {type(exc).__name__}: {exc}"], 1
     if not line.startswith("- ["):
         problems.append(f"catalog_entry.md.j2: renders {line[:60]!r}, not a '- [...' list entry")
     names = [n for n in md.list_templates() if n.endswith(".j2")]
@@ -70,10 +71,18 @@ def template_problems(user_dir: Path | None) -> tuple[list[str], int]:
             try:
                 template.render(**values)
             except Exception as exc:  # report, do not crash the check
-                problems.append(f"{template.filename or name}: fails on a sample paper: "
-                                f"{type(exc).__name__}: {exc}")
+                where = template_location(exc) or template.filename or name
+                problems.append(f"{where}: fails on a sample paper: {type(exc).__name__}: {exc}")
                 break
     return problems, len(names)
+
+
+def require_templates(user_dir: Path | None) -> None:
+    """Raises ConfigError naming every broken template: a poll must not stop mid-digest."""
+    problems, _ = template_problems(user_dir)
+    if problems:
+        raise ConfigError("; ".join(problems) + "; fix the template (`arxivwatch check` lists "
+                          "every problem)")
 
 
 def config_problems(ctx: Context) -> tuple[Settings | None, list[str]]:

@@ -11,6 +11,7 @@ import click
 
 from arxivwatch import app
 from arxivwatch.cli import Context
+from arxivwatch.cli.check_cmd import require_templates
 from arxivwatch.pipeline import PollReport
 from arxivwatch.store import Store
 
@@ -42,6 +43,7 @@ def poll(ctx: Context, dry_run: bool, since: dt.datetime | None, verbose: bool) 
         raise click.BadParameter(f"{since.date()} is in the future; give a past day (UTC)",
                                  param_hint="--since")
     settings = ctx.settings
+    require_templates(settings.templates_dir)
     with app.open_store(settings, read_only=dry_run) as store, _one_instance(store, dry_run):
         poller = app.make_poller(settings, store, dry_run=dry_run)
         report = poller.poll(since=since.date() if since else None)

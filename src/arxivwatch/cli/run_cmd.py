@@ -17,6 +17,7 @@ import click
 
 from arxivwatch import app, logs, service
 from arxivwatch.cli import Context
+from arxivwatch.cli.check_cmd import require_templates
 from arxivwatch.scheduler import Daemon, slack_notifier, utcnow
 
 log = logging.getLogger("arxivwatch.run")
@@ -52,7 +53,12 @@ def run_until(settings: Any, store: Any, stop: threading.Event, *, poll_now: boo
               host: str = "127.0.0.1", port: int = 3000,
               stop_timeout: float = DEFAULT_STOP_TIMEOUT,
               clock: Callable[[], dt.datetime] = utcnow) -> int:
-    """Poll on schedule and serve until `stop` is set; 0 when every poll finished in time."""
+    """Poll on schedule and serve until `stop` is set; 0 when every poll finished in time.
+
+    The caller holds the store's instance lock, so a run still marked running was left by a
+    dead process: it is marked interrupted (and caught up), not reported as in progress.
+    """
+    store.abandon_running_runs()
     poller = app.make_poller(settings, store)
     daemon = Daemon(settings.schedule, poller.poll, store, now=clock,
                     notify=slack_notifier(settings))
@@ -137,6 +143,7 @@ def run(ctx: Context, poll_now: bool, host: str, port: int, log_format: logs.Log
     """
     logs.setup(log_format)
     settings = ctx.settings
+    require_templates(settings.templates_dir)   # not at the first poll, hours from now
     if settings.slack.bot_token:
         from arxivwatch.cli.serve_cmd import check_secrets
 

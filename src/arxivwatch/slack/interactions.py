@@ -217,9 +217,14 @@ class Interactions:
         if blocks:
             self.updater.remember((channel, ts), list(blocks))
         section = chosen_section(payload, pid, action.get("block_id"))
-        view = edit_modal(pid, channel, ts, sections=self.service.sections(),
-                          current=section or self._suggested_section(pid),
-                          summary=self.service.suggested_summary(pid))
+        try:
+            sections, summary = self.service.sections(), self.service.suggested_summary(pid)
+        except ArxivWatchError as exc:  # the candidate is gone, or the catalog is unreadable
+            log.info("edit of %s by %s refused: %s", pid, user, exc)
+            self._tell(channel, user, f":no_entry: {exc}")
+            return
+        view = edit_modal(pid, channel, ts, sections=sections,
+                          current=section or self._suggested_section(pid), summary=summary)
         self.client.views_open(trigger_id=payload.get("trigger_id"), view=view)
 
     def _on_submission(self, payload: Mapping[str, Any]) -> None:

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 MAX_BODY = 1 << 20  # Slack interaction payloads are a few KiB; refuse anything absurd
+REQUEST_TIMEOUT = 10.0  # seconds a client may stall mid-request before its connection is closed
 
 Health = Callable[[], Mapping[str, Any]]
 
@@ -30,8 +31,10 @@ class SlackHttpServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, interactions: Interactions, health: Health, *,
-                 host: str = "127.0.0.1", port: int = 3000) -> None:
+                 host: str = "127.0.0.1", port: int = 3000,
+                 request_timeout: float = REQUEST_TIMEOUT) -> None:
         self.interactions, self.health = interactions, health
+        self.request_timeout = request_timeout
         super().__init__((host, port), _Handler)
         self._thread: threading.Thread | None = None
 
@@ -63,6 +66,12 @@ class SlackHttpServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: SlackHttpServer
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        # Without a socket timeout a truncated body or an idle kept-alive connection holds its
+        # thread forever; http.server closes the connection on the timeout.
+        super().setup()
+        self.connection.settimeout(self.server.request_timeout)
 
     def do_POST(self) -> None:
         if self.path.split("?")[0] != EVENTS_PATH:
