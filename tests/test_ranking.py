@@ -206,6 +206,18 @@ def test_focus_damps_application_titles(method: str, application: str) -> None:
         "application cue in title:")
 
 
+@pytest.mark.parametrize(("title", "cues"), [
+    ("Fine-tuning LoRA for clinical notes and legal contracts", ["clinical", "legal"]),
+    ("Team X at SemEval-2025 Task 4: unlearning", ["semeval", "shared task"]),
+    ("WDMoE: Wireless Distributed Large Language Models with Mixture of Experts", []),
+    ("Serving MoE models on IoT and mobile edge devices", []),
+])
+def test_application_cues_are_domains_not_deployment_settings(title: str,
+                                                               cues: list[str]) -> None:
+    """Domains and shared tasks are cues; where a system runs (wireless, IoT, edge) is not."""
+    assert Focus().application_cues(title) == cues
+
+
 def test_focus_grows_with_repeated_mentions() -> None:
     """A paper that keeps naming its subject is more about it than one naming it once."""
     once = paper("1", "Instruction data", "We fine-tune with LoRA.")
