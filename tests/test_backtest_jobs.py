@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from arxivwatch import snapshot
+from arxivwatch import backtest_jobs, snapshot
 from arxivwatch.backtest import Replay, in_range
 from arxivwatch.backtest_jobs import SMALL_INPUT, can_fork, default_jobs, replay_papers, work
 from arxivwatch.catalog import Catalog
@@ -125,6 +125,24 @@ def test_a_file_of_bad_lines_is_the_same_error(tmp_path: Path) -> None:
         replay_out(path, 2)
     assert str(parallel.value) == str(serial.value)
     assert "line 2" in str(parallel.value)
+
+
+def test_workers_that_cannot_start_mean_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No semaphores (a container without /dev/shm): a warning, then the serial output."""
+    class NoPool:
+        def Pool(self, *args: object, **kwargs: object) -> None:
+            raise OSError(38, "Function not implemented")
+
+    path = write(tmp_path / "snap.jsonl", [write_snapshot_line(p) for p in papers(50)])
+    serial = replay_out(path, None)
+    monkeypatch.setattr(backtest_jobs.multiprocessing, "get_context", lambda _method: NoPool())
+    with caplog.at_level("WARNING"):
+        parallel = replay_out(path, 2)
+    assert parallel[0] == serial[0]
+    assert "cannot start 2 worker processes" in caplog.text
+    assert backtest_jobs._replay is None
 
 
 def test_one_job_reads_serially(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ papers only are shipped whole); `jobs` below 2, or no `fork`, means the serial r
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import multiprocessing
 import os
 import signal
@@ -39,6 +40,7 @@ from arxivwatch.snapshot import (
     split_block,
 )
 
+log = logging.getLogger(__name__)
 IN_FLIGHT = 2       # blocks queued per worker: enough to keep every worker busy
 Skeleton = tuple[str, dt.date | None]   # a paper no topic can match: id and day
 Row = tuple[Paper, list[MatchRow]] | Skeleton | str | None
@@ -78,18 +80,29 @@ def replay_papers(path: Path | str, replay: Replay, *, jobs: int,
     `replay.selector`; the papers (and `stats`) are what `read_snapshot(path,
     keep=replay.keep)` gives.
     """
-    if jobs < 2 or not can_fork():
+    global _replay
+    _replay = replay   # before the pool: its workers are forked when it starts
+    pool = _pool(jobs) if jobs >= 2 and can_fork() else None
+    if pool is None:
+        _replay = None
         yield from read_snapshot(path, progress=progress, stats=stats, keep=replay.keep)
         return
-    global _replay
-    _replay = replay
     try:
-        with multiprocessing.get_context("fork").Pool(jobs, initializer=_init_worker) as pool:
+        with pool:
             name = [str(path)]
             rows = _rows(pool, open_blocks(path, progress), jobs * IN_FLIGHT, name)
             yield from papers_of(_outcomes(rows, replay, start, end), name[0], stats)
     finally:
         _replay = None
+
+
+def _pool(jobs: int) -> multiprocessing.pool.Pool | None:
+    """`jobs` forked workers, or None where the system cannot give them (no semaphores, say)."""
+    try:
+        return multiprocessing.get_context("fork").Pool(jobs, initializer=_init_worker)
+    except (OSError, ImportError) as exc:   # e.g. no /dev/shm in a container
+        log.warning("backtest: cannot start %d worker processes (%s); reading in one", jobs, exc)
+        return None
 
 
 def _init_worker() -> None:
