@@ -116,6 +116,19 @@ def test_workers_respect_the_date_range(tmp_path: Path) -> None:
 
 
 @needs_fork
+def test_undated_papers_leave_no_match_waiting(tmp_path: Path) -> None:
+    """A paper with no day is never replayed, so its matches are not kept for it."""
+    undated = [dataclasses.replace(p, id=f"2405.{90000 + i}", day=None, version=0)
+               for i, p in enumerate(papers(60))]
+    path = write(tmp_path / "snap.jsonl", [write_snapshot_line(p) for p in papers(60) + undated])
+    serial, one, _ = replay_out(path, None)
+    parallel, two, _ = replay_out(path, 2)
+    assert parallel == serial
+    assert two.stats.undated == one.stats.undated == 60
+    assert not two.selector._ready
+
+
+@needs_fork
 def test_a_file_of_bad_lines_is_the_same_error(tmp_path: Path) -> None:
     """A file that is not a snapshot raises the serial reader's error, line numbers included."""
     path = write(tmp_path / "notes.txt", ["", "hello", "{}"])

@@ -127,7 +127,8 @@ def _rows(pool: multiprocessing.pool.Pool,
 
 def _outcomes(rows: Iterator[Row], replay: Replay, start: dt.date | None,
               end: dt.date | None) -> Iterator[Outcome]:
-    """Rows back to `snapshot.outcome`s; matches of papers in [start, end] go to the selector."""
+    """Rows back to `snapshot.outcome`s; matches of dated papers in [start, end] go to the
+    selector (an undated paper is never replayed: its matches would wait forever)."""
     remember = replay.selector.remember
     for row in rows:
         if not isinstance(row, tuple):
@@ -137,7 +138,7 @@ def _outcomes(rows: Iterator[Row], replay: Replay, start: dt.date | None,
         else:
             paper, matches = row
             day = paper.day
-            if not ((start and day and day < start) or (end and day and day > end)):
+            if day is not None and not ((start and day < start) or (end and day > end)):
                 remember(paper, matches)
             yield paper
 
