@@ -11,6 +11,7 @@ import pytest
 
 from arxivwatch.catalog import Catalog
 from arxivwatch.catalog_file import add_to_catalog, load_catalog, lock_path, write_atomic
+from arxivwatch.cli import Terminated
 from arxivwatch.errors import CatalogError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "catalog.md"
@@ -97,6 +98,24 @@ def test_failed_write_leaves_original_and_no_temp(catalog_path: Path) -> None:
     with pytest.raises(CatalogError, match="cannot write catalog file"):
         write_atomic(target, "text")  # os.replace onto a directory fails
     assert sorted(p.name for p in catalog_path.parent.iterdir()) == ["README.md", "dir-in-the-way"]
+
+
+@pytest.mark.parametrize("signal_exc", [KeyboardInterrupt, Terminated])
+def test_interrupted_write_leaves_original_and_no_temp(
+        catalog_path: Path, monkeypatch: pytest.MonkeyPatch,
+        signal_exc: type[KeyboardInterrupt]) -> None:
+    """Ctrl-C or SIGTERM (`Terminated`) mid-write: the catalog is untouched, no temp file left."""
+    before = catalog_path.read_bytes()
+
+    def interrupted(fd: int) -> None:
+        raise signal_exc
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(signal_exc):
+        add_to_catalog(catalog_path, SECTION, _line(1))
+    assert catalog_path.read_bytes() == before
+    assert sorted(p.name for p in catalog_path.parent.iterdir()) == [
+        "README.md", "README.md.lock"]
 
 
 def _assert_all_landed(path: Path, count: int) -> None:

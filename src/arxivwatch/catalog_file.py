@@ -104,9 +104,11 @@ def write_atomic(path: Path, text: str) -> None:
             os.fsync(out.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, where)
-    except OSError as exc:
+    except BaseException as exc:   # Ctrl-C or SIGTERM (cli.Terminated) too: no stray temp
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if not isinstance(exc, OSError):
+            raise
         raise CatalogError(f"cannot write catalog file {where}: {exc.strerror}") from None
     _fsync_dir(where.parent)
 
