@@ -143,10 +143,15 @@ def test_errors_are_one_line_exit_1(project: Project, args: tuple[str, ...], mes
     assert project.catalog.read_bytes() == before
 
 
-def test_approve_with_a_broken_entry_template_records_nothing(project: Project) -> None:
+@pytest.mark.parametrize("template", [
+    "- [{{ titel }}]({{ url }})\n",            # an undefined value: a jinja2 TemplateError
+    "- [{{ title }}]({{ url }}) {{ 1 // 0 }}\n",   # any other error a template can raise
+])
+def test_approve_with_a_broken_entry_template_records_nothing(
+        project: Project, template: str) -> None:
     """A catalog_entry template that cannot render: one error with file:line, no decision."""
     (project.root / "tpl").mkdir()
-    (project.root / "tpl" / "catalog_entry.md.j2").write_text("- [{{ titel }}]({{ url }})\n")
+    (project.root / "tpl" / "catalog_entry.md.j2").write_text(template)
     config = project.root / "topics.yaml"
     config.write_text(config.read_text() + "templates_dir: tpl\n")
     before = project.catalog.read_bytes()

@@ -175,14 +175,13 @@ class DecisionService:
 
     def _render(self, paper: Paper, summary: str | None) -> str:
         """The catalog line; DecisionError naming file and line when the template fails."""
-        from jinja2 import TemplateError
-
         from arxivwatch.catalog import render_entry
         from arxivwatch.render import template_location
 
+        env = self._env()
         try:
-            return render_entry(paper, summary=summary, env=self._env())
-        except TemplateError as exc:
+            return render_entry(paper, summary=summary, env=env)
+        except Exception as exc:  # a user's template may fail in any way (as `check` says)
             where = template_location(exc) or "catalog_entry.md.j2"
             raise DecisionError(f"{where}: cannot render the catalog line of {paper.id}: "
                                 f"{exc}; fix the template (`arxivwatch check`)") from None
