@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import os
 import signal
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,9 +17,11 @@ from arxivwatch.backtest import Replay, in_range
 from arxivwatch.backtest_jobs import SMALL_INPUT, can_fork, default_jobs, replay_papers, work
 from arxivwatch.catalog import Catalog
 from arxivwatch.config import Topic
-from arxivwatch.models import Paper
+from arxivwatch.errors import ArxivWatchError
+from arxivwatch.models import Hit, Paper
 from arxivwatch.query import parse
 from arxivwatch.ranking import catalog_known, default_scorer
+from arxivwatch.ranking.base import DocLike, Scored, TopicLike
 from arxivwatch.snapshot import SnapshotError, SnapshotStats, read_snapshot, write_snapshot_line
 
 CATALOG = Catalog.parse("""\
@@ -140,17 +144,52 @@ def test_a_file_of_bad_lines_is_the_same_error(tmp_path: Path) -> None:
     assert "line 2" in str(parallel.value)
 
 
+class KillerScorer:
+    """Kills the worker process that scores paper #102 (as the OOM killer might)."""
+
+    def __init__(self) -> None:
+        self.parent = os.getpid()
+
+    def score(self, doc: DocLike, topic: TopicLike, hits: tuple[Hit, ...]) -> Scored:
+        if doc.paper.id == "2405.00102" and os.getpid() != self.parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return Scored(0.5)
+
+
+@needs_fork
+def test_a_killed_worker_is_an_error_not_a_hang(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker killed mid-block (out of memory, say): a clear error, not a wait forever."""
+    monkeypatch.setattr(snapshot, "CHUNK", 200)
+    path = write(tmp_path / "snap.jsonl", [write_snapshot_line(p) for p in papers(300)])
+    replay = Replay(TOPICS, KillerScorer(), known=None, cap=3)
+    caught: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            replay.run(replay_papers(path, replay, jobs=2))
+        except BaseException as exc:
+            caught.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(60)   # the fix answers in well under a second; before it, this hung forever
+    assert not thread.is_alive(), "the backtest hangs on a dead worker"
+    (error,) = caught
+    assert isinstance(error, ArxivWatchError)
+    assert "--jobs" in str(error)
+
+
 def test_workers_that_cannot_start_mean_one_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:
     """No semaphores (a container without /dev/shm): a warning, then the serial output."""
-    class NoPool:
-        def Pool(self, *args: object, **kwargs: object) -> None:
-            raise OSError(38, "Function not implemented")
+    def no_pool(*args: object, **kwargs: object) -> None:
+        raise OSError(38, "Function not implemented")
 
     path = write(tmp_path / "snap.jsonl", [write_snapshot_line(p) for p in papers(50)])
     serial = replay_out(path, None)
-    monkeypatch.setattr(backtest_jobs.multiprocessing, "get_context", lambda _method: NoPool())
+    monkeypatch.setattr(backtest_jobs, "ProcessPoolExecutor", no_pool)
     with caplog.at_level("WARNING"):
         parallel = replay_out(path, 2)
     assert parallel[0] == serial[0]

@@ -23,10 +23,11 @@ import os
 import signal
 from collections import deque
 from collections.abc import Iterator
-from multiprocessing.pool import AsyncResult
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from arxivwatch.backtest import Replay
+from arxivwatch.backtest import BacktestError, Replay
 from arxivwatch.models import Paper
 from arxivwatch.ranking.select import MatchRow
 from arxivwatch.snapshot import (
@@ -88,41 +89,49 @@ def replay_papers(path: Path | str, replay: Replay, *, jobs: int,
         yield from read_snapshot(path, progress=progress, stats=stats, keep=replay.keep)
         return
     try:
-        with pool:
-            name = [str(path)]
-            rows = _rows(pool, open_blocks(path, progress), jobs * IN_FLIGHT, name)
-            yield from papers_of(_outcomes(rows, replay, start, end), name[0], stats)
+        name = [str(path)]
+        rows = _rows(pool, open_blocks(path, progress), jobs * IN_FLIGHT, name)
+        yield from papers_of(_outcomes(rows, replay, start, end), name[0], stats)
+    except BrokenProcessPool:
+        raise BacktestError(f"a backtest worker process died reading {path} (killed: out of "
+                            "memory?); rerun with fewer --jobs, or --jobs 1") from None
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)   # blocks in flight end: one block each
         _replay = None
 
 
-def _pool(jobs: int) -> multiprocessing.pool.Pool | None:
-    """`jobs` forked workers, or None where the system cannot give them (no semaphores, say)."""
+def _pool(jobs: int) -> ProcessPoolExecutor | None:
+    """`jobs` forked workers, or None where the system cannot give them (no semaphores, say).
+
+    An executor, not a `multiprocessing.Pool`: a worker that dies (the OOM killer) breaks it
+    with an error, where a Pool would wait forever for the lost block.
+    """
     try:
-        return multiprocessing.get_context("fork").Pool(jobs, initializer=_init_worker)
-    except (OSError, ImportError) as exc:   # e.g. no /dev/shm in a container
+        return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_init_worker)
+    except (OSError, ImportError, NotImplementedError) as exc:   # e.g. no /dev/shm
         log.warning("backtest: cannot start %d worker processes (%s); reading in one", jobs, exc)
         return None
 
 
 def _init_worker() -> None:
     """Default signal handling in a worker: a handler inherited from the parent (`run` sets
-    one for SIGTERM) would keep `Pool.terminate` from ending it; Ctrl-C is the parent's."""
+    one for SIGTERM) would keep it from ending with the parent; Ctrl-C is the parent's."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _rows(pool: multiprocessing.pool.Pool,
+def _rows(pool: ProcessPoolExecutor,
           blocks: Iterator[tuple[bytes, str]], limit: int, name: list[str],
           ) -> Iterator[Row]:
     """The workers' rows, block after block in input order, with at most `limit` in flight."""
-    pending: deque[AsyncResult[list[Row]]] = deque()
+    pending: deque[Future[list[Row]]] = deque()
     for block, name[0] in blocks:
-        pending.append(pool.apply_async(work, (block,)))
+        pending.append(pool.submit(work, block))
         if len(pending) >= limit:
-            yield from pending.popleft().get()
+            yield from pending.popleft().result()
     while pending:
-        yield from pending.popleft().get()
+        yield from pending.popleft().result()
 
 
 def _outcomes(rows: Iterator[Row], replay: Replay, start: dt.date | None,
