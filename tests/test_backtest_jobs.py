@@ -133,15 +133,21 @@ def test_undated_papers_leave_no_match_waiting(tmp_path: Path) -> None:
 
 
 @needs_fork
-def test_a_file_of_bad_lines_is_the_same_error(tmp_path: Path) -> None:
-    """A file that is not a snapshot raises the serial reader's error, line numbers included."""
+@pytest.mark.parametrize("relative", [False, True])
+def test_a_file_of_bad_lines_is_the_same_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               relative: bool) -> None:
+    """A file that is not a snapshot raises the serial reader's error, path and lines included."""
     path = write(tmp_path / "notes.txt", ["", "hello", "{}"])
+    if relative:
+        monkeypatch.chdir(tmp_path)
+        path = Path("notes.txt")
     with pytest.raises(SnapshotError) as serial:
         replay_out(path, None)
     with pytest.raises(SnapshotError) as parallel:
         replay_out(path, 2)
     assert str(parallel.value) == str(serial.value)
     assert "line 2" in str(parallel.value)
+    assert str(tmp_path / "notes.txt") in str(parallel.value)
 
 
 class KillerScorer:

@@ -34,6 +34,7 @@ from arxivwatch.snapshot import (
     Outcome,
     Progress,
     SnapshotStats,
+    display_name,
     open_blocks,
     outcome,
     papers_of,
@@ -89,9 +90,8 @@ def replay_papers(path: Path | str, replay: Replay, *, jobs: int,
         yield from read_snapshot(path, progress=progress, stats=stats, keep=replay.keep)
         return
     try:
-        name = [str(path)]
-        rows = _rows(pool, open_blocks(path, progress), jobs * IN_FLIGHT, name)
-        yield from papers_of(_outcomes(rows, replay, start, end), name[0], stats)
+        rows = _rows(pool, open_blocks(path, progress), jobs * IN_FLIGHT)
+        yield from papers_of(_outcomes(rows, replay, start, end), display_name(path), stats)
     except BrokenProcessPool:
         raise BacktestError(f"a backtest worker process died reading {path} (killed: out of "
                             "memory?); rerun with fewer --jobs, or --jobs 1") from None
@@ -121,12 +121,11 @@ def _init_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _rows(pool: ProcessPoolExecutor,
-          blocks: Iterator[tuple[bytes, str]], limit: int, name: list[str],
+def _rows(pool: ProcessPoolExecutor, blocks: Iterator[tuple[bytes, str]], limit: int,
           ) -> Iterator[Row]:
     """The workers' rows, block after block in input order, with at most `limit` in flight."""
     pending: deque[Future[list[Row]]] = deque()
-    for block, name[0] in blocks:
+    for block, _name in blocks:
         pending.append(pool.submit(work, block))
         if len(pending) >= limit:
             yield from pending.popleft().result()

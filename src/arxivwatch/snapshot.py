@@ -79,6 +79,11 @@ def read_snapshot(
             progress(total or _tell(raw), total)
 
 
+def display_name(path: Path | str) -> str:
+    """How messages name a snapshot input: its absolute path, or `-` for stdin."""
+    return "-" if str(path) == "-" else str(Path(path).absolute())
+
+
 @contextmanager
 def _opened(path: Path | str) -> Iterator[tuple[IO[bytes], int, str]]:
     """The raw input, its size (0 for stdin) and its name for messages."""
@@ -88,9 +93,9 @@ def _opened(path: Path | str) -> Iterator[tuple[IO[bytes], int, str]]:
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed by the with below, after the size is taken
     except OSError as e:
-        raise SnapshotError(f"cannot read snapshot {Path(path).absolute()}: {e.strerror}") from e
+        raise SnapshotError(f"cannot read snapshot {display_name(path)}: {e.strerror}") from e
     with f:
-        yield f, Path(path).stat().st_size, str(Path(path).absolute())
+        yield f, Path(path).stat().st_size, display_name(path)
 
 
 def open_blocks(path: Path | str, progress: Progress | None = None,
