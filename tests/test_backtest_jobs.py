@@ -231,6 +231,8 @@ def test_a_small_input_is_read_serially(tmp_path: Path) -> None:
     assert default_jobs(small) == 1
     assert default_jobs(large) == default_jobs()
     assert default_jobs(tmp_path / "missing.jsonl") == default_jobs()
+    assert default_jobs(large, platform="darwin") == 1    # Python does not fork there by default
+    assert default_jobs(large, platform="linux") == default_jobs(platform="linux")
 
 
 def test_remembered_matches_are_used_for_that_paper_only() -> None:

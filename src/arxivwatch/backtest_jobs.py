@@ -21,6 +21,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -54,8 +55,14 @@ _replay: Replay | None = None
 SMALL_INPUT = 4 << 20   # bytes on disk: below this, starting workers costs more than it saves
 
 
-def default_jobs(path: Path | str | None = None) -> int:
-    """The CPUs this process may run on; 1 for an input under SMALL_INPUT bytes."""
+def default_jobs(path: Path | str | None = None, *, platform: str = sys.platform) -> int:
+    """The CPUs this process may run on; 1 for an input under SMALL_INPUT bytes, and on macOS.
+
+    macOS: Python no longer forks there by default (system frameworks that numpy may use are
+    not fork-safe), so automatic jobs stay in one process; `--jobs N` still asks for workers.
+    """
+    if platform == "darwin":
+        return 1
     if path is not None:
         try:
             if os.path.getsize(path) < SMALL_INPUT:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -182,9 +182,11 @@ def backtest(ctx: Context, papers_path: Path, start: dt.date | None, end: dt.dat
                 settings.topics, scorer, curator, catalog.sections,
                 catalog_papers(settings, catalog, catalog_files), known=known, cap=cap,
                 labels=labels, out=out)
-        replay.run(in_range(_papers(papers_path, replay, jobs=jobs, progress=progress,
-                                    stats=read, start=start, end=end,
-                                    serial=curator is not None), start, end))
+        # closed by the stack, also on an error: worker processes end with the command
+        papers = stack.enter_context(closing(_papers(
+            papers_path, replay, jobs=jobs, progress=progress, stats=read, start=start,
+            end=end, serial=curator is not None)))
+        replay.run(in_range(papers, start, end))
     report_skipped(read, papers_path)
     click.echo(format_report(replay))
     if curated is not None:
@@ -193,18 +195,19 @@ def backtest(ctx: Context, papers_path: Path, start: dt.date | None, end: dt.dat
 
 def _papers(path: Path, replay: Replay, *, jobs: int, progress: Progress | None,
             stats: SnapshotStats, start: dt.date | None, end: dt.date | None, serial: bool,
-            ) -> Iterator[Paper]:
+            ) -> Generator[Paper, None, None]:
     """The input papers: in worker processes when the replay allows it, else serially."""
     from arxivwatch.backtest_jobs import default_jobs, replay_papers
     from arxivwatch.snapshot import read_snapshot
 
     if replay.labels is not None:   # labelled papers are read in full, for the catalog lookup
-        return read_snapshot(path, progress=progress, stats=stats)
+        yield from read_snapshot(path, progress=progress, stats=stats)
     # without labels, papers no topic can match are read as ids and days only
-    if serial:   # a curator's scorer learns as the days go: no worker could score ahead
-        return read_snapshot(path, progress=progress, stats=stats, keep=replay.keep)
-    return replay_papers(path, replay, jobs=jobs or default_jobs(path), progress=progress,
-                         stats=stats, start=start, end=end)
+    elif serial:   # a curator's scorer learns as the days go: no worker could score ahead
+        yield from read_snapshot(path, progress=progress, stats=stats, keep=replay.keep)
+    else:
+        yield from replay_papers(path, replay, jobs=jobs or default_jobs(path),
+                                 progress=progress, stats=stats, start=start, end=end)
 
 
 def report_skipped(stats: SnapshotStats, path: Path) -> None:
