@@ -135,8 +135,8 @@ def progress_bar(label: str) -> Iterator[Progress | None]:
                    "decisions day by day. Also the --labels when none are given.")
 @click.option("--jobs", "jobs", type=click.IntRange(min=0), default=0, show_default=True,
               help="Processes reading, matching and scoring the input; 0: one per CPU for "
-                   "inputs of 4 MB or more, 1: none (the same output either way; --labels "
-                   "and --curator read serially).")
+                   "inputs of 4 MB or more (one process on macOS), 1: none (the same output "
+                   "either way; --labels and --curator read serially).")
 @click.pass_obj
 def backtest(ctx: Context, papers_path: Path, start: dt.date | None, end: dt.date | None,
              out_path: Path | None, labels_path: Path | None, label_map: dict[str, list[str]],
