@@ -135,7 +135,7 @@ def progress_bar(label: str) -> Iterator[Progress | None]:
                    "decisions day by day. Also the --labels when none are given.")
 @click.option("--jobs", "jobs", type=click.IntRange(min=0), default=0, show_default=True,
               help="Processes reading, matching and scoring the input; 0: one per CPU for "
-                   "inputs of 4 MB or more (one process on macOS), 1: none (the same output "
+                   "inputs of 4 MB or more (one process on macOS), 1: one process (the same output "
                    "either way; --labels and --curator read serially).")
 @click.pass_obj
 def backtest(ctx: Context, papers_path: Path, start: dt.date | None, end: dt.date | None,
