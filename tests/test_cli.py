@@ -11,11 +11,10 @@ from click.testing import CliRunner, Result
 
 from arxivwatch import __version__
 from arxivwatch.cli import _register, cli
+from tests.cli_env import NO_SECRETS
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).parent / "fixtures" / "cli_catalog.md"
-NO_SECRETS = {"SLACK_BOT_TOKEN": None, "SLACK_APP_TOKEN": None, "SLACK_SIGNING_SECRET": None,
-              "ARXIVWATCH_CONFIG": None}
 CONFIG = """\
 catalog:
   path: catalog/README.md

@@ -13,9 +13,8 @@ from arxivwatch.cli import _register, cli
 from arxivwatch.models import Paper
 from arxivwatch.snapshot import write_snapshot_line
 from arxivwatch.store import Store
+from tests.cli_env import NO_SECRETS
 
-NO_SECRETS = {"SLACK_BOT_TOKEN": None, "SLACK_APP_TOKEN": None, "SLACK_SIGNING_SECRET": None,
-              "ARXIVWATCH_CONFIG": None}
 CONFIG = """\
 catalog:
   path: catalog/README.md

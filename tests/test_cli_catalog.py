@@ -13,12 +13,11 @@ from arxivwatch.cli import _register, cli
 from arxivwatch.cli.catalog_cmd import paper_for
 from arxivwatch.errors import ArxivWatchError
 from arxivwatch.models import Paper
+from tests.cli_env import NO_SECRETS
 from tests.fakes.arxiv_server import FakeArxiv
 
 FIXTURE = Path(__file__).parent / "fixtures" / "cli_catalog.md"
 LOWRANK = "Compression > Low-rank Decomposition"
-NO_SECRETS = {"SLACK_BOT_TOKEN": None, "SLACK_APP_TOKEN": None, "SLACK_SIGNING_SECRET": None,
-              "ARXIVWATCH_CONFIG": None}
 
 
 _register()  # attach the command modules, as `main()` does

@@ -21,13 +21,12 @@ from arxivwatch.cli import _register, cli
 from arxivwatch.cli.run_cmd import Signals, run_until
 from arxivwatch.config import load
 from arxivwatch.store import Store
+from tests.cli_env import NO_SECRETS
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.slack_server import FakeSlack
 from tests.scenarios.test_run_process import CATALOG, CONFIG, DAY, KNOWN, PAPERS
 
 _register()
-NO_SECRETS = {"SLACK_BOT_TOKEN": None, "SLACK_APP_TOKEN": None, "SLACK_SIGNING_SECRET": None,
-              "ARXIVWATCH_CONFIG": None}
 
 
 @pytest.fixture(autouse=True)
