@@ -68,12 +68,14 @@ def replay_topic(papers: Iterable[Paper], topics: Sequence[TopicLike], scorer: S
             hits = topic.query.match(doc) if in_categories(paper, topic.categories) else None
             if hits is None:
                 continue
-            run.matches[paper.id] = (scorer.score(doc, topic, hits).score, paper, hits)
+            # scored once, by the poll's own matching: the best topic first, this one among them
+            matches = selector.match(paper)
+            mine = next(m for m in matches if m.topic.name == topic.name)
+            run.matches[paper.id] = (mine.score, paper, mine.hits)
             if paper.day is not None:
                 run.per_day[paper.day] += 1
-            winner = selector.match(paper)[0].topic.name
-            if winner != topic.name:
-                run.lost_to[paper.id] = winner
+            if matches[0] is not mine:
+                run.lost_to[paper.id] = matches[0].topic.name
     return runs, days
 
 
