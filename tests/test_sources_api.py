@@ -10,7 +10,7 @@ import requests
 
 from arxivwatch.errors import SourceError
 from arxivwatch.models import Paper
-from arxivwatch.sources.api import ArxivAPI, ArxivQueryError, parse_api, window_query
+from arxivwatch.sources.api import ArxivAPI, ArxivQueryError, parse_api, to_paper, window_query
 from arxivwatch.sources.http import PoliteSession
 from tests.fakes.arxiv_server import FakeArxiv, api_xml
 
@@ -45,6 +45,7 @@ in MoE layers.
   </entry>
   <entry>
     <id>http://arxiv.org/abs/hep-th/0101001</id>
+    <updated>2001-01-01T09:00:00-05:00</updated>
     <published>2001-01-01T09:00:00-05:00</published>
     <title>Strings</title>
     <summary>Old style.</summary>
@@ -73,8 +74,9 @@ ERROR = b"""<?xml version="1.0" encoding="UTF-8"?>
 def test_entries_become_papers_with_comments_journal_ref_and_categories() -> None:
     """comments, journal_ref, doi, primary category first, version from the id, first day."""
     page = parse_api(PAGE)
-    assert (page.total_results, page.start, page.items_per_page) == (57, 10, 2)
-    assert page.papers[0] == Paper(
+    assert (page.header.total_results, page.header.start_index,
+            page.header.items_per_page) == (57, 10, 2)
+    assert to_paper(page.results[0]) == Paper(
         id="2402.12354", version=2, title="Low-Rank Adapters for Mixture-of-Experts",
         abstract="We study LoRA in MoE layers.", authors=("Ada Example", "Bert Sample"),
         categories=("cs.CL", "cs.LG", "stat.ML"),
@@ -84,7 +86,7 @@ def test_entries_become_papers_with_comments_journal_ref_and_categories() -> Non
 
 def test_old_style_id_without_version_or_optional_fields() -> None:
     """An id URL with no version gives version None; absent optional fields are None."""
-    paper = parse_api(PAGE).papers[1]
+    paper = to_paper(parse_api(PAGE).results[1])
     assert (paper.id, paper.version, paper.comments, paper.journal_ref, paper.doi) == (
         "hep-th/0101001", None, None, None, None)
     assert paper.day == dt.date(2001, 1, 1)
@@ -292,3 +294,4 @@ def test_page_size_is_bounded_by_arxivs_limit(api: ArxivAPI) -> None:
     """arXiv refuses more than 2000 results per request; so does the constructor."""
     with pytest.raises(ValueError, match="page_size"):
         ArxivAPI(api.session, api.api_url, page_size=5000)
+

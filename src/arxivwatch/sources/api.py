@@ -1,61 +1,74 @@
-"""arXiv's query API (export.arxiv.org/api/query): a pure Atom parser, look-ups and searches.
+"""arXiv's query API (export.arxiv.org/api/query) through the `arxiv` package (checked: 4.0.2).
 
-arXiv sometimes answers a page with no entries by mistake (throttling), so an empty page is never
-taken at face value: a page with no entries where the totals promise some is retried through the
-session's backoff, and a first page claiming zero results is asked once more before it is believed.
+`arxiv.Search` builds the queries, the package parses the Atom into `arxiv.Result`s, `to_paper`
+makes them Papers. `ArxivAPI` is an `arxiv.Client` whose requests go through the process's
+PoliteSession (the throttle shared with the feed, timeout, Retry-After, bounded retries, the
+User-Agent); each override says which gap of the package it closes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 import urllib.parse
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Generator, Iterator, Sequence
 
+import arxiv
 import requests
+from arxiv._feed import ParsedFeed
+from arxiv._feed import parse as parse_atom
 
-from arxivwatch.errors import IdError, SourceError
+from arxivwatch.errors import SourceError
 from arxivwatch.ids import normalize_id, parse_id
 from arxivwatch.models import Paper
-from arxivwatch.sources.feed import collapse, parse_date, parse_xml
+from arxivwatch.sources.feed import collapse
 from arxivwatch.sources.http import PoliteSession, RetryableResponse
 
 MAX_PER_QUERY = 30000      # arXiv serves no result past this offset of one query
 MAX_PER_PAGE = 2000        # arXiv's limit on max_results per request
 _WHEN = "%Y%m%d%H%M"
-
-
-@dataclass(frozen=True, slots=True)
-class ApiPage:
-    """One page of API results with arXiv's opensearch totals."""
-
-    papers: list[Paper]
-    total_results: int
-    start: int
-    items_per_page: int
+# arXiv's answer to a wrong query: an <entry> with an /api/errors id, its words in <summary>.
+_ERROR_ENTRY = re.compile(rb"<id>[^<]*/api/errors#[^<]*</id>.*?<summary[^>]*>(.*?)</summary>",
+                          re.DOTALL)
 
 
 class ArxivQueryError(SourceError):
     """arXiv answered with its error entry: the query or an id is wrong, retrying will not help."""
 
 
-def parse_api(content: bytes, *, url: str = "arXiv API response") -> ApiPage:
-    """Parses an API Atom page; raises SourceError for malformed XML or arXiv's error entry."""
-    parsed = parse_xml(content, url=url)
-    for entry in parsed.entries:
-        if "/api/errors" in str(entry.get("id", "")):
-            message = collapse(entry.get("summary")) or "unspecified error"
-            raise ArxivQueryError(f"arXiv rejected the query: {message}", url=url, attempt=1)
-    total = _int(parsed.feed.get("opensearch_totalresults"))
-    if total is None:
-        raise SourceError("not an arXiv API answer: no opensearch:totalResults", url=url, attempt=1)
+def parse_api(content: bytes, *, url: str = "arXiv API response") -> ParsedFeed:
+    """The package's parse of an API page; SourceError for anything but a whole arXiv answer."""
+    if message := _rejection(content):
+        raise ArxivQueryError(message, url=url, attempt=1)
     try:
-        papers = [_paper(entry) for entry in parsed.entries]
-    except IdError as exc:
+        feed = parse_atom(content)
+        for result in feed.results:
+            parse_id(result.get_short_id())
+    except ValueError as exc:   # an IdError, or 4.0.2's ValueError for a garbled timestamp
         raise SourceError(f"unreadable entry: {exc}", url=url, attempt=1) from exc
-    return ApiPage(papers, total, _int(parsed.feed.get("opensearch_startindex")) or 0,
-                   _int(parsed.feed.get("opensearch_itemsperpage")) or len(papers))
+    # Gap (4.0.2): lxml's recover=True turns a page cut short into its first entries, some half
+    # empty, and any XML (a proxy's HTML page) into "no results", both without an error.
+    whole = content.rstrip().endswith(b"</feed>") and b"totalResults" in content
+    if feed.malformed or not whole:
+        head = repr(collapse(content[:120].decode("utf-8", "replace")))
+        raise SourceError(f"not a whole arXiv API answer: {feed.error or head}", url=url, attempt=1)
+    return feed
+
+
+def to_paper(result: arxiv.Result) -> Paper:
+    """The one place an `arxiv.Result` becomes a Paper: whitespace collapsed, primary first."""
+    arxiv_id = parse_id(result.get_short_id())
+    names = (collapse(author.name) for author in result.authors)
+    categories = (result.primary_category, *result.categories)
+    return Paper(
+        id=arxiv_id.id, title=collapse(result.title), abstract=collapse(result.summary),
+        authors=tuple(name for name in names if name),
+        categories=tuple(dict.fromkeys(c for c in categories if c)),
+        comments=collapse(result.comment) or None,
+        journal_ref=collapse(result.journal_ref) or None, doi=collapse(result.doi) or None,
+        version=arxiv_id.version, day=result.published.date(),
+    )
 
 
 def window_query(search_query: str, start: dt.datetime, end: dt.datetime) -> str:
@@ -67,13 +80,19 @@ def window_query(search_query: str, start: dt.datetime, end: dt.datetime) -> str
     return f"({query}) AND {window}" if any(c.isspace() for c in query) else f"{query} AND {window}"
 
 
-class ArxivAPI:
-    """Look-ups by id and date-window searches through the shared PoliteSession."""
+class ArxivAPI(arxiv.Client):
+    """Look-ups by id and date-window searches: an `arxiv.Client` on the shared PoliteSession."""
 
     def __init__(self, session: PoliteSession, api_url: str, *, page_size: int = 100) -> None:
         if not 1 <= page_size <= MAX_PER_PAGE:
             raise ValueError(f"page_size must be between 1 and {MAX_PER_PAGE}")
-        self.session, self.api_url, self.page_size = session, api_url, page_size
+        # No delay, no retries (4.0.2): the PoliteSession is the one throttle, shared with the
+        # feed, and the one retry loop. `_session` stays unused: its only user is the helper
+        # that `_parse_feed`, overridden below, no longer calls.
+        super().__init__(page_size=page_size, delay_seconds=0.0, num_retries=0)
+        # Gap (4.0.2): the endpoint is only this class attribute, no constructor argument.
+        self.query_url_format = api_url + "?{}"
+        self.session, self.api_url = session, api_url
 
     def lookup(self, ids: Sequence[str], batch: int = 50) -> list[Paper]:
         """Fetches the latest metadata of papers by id, `batch` ids per request."""
@@ -81,9 +100,10 @@ class ArxivAPI:
         found: dict[str, Paper] = {}
         for i in range(0, len(wanted), batch):
             chunk = wanted[i : i + batch]
-            page = self._first_page({"id_list": ",".join(chunk), "start": 0,
-                                     "max_results": len(chunk)})
-            for paper in page.papers:
+            # One request per batch, the batch being the page: nothing is left to page through.
+            url = self._format_url(arxiv.Search(id_list=chunk), 0, len(chunk))
+            for result in self._parse_feed(url).results:
+                paper = to_paper(result)
                 found.setdefault(paper.id, paper)
         return list(found.values())
 
@@ -94,98 +114,75 @@ class ArxivAPI:
         """Yields the papers submitted in [start, end] that match, oldest first, page by page."""
         if end < start:
             raise ValueError(f"empty window: {start} is after {end}")
-        params: dict[str, Any] = {"search_query": window_query(search_query, start, end),
-                                  "sortBy": "submittedDate", "sortOrder": "ascending"}
-        offset, total, seen = 0, None, set()
-        while (want := self._want(offset, total, max_results)) > 0:
-            params.update(start=offset, max_results=want)
-            page = self._first_page(params) if total is None else self._page(params)
-            if total is None:
-                self._check_cap(page.total_results, max_results, params)
-            total = page.total_results
-            offset += len(page.papers)
-            for paper in page.papers:
-                if paper.id not in seen:
-                    seen.add(paper.id)
-                    yield paper
-            if not page.papers:
+        query = arxiv.Search(window_query(search_query, start, end), max_results=max_results,
+                             sort_by=arxiv.SortCriterion.SubmittedDate,
+                             sort_order=arxiv.SortOrder.Ascending)
+        seen: set[str] = set()
+        for paper in map(to_paper, self.results(query)):
+            if paper.id not in seen:   # a page boundary moved by a new submission repeats one
+                seen.add(paper.id)
+                yield paper
+
+    def _results(
+        self, search: arxiv.Search, offset: int = 0,
+    ) -> Generator[arxiv.Result, None, None]:
+        # Gaps (4.0.2): every page asks for page_size results, even when fewer are left, and
+        # paging runs on past arXiv's 30,000 results per query, where arXiv serves nothing.
+        limit, total = search.max_results, None
+        while True:
+            left = (n - offset for n in (limit, total, MAX_PER_QUERY) if n is not None)
+            if (size := min(self.page_size, *left)) <= 0:
                 return
+            url, first = self._format_url(search, offset, size), total is None
+            feed = self._parse_feed(url, first_page=first)
+            total = feed.header.total_results
+            if first and total > MAX_PER_QUERY and (limit is None or limit > MAX_PER_QUERY):
+                raise SourceError(
+                    f"the query matches {total} papers but arXiv serves at most {MAX_PER_QUERY} "
+                    "per query; use narrower date windows (a later --since) or a narrower query",
+                    url=url, attempt=1)
+            yield from feed.results
+            offset += len(feed.results)
 
-    def _want(self, offset: int, total: int | None, limit: int | None) -> int:
-        """The page size actually needed: never more than what is left to fetch."""
-        want = self.page_size
-        if limit is not None:
-            want = min(want, limit - offset)
-        if total is not None:
-            want = min(want, total - offset, MAX_PER_QUERY - offset)
-        return want
+    def _parse_feed(self, url: str, first_page: bool = True, _try_index: int = 0) -> ParsedFeed:
+        # Gaps (4.0.2): its request helper (`__try_parse_feed`, on `_session`) has no timeout,
+        # overrides our User-Agent with arxiv.py/4.0.2, ignores Retry-After, retries 4xx, retries
+        # without backoff, throttles per client on the naive wall clock with time.sleep, and takes
+        # an empty first page for "no results". Here the PoliteSession sends it, retries empty
+        # pages with its backoff, and a first page claiming zero results is asked once more.
+        start = int(urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["start"][0])
 
-    def _first_page(self, params: Mapping[str, Any]) -> ApiPage:
-        """A first page; "no results at all" is asked twice before it is believed."""
-        page = self._page(params)
-        return self._page(params) if page.total_results == 0 else page
-
-    def _page(self, params: Mapping[str, Any]) -> ApiPage:
-        offset = int(params.get("start", 0))
-
-        def parse(response: requests.Response) -> ApiPage:
+        def check(response: requests.Response) -> ParsedFeed:
             try:
-                page = parse_api(response.content, url=response.url)
+                feed = parse_api(response.content, url=response.url)
             except ArxivQueryError:
                 raise
             except SourceError as exc:
                 raise RetryableResponse(exc.message) from exc
-            if not page.papers and offset < page.total_results:
-                raise RetryableResponse(
-                    f"empty page at start={offset} although arXiv reports "
-                    f"{page.total_results} results")
-            return page
+            if not feed.results and start < feed.header.total_results:
+                raise RetryableResponse(f"empty page at start={start} although arXiv reports "
+                                        f"{feed.header.total_results} results")
+            return feed
 
-        return self.session.fetch(self.api_url, parse, params=params, explain=_explain)
-
-    def _check_cap(self, total: int, limit: int | None, params: Mapping[str, Any]) -> None:
-        if total > MAX_PER_QUERY and (limit is None or limit > MAX_PER_QUERY):
-            url = f"{self.api_url}?{urllib.parse.urlencode(params)}"
-            raise SourceError(
-                f"the query matches {total} papers but arXiv serves at most {MAX_PER_QUERY} per "
-                "query; use narrower date windows (a later --since) or a narrower query",
-                url=url, attempt=1)
+        feed = self.session.fetch(url, check, explain=_explain)
+        if first_page and feed.header.total_results == 0:
+            feed = self.session.fetch(url, check, explain=_explain)
+        return feed
 
 
-def _paper(entry: Mapping[str, Any]) -> Paper:
-    arxiv_id = parse_id(str(entry.get("id", "")))
-    primary = (entry.get("arxiv_primary_category") or {}).get("term")
-    terms = [primary, *(tag.get("term") for tag in entry.get("tags") or ())]
-    return Paper(
-        id=arxiv_id.id, title=collapse(entry.get("title")),
-        abstract=collapse(entry.get("summary")),
-        authors=tuple(collapse(a.get("name")) for a in entry.get("authors") or ()
-                      if collapse(a.get("name"))),
-        categories=tuple(dict.fromkeys(t for t in terms if t)),
-        comments=collapse(entry.get("arxiv_comment")) or None,
-        journal_ref=collapse(entry.get("arxiv_journal_ref")) or None,
-        doi=collapse(entry.get("arxiv_doi")) or None,
-        version=arxiv_id.version, day=parse_date(entry.get("published")),
-    )
+def _rejection(content: bytes) -> str | None:
+    """arXiv's words from its error entry (4.0.2 skips that entry: it has no <published>)."""
+    if (match := _ERROR_ENTRY.search(content)) is None:
+        return None
+    words = collapse(html.unescape(match.group(1).decode("utf-8", "replace")))
+    return f"arXiv rejected the query: {words or 'no reason given'}"
 
 
 def _explain(response: requests.Response) -> str | None:
-    """arXiv's own words for a refused request, when the body is its error entry."""
-    try:
-        parse_api(response.content, url=response.url)
-    except SourceError as exc:
-        return exc.message if isinstance(exc, ArxivQueryError) else None
-    return None
+    return _rejection(response.content)
 
 
 def _gmt(when: dt.datetime) -> str:
     if when.tzinfo is not None:
         when = when.astimezone(dt.UTC)
     return when.strftime(_WHEN)
-
-
-def _int(value: object) -> int | None:
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return None
