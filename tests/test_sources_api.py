@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -11,8 +13,9 @@ import requests
 from arxivwatch.errors import SourceError
 from arxivwatch.models import Paper
 from arxivwatch.sources.api import ArxivAPI, ArxivQueryError, parse_api, to_paper, window_query
-from arxivwatch.sources.http import PoliteSession
+from arxivwatch.sources.http import PoliteSession, user_agent
 from tests.fakes.arxiv_server import FakeArxiv, api_xml
+from tests.test_sources_http import FakeClock
 
 PAGE = b"""<?xml version="1.0" encoding="UTF-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom" xmlns:arxiv="http://arxiv.org/schemas/atom">
@@ -105,6 +108,18 @@ def test_error_entry_is_a_source_error_with_arxivs_words() -> None:
 ])
 def test_malformed_or_foreign_answers_are_source_errors(content: bytes) -> None:
     """Truncated XML, an empty body, or Atom without opensearch totals is refused."""
+    with pytest.raises(SourceError):
+        parse_api(content)
+
+
+@pytest.mark.parametrize("content", [
+    PAGE[: PAGE.index(b"</entry>") + len(b"</entry>")],
+    PAGE[: PAGE.index(b"</summary>")],
+    b"<html><body><h1>Service unavailable</h1></body></html>",
+    PAGE.replace(b"2024-02-19T17:41:07Z", b"yesterday"),
+])
+def test_what_the_package_would_take_silently_is_refused(content: bytes) -> None:
+    """arxiv 4.0.2 reads these as short pages, half-empty papers, "no results" or a ValueError."""
     with pytest.raises(SourceError):
         parse_api(content)
 
@@ -295,3 +310,56 @@ def test_page_size_is_bounded_by_arxivs_limit(api: ArxivAPI) -> None:
     with pytest.raises(ValueError, match="page_size"):
         ArxivAPI(api.session, api.api_url, page_size=5000)
 
+
+# ------------------------------------------------------------ the package on the shared session
+def test_every_api_request_goes_through_the_shared_session(fake: FakeArxiv) -> None:
+    """One throttle: pages are spaced by the session's interval only, never by the package's own
+    wall-clock delay, and each carries our User-Agent, not arxiv.py's."""
+    clock = FakeClock()
+    session = PoliteSession(interval=3.0, timeout=2.0, max_attempts=3, clock=clock,
+                            sleep=clock.sleep, user_agent=user_agent("ops@example.org"))
+    began = time.monotonic()
+    found = list(ArxivAPI(session, fake.api_url, page_size=3).search(
+        "cat:cs.LG", start=at(19, 0), end=at(20, 23)))
+    assert len(found) == 12
+    assert time.monotonic() - began < 3.0      # a second throttle would take 9 s or more
+    assert clock.sleeps == [3.0, 3.0, 3.0]
+    assert [r.at for r in session.log] == [1000.0, 1003.0, 1006.0, 1009.0]
+    assert len(session.log) == len(fake.requests) == 4
+    assert {r.headers["User-Agent"] for r in fake.requests} == {user_agent("ops@example.org")}
+
+
+def test_a_stalled_api_page_costs_one_attempt(fake: FakeArxiv) -> None:
+    """The session's timeout covers the package's requests: a stall is retried, not a hang."""
+    session = PoliteSession(interval=0.0, timeout=0.2, max_attempts=3, user_agent="t",
+                            sleep=lambda s: None)
+    fake.script(["stall:3"], path="/api")
+    assert len(ArxivAPI(session, fake.api_url).lookup(["2402.10000"])) == 1
+    assert "timeout" in (session.log[0].error or "")
+    assert [r.status for r in session.log] == [None, 200]
+
+
+def test_unreachable_api_ends_in_one_source_error() -> None:
+    """Connection refused on every attempt: one SourceError with the URL, attempts, no status."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    session = PoliteSession(interval=0.0, timeout=1.0, max_attempts=2, user_agent="t",
+                            sleep=lambda s: None)
+    api = ArxivAPI(session, f"http://127.0.0.1:{port}/api/query")
+    with pytest.raises(SourceError, match="connection failed") as caught:
+        api.lookup(["2402.10000"])
+    assert (caught.value.attempt, caught.value.status) == (2, None)
+    assert "id_list=2402.10000" in caught.value.url
+
+
+def test_an_html_answer_is_not_taken_for_no_results() -> None:
+    """A proxy's 200 HTML page: retried, then a SourceError, not an empty result list."""
+    canned = CannedSession("<html><body>Please log in to the network</body></html>")
+    session = PoliteSession(interval=0.0, timeout=1.0, max_attempts=2, user_agent="t",
+                            session=canned, sleep=lambda s: None)
+    with pytest.raises(SourceError, match="not a whole arXiv API answer") as caught:
+        list(ArxivAPI(session, "http://arxiv.invalid/api/query").search(
+            "cat:cs.LG", start=at(1, 0), end=at(28, 0)))
+    assert caught.value.attempt == 2
+    assert len(canned.urls) == 2
