@@ -106,6 +106,18 @@ def test_faults_are_retried_with_spacing(tmp_path: Path, fake: FakeArxiv) -> Non
     assert min(gaps) >= 0.2 - 0.02   # measured at the server: connection set-up varies
 
 
+def test_a_poll_costs_one_feed_request_and_one_api_request_per_look_up(
+    tmp_path: Path, fake: FakeArxiv,
+) -> None:
+    """Politeness per poll: the feed once, the catalog abstracts and the enrichment once each."""
+    project = Project(tmp_path, arxiv_url=fake.url, interval=0.2)
+    assert project.run("poll").exit_code == 0
+    assert [r.path for r in fake.requests] == ["/rss/cs.LG+cs.CL+cs.DC", "/api/query", "/api/query"]
+    assert [r.query["max_results"] for r in fake.requests[1:]] == ["2", "3"]
+    gaps = [b - a for a, b in itertools.pairwise(fake.times(""))]
+    assert min(gaps) >= 0.2 - 0.02   # measured at the server: connection set-up varies
+
+
 def test_arxiv_down_fails_clearly_and_store_unchanged(tmp_path: Path) -> None:
     """With arXiv unreachable: one clear line, exit 1, no candidates, a failed run recorded."""
     with FakeArxiv() as gone:
