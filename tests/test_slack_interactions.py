@@ -8,18 +8,21 @@ import hmac
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from arxivwatch.decisions import DecisionService
 from arxivwatch.models import Candidate
 from arxivwatch.slack.blocks import default_env, paper_blocks
-from arxivwatch.slack.interactions import Interactions, chosen_section, parse_body
+from arxivwatch.slack.decider import SlackDecider
+from arxivwatch.slack.interactions import chosen_section, make_app
 from tests.fakes.slack_server import FakeSlack
 from tests.test_decisions import (
     CATALOG,
@@ -80,8 +83,25 @@ def block_action(kind: str, pid: str, message: dict[str, Any], *, user: str = "U
     }
 
 
+class Workers(ThreadPoolExecutor):
+    """The app's executor, remembering its work so a test can wait for all of it."""
+
+    def __init__(self) -> None:
+        super().__init__(4, thread_name_prefix="test-slack-work")
+        self.futures: list[Future[Any]] = []
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future = super().submit(fn, *args, **kwargs)
+        self.futures.append(future)
+        return future
+
+    def settle(self) -> None:
+        """Wait until the work submitted so far is done."""
+        wait(list(self.futures))
+
+
 class Rig:
-    """A catalog, a store, the fake Slack with one digest message, and the Interactions."""
+    """A catalog, a store, the fake Slack with one digest message, and the Bolt App."""
 
     def __init__(self, tmp: Path, fake: FakeSlack, **settings: Any) -> None:
         self.catalog = tmp / "README.md"
@@ -92,22 +112,30 @@ class Rig:
         self.client = WebClient(token=fake.token, base_url=fake.api_url, retry_handlers=[])
         self.message = fake.add_message(CHANNEL, text="digest", blocks=digest_blocks(),
                                         user="U0BOT")
-        self.interactions = self.make(self.service)
+        self.workers = Workers()
+        self.app = self.make(self.service)
 
-    def make(self, service: Any) -> Interactions:
-        return Interactions(service, self.client, signing_secret=SECRET, clock=lambda: NOW_TS)
+    def make(self, service: Any) -> App:
+        return make_app(SlackDecider(service, self.client), self.client, signing_secret=SECRET,
+                        executor=self.workers, clock=lambda: NOW_TS)
+
+    def dispatch(self, body: bytes, headers: dict[str, str]) -> BoltResponse:
+        """A request as Slack sends it over HTTP, dispatched without HTTP."""
+        return self.app.dispatch(BoltRequest(body=body.decode(), headers=headers))
 
     def post(self, payload: dict[str, Any], **sign_kw: Any) -> int:
         body = form(payload)
-        return self.interactions.handle_http(body, sign(body, **sign_kw)).status
+        return self.dispatch(body, sign(body, **sign_kw)).status
 
     def click(self, kind: str, pid: str, **kw: Any) -> int:
         return self.post(block_action(kind, pid, self.message, **kw))
 
     def settle(self) -> None:
-        """Wait for the work scheduled after the acks; later clicks go to a fresh executor."""
-        self.interactions.close()
-        self.interactions = self.make(self.service)
+        """Wait for the work scheduled after the acks."""
+        self.workers.settle()
+
+    def close(self) -> None:
+        self.workers.shutdown(wait=True)
 
     def current(self) -> dict[str, Any]:
         return self.fake.message(CHANNEL, self.message["ts"])
@@ -124,8 +152,10 @@ def fake() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def rig(tmp_path: Path, fake: FakeSlack) -> Rig:
-    return Rig(tmp_path, fake)
+def rig(tmp_path: Path, fake: FakeSlack) -> Iterator[Rig]:
+    rig = Rig(tmp_path, fake)
+    yield rig
+    rig.close()
 
 
 def _forged(body: bytes) -> dict[str, str]:
@@ -145,12 +175,23 @@ def test_refused_requests_change_nothing(rig: Rig, case: str, headers_for: Any) 
     """Missing, forged, stale, future or malformed signatures get 401; nothing changes."""
     before = rig.catalog.read_bytes()
     body = form(block_action("approve", PAPER.id, rig.message))
-    resp = rig.interactions.handle_http(body, headers_for(body))
+    resp = rig.dispatch(body, headers_for(body))
     rig.settle()
     assert resp.status == 401, case
     assert rig.catalog.read_bytes() == before
     assert decided(rig.store) == {}
     assert rig.fake.calls_to("chat.update") == []
+
+
+def test_without_a_signing_secret_every_http_request_is_refused(rig: Rig) -> None:
+    """No secret (Socket Mode only): an HTTP request signed with an empty key is still 401."""
+    app = make_app(SlackDecider(rig.service, rig.client), rig.client, signing_secret=None,
+                   executor=rig.workers, clock=lambda: NOW_TS)
+    body = form(block_action("approve", PAPER.id, rig.message))
+    assert app.dispatch(BoltRequest(body=body.decode(), headers=sign(body, secret=""))).status \
+        == 401
+    rig.settle()
+    assert decided(rig.store) == {}
 
 
 def test_timestamp_300s_old_is_accepted(rig: Rig) -> None:
@@ -246,6 +287,7 @@ def test_non_approver_is_refused(tmp_path: Path, fake: FakeSlack) -> None:
     for kind in ("approve", "reject", "edit"):
         assert rig.click(kind, PAPER.id, user="U0OTHER") == 200
     rig.settle()
+    rig.close()
     assert decided(rig.store) == {}
     assert rig.catalog.read_bytes() == before
     assert rig.current()["blocks"] == blocks
@@ -269,18 +311,18 @@ class BlockingService:
 def test_ack_returns_before_slow_work(rig: Rig) -> None:
     """The 200 comes back while the decision is still running."""
     slow = BlockingService()
-    interactions = rig.make(slow)
+    app = rig.make(slow)
     body = form(block_action("approve", PAPER.id, rig.message))
     started = time.monotonic()
-    resp = interactions.handle_http(body, sign(body))
+    resp = app.dispatch(BoltRequest(body=body.decode(), headers=sign(body)))
     elapsed = time.monotonic() - started
     assert resp.status == 200
-    assert resp.body == b""
+    assert resp.body == ""
     assert slow.entered.wait(5)
     assert not slow.release.is_set()
     assert elapsed < 1.0
     slow.release.set()
-    interactions.close()
+    rig.settle()
 
 
 def test_edit_opens_modal_and_submission_approves(rig: Rig) -> None:
@@ -325,7 +367,7 @@ def test_edit_of_a_paper_no_longer_a_candidate_tells_the_clicker(rig: Rig) -> No
 @pytest.mark.parametrize("payload", [
     {"type": "block_actions", "actions": [{"action_id": "frobnicate:1", "value": "x"}]},
     {"type": "shortcut", "callback_id": "x"},
-    {"type": "view_submission", "view": {"callback_id": "someone_else"}},
+    {"type": "view_submission", "view": {"type": "modal", "callback_id": "someone_else"}},
     {"type": "block_actions", "actions": [{"action_id": "section:2402.12354",
                                            "selected_option": {"value": "X"}}]},
 ])
@@ -337,27 +379,21 @@ def test_other_payloads_are_acked_and_ignored(rig: Rig, payload: dict[str, Any])
     assert rig.fake.calls == []
 
 
-def test_unreadable_signed_body_is_400(rig: Rig) -> None:
-    """A correctly signed body that holds no payload is a 400, not a crash."""
+def test_signed_body_without_a_payload_is_acked_and_ignored(rig: Rig) -> None:
+    """A correctly signed body that holds no payload: 200, nothing decided, no Slack call."""
     body = b"hello=world"
-    assert rig.interactions.handle_http(body, sign(body)).status == 400
+    assert rig.dispatch(body, sign(body)).status == 200
+    rig.settle()
+    assert decided(rig.store) == {}
+    assert rig.fake.calls == []
 
 
 def test_socket_payload_is_dispatched_without_signature(rig: Rig) -> None:
     """Socket Mode payloads skip the signature check (the app token authenticated them)."""
-    rig.interactions.handle_socket(block_action("reject", PAPER.id, rig.message))
+    payload = block_action("reject", PAPER.id, rig.message)
+    assert rig.app.dispatch(BoltRequest(body=payload, mode="socket_mode")).status == 200
     rig.settle()
     assert decided(rig.store)[PAPER.id].action == "reject"
-
-
-@pytest.mark.parametrize(("body", "expected"), [
-    (b"payload=%7B%22type%22%3A%22block_actions%22%7D", {"type": "block_actions"}),
-    (b'{"type": "url_verification", "challenge": "c"}',
-     {"type": "url_verification", "challenge": "c"}),
-])
-def test_parse_body(body: bytes, expected: dict[str, Any]) -> None:
-    """Form-encoded `payload=` JSON and plain JSON bodies both parse."""
-    assert parse_body(body) == expected
 
 
 def test_chosen_section_reads_the_papers_select() -> None:

@@ -1,8 +1,11 @@
-"""The HTTP adapter and `serve`: a real server on 127.0.0.1 port 0, driven with `requests`."""
+"""The HTTP transport and `serve`: waitress on 127.0.0.1 port 0, driven with `requests`."""
 
 from __future__ import annotations
 
+import logging
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -10,16 +13,16 @@ from typing import Any
 
 import pytest
 import requests
+from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.socket_mode.request import SocketModeRequest
 
 from arxivwatch.cli.serve_cmd import check_secrets, serve_until
 from arxivwatch.config import SlackSettings
 from arxivwatch.errors import ArxivWatchError, ConfigError
 from arxivwatch.service import http_server
-from arxivwatch.slack.server import MAX_BODY, SlackHttpServer
-from arxivwatch.slack.socket import SocketModeRunner
+from arxivwatch.slack.transport import MAX_BODY, HttpServer, Routes, SocketMode
 from tests.fakes.slack_server import FakeSlack
-from tests.test_decisions import PAPER, decided
+from tests.test_decisions import OTHER, PAPER, decided
 from tests.test_slack_interactions import SECRET, Rig, block_action, form, sign
 
 
@@ -31,17 +34,23 @@ def fake() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def rig(tmp_path: Path, fake: FakeSlack) -> Rig:
-    return Rig(tmp_path, fake)
+def rig(tmp_path: Path, fake: FakeSlack) -> Iterator[Rig]:
+    rig = Rig(tmp_path, fake)
+    yield rig
+    rig.close()
 
 
 class Served:
-    """A started SlackHttpServer around a rig, with a switchable health report."""
+    """A started HttpServer around a rig's App, with a switchable health report."""
 
-    def __init__(self, rig: Rig) -> None:
+    def __init__(self, rig: Rig, **kw: Any) -> None:
         self.health: dict[str, Any] = {"ok": True}
-        self.server = SlackHttpServer(rig.interactions, lambda: self.health, port=0).start()
+        routes = Routes(lambda: self.health, SlackRequestHandler(rig.app))
+        self.server = HttpServer(routes, port=0, **kw).start()
         self.url = self.server.url
+
+    def post(self, body: bytes, headers: dict[str, str]) -> requests.Response:
+        return requests.post(f"{self.url}/slack/events", data=body, headers=headers, timeout=5)
 
 
 @pytest.fixture
@@ -54,7 +63,7 @@ def served(rig: Rig) -> Iterator[Served]:
 def test_signed_click_end_to_end(rig: Rig, served: Served) -> None:
     """A signed approve over real HTTP: 200, one catalog line, the message updated."""
     body = form(block_action("approve", PAPER.id, rig.message))
-    resp = requests.post(f"{served.url}/slack/events", data=body, headers=sign(body), timeout=5)
+    resp = served.post(body, sign(body))
     assert resp.status_code == 200
     rig.settle()
     assert rig.catalog.read_text().count(PAPER.id) == 1
@@ -65,12 +74,72 @@ def test_forged_click_over_http_is_401(rig: Rig, served: Served) -> None:
     """A forged request gets 401 and leaves the catalog byte-identical."""
     before = rig.catalog.read_bytes()
     body = form(block_action("approve", PAPER.id, rig.message))
-    resp = requests.post(f"{served.url}/slack/events", data=body,
-                         headers=sign(body, secret="forged"), timeout=5)  # noqa: S106
+    resp = served.post(body, sign(body, secret="forged"))  # noqa: S106
     rig.settle()
     assert resp.status_code == 401
     assert rig.catalog.read_bytes() == before
     assert decided(rig.store) == {}
+
+
+@pytest.mark.parametrize(("case", "headers_for"), [
+    ("non-numeric timestamp", lambda body: sign(body, ts="soon")),
+    ("huge timestamp", lambda body: sign(body, ts="9" * 400)),
+    ("signature not ascii", lambda body: {**sign(body), "X-Slack-Signature": "v0=\u00e9"}),
+])
+def test_malformed_signature_headers_over_http_are_401(
+        rig: Rig, served: Served, case: str, headers_for: Any) -> None:
+    """Malformed signature headers get 401 over real HTTP (Bolt alone answers 500)."""
+    body = form(block_action("approve", PAPER.id, rig.message))
+    headers = {k: v.encode("utf-8").decode("latin-1") for k, v in headers_for(body).items()}
+    resp = served.post(body, headers)
+    rig.settle()
+    assert resp.status_code == 401, case
+    assert decided(rig.store) == {}
+
+
+def test_a_signed_payload_that_is_not_json_is_400(rig: Rig, served: Served) -> None:
+    """A correctly signed body whose payload is not JSON: 400, nothing decided."""
+    body = b"payload=%7Bnot-json"
+    assert served.post(body, sign(body)).status_code == 400
+    assert decided(rig.store) == {}
+
+
+def test_many_clicks_at_once_are_all_answered_and_decided_once(
+        rig: Rig, served: Served) -> None:
+    """40 signed clicks at once on two papers: every one 200, one decision per paper."""
+    clicks = [form(block_action(kind, pid, rig.message, user=user))
+              for kind in ("approve", "reject") for pid in (PAPER.id, OTHER.id)
+              for user in ("U0CURATOR", "U0OTHER") for _ in range(5)]
+    barrier, statuses = threading.Barrier(len(clicks)), []
+
+    def click(body: bytes) -> None:
+        barrier.wait()
+        statuses.append(served.post(body, sign(body)).status_code)
+
+    threads = [threading.Thread(target=click, args=(body,)) for body in clicks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    rig.settle()
+    assert statuses == [200] * len(clicks)
+    assert set(decided(rig.store)) == {PAPER.id, OTHER.id}
+    assert rig.catalog.read_text().count("2402.12354") <= 1
+
+
+def test_a_click_lands_while_150_idle_connections_are_open(rig: Rig, served: Served) -> None:
+    """Idle connections neither take the click's place nor a thread: it is answered 200."""
+    idle = [socket.create_connection(("127.0.0.1", served.server.port), timeout=5)
+            for _ in range(150)]
+    try:
+        body = form(block_action("reject", PAPER.id, rig.message))
+        assert served.post(body, sign(body)).status_code == 200
+        assert requests.get(f"{served.url}/healthz", timeout=5).status_code == 200
+    finally:
+        for sock in idle:
+            sock.close()
+    rig.settle()
+    assert decided(rig.store)[PAPER.id].action == "reject"
 
 
 @pytest.mark.parametrize(("health", "status"), [
@@ -96,7 +165,7 @@ def test_a_404_post_body_is_not_read_as_the_next_request(served: Served) -> None
     """On one kept-alive connection, a POST to an unknown path leaves no bytes behind."""
     import http.client
 
-    conn = http.client.HTTPConnection(served.server.server_address[0], served.server.port,
+    conn = http.client.HTTPConnection("127.0.0.1", served.server.port,
                                       timeout=5)
     try:
         conn.request("POST", "/nope", body=b"payload=%7B%7D")
@@ -118,11 +187,9 @@ def test_oversized_body_is_413(served: Served) -> None:
     assert resp.status_code == 413
 
 
-def test_a_truncated_body_times_out_instead_of_holding_a_thread(rig: Rig) -> None:
-    """A client that promises more bytes than it sends is cut off after the request timeout."""
-    import socket
-
-    server = SlackHttpServer(rig.interactions, dict, port=0, request_timeout=0.3).start()
+def test_a_truncated_body_times_out_instead_of_holding_a_thread() -> None:
+    """A client that promises more bytes than it sends is cut off after the request deadline."""
+    server = HttpServer(Routes(dict), port=0, deadline=0.3).start()
     try:
         with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
             sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\n"
@@ -130,6 +197,61 @@ def test_a_truncated_body_times_out_instead_of_holding_a_thread(rig: Rig) -> Non
             assert sock.recv(1024) == b""   # closed by the server, well before our 10 s
     finally:
         server.stop()
+
+
+def test_a_client_dripping_bytes_is_cut_off_at_the_deadline() -> None:
+    """A byte every 0.2 s keeps waitress's idle timeout at bay, but not the request deadline."""
+    server = HttpServer(Routes(dict), port=0, deadline=0.5).start()
+    started = time.monotonic()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            for byte in b"POST /slack/events HTTP/1.1\r\nHost: x\r\n" * 20:
+                try:
+                    sock.sendall(bytes([byte]))
+                except OSError:   # reset: the server closed it
+                    break
+                sock.setblocking(False)
+                try:
+                    if sock.recv(1) == b"":
+                        break
+                except BlockingIOError:
+                    pass
+                sock.setblocking(True)
+                time.sleep(0.2)
+            else:
+                pytest.fail("the dripping connection was never closed")
+    finally:
+        server.stop()
+    assert time.monotonic() - started < 5
+
+
+def test_stop_finishes_the_running_request_and_closes_idle_connections() -> None:
+    """stop(): the request being served gets its answer; idle connections are closed."""
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_health() -> dict[str, Any]:
+        entered.set()
+        release.wait(5)
+        return {"ok": True}
+
+    server = HttpServer(Routes(slow_health), port=0).start()
+    idle = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    answers: list[int] = []
+    worker = threading.Thread(target=lambda: answers.append(
+        requests.get(f"{server.url}/healthz", timeout=5).status_code))
+    worker.start()
+    assert entered.wait(5)
+    stopper = threading.Thread(target=server.stop)
+    stopper.start()
+    time.sleep(0.2)
+    release.set()
+    stopper.join(10)
+    worker.join(10)
+    assert answers == [200]
+    assert idle.recv(1) == b""
+    idle.close()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{server.url}/healthz", timeout=5)
 
 
 def test_port_zero_binds_a_free_loopback_port(served: Served) -> None:
@@ -193,6 +315,7 @@ class RecordingSocketClient:
 
     def __init__(self) -> None:
         self.acks: list[str] = []
+        self.logger = logging.getLogger("test.socket_mode")
 
     def send_socket_mode_response(self, response: Any) -> None:
         self.acks.append(response.envelope_id)
@@ -200,9 +323,9 @@ class RecordingSocketClient:
 
 def test_socket_mode_acks_then_dispatches(rig: Rig) -> None:
     """An interactive envelope is acknowledged, then its payload decided."""
-    runner = SocketModeRunner("xapp-test", rig.interactions, web_client=rig.client)
+    runner = SocketMode(rig.app, "xapp-test")
     client = RecordingSocketClient()
-    listener = runner.client.socket_mode_request_listeners[0]
+    listener = runner.handler.client.socket_mode_request_listeners[0]
     listener(client, SocketModeRequest("interactive", "env-1",
                                        block_action("reject", PAPER.id, rig.message)))
     listener(client, SocketModeRequest("events_api", "env-2", {"type": "event_callback"}))

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from arxivwatch.errors import DecisionError
 from arxivwatch.ids import normalize_id
-from arxivwatch.models import Action, Decision, Paper
+from arxivwatch.models import Action, Decision, Outcome, Paper
 
 log = logging.getLogger(__name__)
 
@@ -64,17 +64,6 @@ class _Standing:
 
     decision: Decision
     applied: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What a decision attempt did: `decision` is the one that stands (maybe someone else's)."""
-
-    applied: bool                 # this call's decision was recorded
-    decision: Decision            # the decision that stands
-    catalog_line: str | None      # the line for an approval, None for a rejection
-    changed: bool                 # this call changed the catalog file
-    message: str                  # one human line: what happened, for Slack or the terminal
 
 
 def run_git(args: Sequence[str]) -> None:
@@ -146,6 +135,17 @@ class DecisionService:
         if cand is None:
             raise DecisionError(f"{paper_id}: not a candidate")
         return str(summarize(cand.paper.abstract))
+
+    def suggested_section(self, paper_id: str) -> str | None:
+        """The section the poll suggested for a candidate (None when it is not one)."""
+        cand = self.store.get_candidate(normalize_id(paper_id))
+        return str(cand.section) if cand is not None else None
+
+    def posted_at(self, paper_id: str) -> tuple[str, str] | None:
+        """(channel id, ts) of the digest message that shows the paper, when it was posted."""
+        cand = self.store.get_candidate(normalize_id(paper_id))
+        channel, ts = getattr(cand, "slack_channel", None), getattr(cand, "slack_ts", None)
+        return (str(channel), str(ts)) if channel and ts else None
 
     # -- steps ---------------------------------------------------------------------------------
 

@@ -92,6 +92,17 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a decision attempt did: `decision` is the one that stands (maybe someone else's)."""
+
+    applied: bool                 # this call's decision was recorded
+    decision: Decision            # the decision that stands
+    catalog_line: str | None      # the line for an approval, None for a rejection
+    changed: bool                 # this call changed the catalog file
+    message: str                  # one human line: what happened, for Slack or the terminal
+
+
+@dataclass(frozen=True, slots=True)
 class CatalogEntry:
     """One `- [Venue Year] [Title](link). Summary. [Code](url)` line of the catalog."""
 

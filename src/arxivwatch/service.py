@@ -1,29 +1,42 @@
-"""The long-running listeners shared by `arxivwatch serve` and `arxivwatch run`.
+"""The long-running process's listeners and signals, shared by `arxivwatch serve` and `run`.
 
-Slack interactions arrive either over Socket Mode (an outbound websocket, no public URL) or as
-signed HTTP POSTs to `/slack/events`; `/healthz` is always plain HTTP. Each listener is a context
-manager that is started on entry and closed on exit, so a caller's shutdown order is explicit.
+One place chooses how Slack's clicks arrive: over Socket Mode when `SLACK_APP_TOKEN` is set (an
+outbound websocket, no public URL), else as signed HTTP POSTs to `/slack/events`; `/healthz` is
+always served over HTTP by the same waitress server. Both transports carry the same Bolt App,
+built here on the app's decision service. Stopping takes no new clicks, lets the running requests
+finish, and then decides every click already acknowledged before returning.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
+import signal
+import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, cast
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from arxivwatch.decisions import DecisionService
 from arxivwatch.errors import ArxivWatchError
-from arxivwatch.slack.interactions import HttpResponse, Interactions
 
 if TYPE_CHECKING:
+    from wsgiref.types import WSGIApplication
+
     from slack_sdk import WebClient
 
     from arxivwatch.config import Settings, SlackSettings
-    from arxivwatch.slack.server import SlackHttpServer
+    from arxivwatch.slack.transport import HttpServer
+
+log = logging.getLogger(__name__)
 
 Echo = Callable[[str], None]
 Health = Callable[[], Mapping[str, Any]]
+WORKERS = 4   # decisions made at once after their acks (the catalog write is serialised anyway)
 
 
 def web_client(slack: SlackSettings) -> WebClient:
@@ -41,46 +54,73 @@ def can_receive_clicks(slack: SlackSettings) -> bool:
     return bool(slack.bot_token and (slack.app_token or slack.signing_secret))
 
 
-def make_interactions(settings: Settings, store: Any, *, clock: Callable[[], dt.datetime],
-                      echo: Echo) -> Interactions:
-    """The decision service behind the buttons, after repairing approvals a crash interrupted."""
+@contextmanager
+def listening(settings: Settings, store: Any, health: Health, *, host: str, port: int,
+              clock: Callable[[], dt.datetime], echo: Echo) -> Iterator[HttpServer]:
+    """`/healthz` always, and Slack's clicks over Socket Mode or HTTP when the tokens allow.
+
+    On exit no new click is taken, and the clicks already acknowledged are decided.
+    """
+    slack = settings.slack
+    if not can_receive_clicks(slack):
+        why = ("Slack clicks are off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP) or "
+               "SLACK_APP_TOKEN (Socket Mode)")
+        echo(f"{why}; no Slack clicks are taken")
+        with http_server(None, health, host=host, port=port, echo=echo,
+                         why_no_events=why) as server:
+            yield server
+        return
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+    from arxivwatch.slack.transport import SocketMode
+
+    with ExitStack() as stack:
+        workers = ThreadPoolExecutor(WORKERS, thread_name_prefix="slack-work")
+        stack.callback(workers.shutdown, wait=True)   # last: the acknowledged clicks decided
+        app = slack_app(settings, store, clock=clock, executor=workers, echo=echo)
+        if slack.app_token:
+            socket_mode = SocketMode(app, slack.app_token)
+            socket_mode.connect()
+            stack.callback(socket_mode.close)
+            echo("connected to Slack in Socket Mode (no public URL needed)")
+            yield stack.enter_context(http_server(
+                None, health, host=host, port=port, echo=echo,
+                why_no_events="Slack clicks arrive over Socket Mode"))
+        else:
+            yield stack.enter_context(http_server(
+                SlackRequestHandler(app), health, host=host, port=port, echo=echo))
+
+
+def slack_app(settings: Settings, store: Any, *, clock: Callable[[], dt.datetime],
+              executor: ThreadPoolExecutor, echo: Echo) -> Any:
+    """The Bolt App on the decision service, after repairing approvals a crash interrupted."""
+    from arxivwatch.slack.decider import SlackDecider
+    from arxivwatch.slack.interactions import make_app
+
     service = DecisionService(store, settings, clock=clock)
     for outcome in service.reconcile():
         echo(f"repaired: {outcome.message}")
-    return Interactions(service, web_client(settings.slack),
-                        signing_secret=settings.slack.signing_secret or "")
+    client = web_client(settings.slack)
+    return make_app(SlackDecider(service, client), client,
+                    signing_secret=settings.slack.signing_secret, executor=executor)
 
 
 @contextmanager
-def socket_mode(app_token: str, interactions: Interactions, client: Any,
-                echo: Echo) -> Iterator[None]:
-    """Connected to Slack in Socket Mode for the duration of the block."""
-    from arxivwatch.slack.socket import SocketModeRunner
+def http_server(events: WSGIApplication | None, health: Health, *, host: str, port: int,
+                echo: Echo, why_no_events: str = "") -> Iterator[HttpServer]:
+    """`/healthz` (and `/slack/events` when `events` is given) served during the block."""
+    from arxivwatch.slack.transport import HttpServer, Routes
 
-    runner = SocketModeRunner(app_token, interactions, web_client=client)
-    runner.connect()
-    echo("connected to Slack in Socket Mode (no public URL needed)")
+    routes = Routes(health, events, no_events=why_no_events or "no Slack interactions here")
     try:
-        yield
-    finally:
-        runner.close()
-
-
-@contextmanager
-def http_server(interactions: Interactions | None, health: Health, *, host: str, port: int,
-                echo: Echo, why_no_events: str = "") -> Iterator[SlackHttpServer]:
-    """`/healthz` (and `/slack/events` when `interactions` is given) served during the block."""
-    from arxivwatch.slack.server import SlackHttpServer
-
-    events = interactions or cast(Interactions, _NoEvents(why_no_events))
-    try:
-        server = SlackHttpServer(events, health, host=host, port=port)
-    except OSError as exc:   # port in use, host that does not resolve, port < 1024...
+        server = HttpServer(routes, host=host, port=port)
+    except (OSError, ValueError) as exc:   # port in use, an address not on this machine...
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise ArxivWatchError(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another "
-            "--host/--port (port 0 picks a free one) or stop what is using it") from None
+            f"cannot listen on {host}:{port}: {why}; choose another --host/--port (port 0 "
+            "picks a free one) or stop what is using it") from None
     server.start()
-    if interactions is not None:
+    if events is not None:
         echo(f"listening on {server.url}/slack/events (health: {server.url}/healthz)")
     else:
         echo(f"listening on {server.url} (health: {server.url}/healthz)")
@@ -90,11 +130,34 @@ def http_server(interactions: Interactions | None, health: Health, *, host: str,
         server.stop()
 
 
-class _NoEvents:
-    """Stands in for Interactions when clicks do not come over HTTP: every POST gets 404."""
+class Signals:
+    """The first SIGTERM/SIGINT sets `stop`; a second one exits at once (status 128 + signal)."""
 
-    def __init__(self, why: str) -> None:
-        self.why = why or "Slack interactions are not served over HTTP by this process"
+    def __init__(self, exit_now: Callable[[int], Any] = os._exit) -> None:
+        self.stop = threading.Event()
+        self._exit_now = exit_now
 
-    def handle_http(self, body: bytes, headers: Mapping[str, str]) -> HttpResponse:
-        return HttpResponse(404, f"{self.why}\n".encode(), {"Content-Type": "text/plain"})
+    def install(self) -> Signals:
+        """Handle SIGTERM and SIGINT in this (the main) thread."""
+        signal.signal(signal.SIGTERM, self.handle)
+        signal.signal(signal.SIGINT, self.handle)
+        return self
+
+    def handle(self, signum: int, frame: FrameType | None = None) -> None:
+        """Signal handler: ask for a graceful stop, or give up on it the second time."""
+        name = signal.Signals(signum).name
+        if self.stop.is_set():
+            log.warning("%s again: exiting at once with status %d", name, 128 + signum)
+            flush()
+            self._exit_now(128 + signum)
+            return
+        log.info("%s: stopping (a second signal exits at once)", name)
+        self.stop.set()
+
+
+def flush() -> None:
+    """Flush the log handlers and the standard streams (before `os._exit`)."""
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()

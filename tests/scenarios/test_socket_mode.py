@@ -54,7 +54,8 @@ class Serve:
         # The builtin Socket Mode client honours HTTPS_PROXY but not NO_PROXY: drop proxies.
         env.update({"SLACK_BOT_TOKEN": rig.slack.token, "SLACK_APP_TOKEN": rig.slack.app_token,
                     "NO_PROXY": "127.0.0.1"})
-        cmd = [sys.executable, "-m", "arxivwatch", "--config", str(rig.project.config), "serve"]
+        cmd = [sys.executable, "-m", "arxivwatch", "--config", str(rig.project.config), "serve",
+               "--port", "0"]
         with self.log.open("w") as out:
             self.proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
 

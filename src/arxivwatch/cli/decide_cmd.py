@@ -5,17 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import click
 
 from arxivwatch import app
 from arxivwatch.cli import Context
-from arxivwatch.decisions import DecisionService, Outcome
-from arxivwatch.ids import normalize_id
+from arxivwatch.decisions import DecisionService
 from arxivwatch.render import terminal_line
+from arxivwatch.service import web_client
+from arxivwatch.slack.decider import Shown, SlackDecider
 from arxivwatch.store import Store
 
 log = logging.getLogger(__name__)
@@ -81,10 +81,8 @@ def approve(ctx: Context, paper_id: str, section: str | None, summary: str | Non
       arxivwatch approve arXiv:2611.00001v2 --section "Model Compression > Pruning"
       arxivwatch approve 2611.00001 --summary "Pruning experts by routing statistics."
     """
-    with open_store(ctx) as store:
-        service = DecisionService(store, ctx.settings, clock=utcnow)
-        outcome = service.approve(paper_id, cli_user(ctx), section=section, summary=summary)
-        _report(ctx, store, outcome)
+    user = cli_user(ctx)
+    _decide(ctx, lambda d: d.approve(paper_id, user, section=section, summary=summary))
 
 
 @click.command("reject")
@@ -97,38 +95,28 @@ def reject(ctx: Context, paper_id: str) -> None:
     Example:
       arxivwatch reject https://arxiv.org/abs/2611.00002
     """
+    user = cli_user(ctx)
+    _decide(ctx, lambda d: d.reject(paper_id, user))
+
+
+def _decide(ctx: Context, act: Callable[[SlackDecider], Shown]) -> None:
+    """Decide through the same path as the Slack buttons, then say what happened."""
     with open_store(ctx) as store:
         service = DecisionService(store, ctx.settings, clock=utcnow)
-        _report(ctx, store, service.reject(paper_id, cli_user(ctx)))
-
-
-def _report(ctx: Context, store: Any, outcome: Outcome) -> None:
-    click.echo(outcome.message)
-    if outcome.catalog_line:
-        click.echo(outcome.catalog_line)
-    _update_slack(ctx, store, outcome)
-
-
-def _update_slack(ctx: Context, store: Any, outcome: Outcome) -> None:
-    """Show the decision on the Slack message too, when the paper was posted there."""
-    slack = ctx.settings.slack
-    cand = store.get_candidate(normalize_id(outcome.decision.paper_id))
-    channel, ts = getattr(cand, "slack_channel", None), getattr(cand, "slack_ts", None)
-    if not (slack.bot_token and channel and ts):
+        slack = ctx.settings.slack
+        client = web_client(slack) if slack.bot_token else None
+        shown = act(SlackDecider(service, client))
+    click.echo(shown.outcome.message)
+    if shown.outcome.catalog_line:
+        click.echo(shown.outcome.catalog_line)
+    if shown.where is None:
         return
-    from slack_sdk.errors import SlackApiError
-
-    from arxivwatch.service import web_client
-    from arxivwatch.slack.interactions import MessageUpdater
-
-    try:
-        MessageUpdater(web_client(slack)).update(channel, ts, outcome)
-    except (SlackApiError, OSError) as exc:
-        why = exc.response.get("error") if isinstance(exc, SlackApiError) else str(exc)
+    channel, ts = shown.where
+    if shown.error:
         click.echo(f"warning: the decision stands, but the Slack message {channel}/{ts} was not "
-                   f"updated: {why}", err=True)
-        return
-    click.echo(f"updated the Slack message {channel}/{ts}")
+                   f"updated: {shown.error}", err=True)
+    else:
+        click.echo(f"updated the Slack message {channel}/{ts}")
 
 
 def register(cli: click.Group) -> None:

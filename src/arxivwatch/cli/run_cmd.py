@@ -5,12 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import signal
-import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from types import FrameType
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -23,30 +19,6 @@ from arxivwatch.scheduler import Daemon, slack_notifier, utcnow
 log = logging.getLogger("arxivwatch.run")
 
 DEFAULT_STOP_TIMEOUT = 600.0     # seconds a running poll may take to finish after SIGTERM
-
-
-class Signals:
-    """The first SIGTERM/SIGINT sets `stop`; a second one exits at once (status 128 + signal)."""
-
-    def __init__(self, exit_now: Callable[[int], Any] = os._exit) -> None:
-        self.stop = threading.Event()
-        self._exit_now = exit_now
-
-    def install(self) -> None:
-        """Handle SIGTERM and SIGINT in this (the main) thread."""
-        signal.signal(signal.SIGTERM, self.handle)
-        signal.signal(signal.SIGINT, self.handle)
-
-    def handle(self, signum: int, frame: FrameType | None = None) -> None:
-        """Signal handler: ask for a graceful stop, or give up on it the second time."""
-        name = signal.Signals(signum).name
-        if self.stop.is_set():
-            log.warning("%s again: exiting at once with status %d", name, 128 + signum)
-            _flush()
-            self._exit_now(128 + signum)
-            return
-        log.info("%s: stopping (a second signal exits at once)", name)
-        self.stop.set()
 
 
 def run_until(settings: Any, store: Any, stop: threading.Event, *, poll_now: bool = False,
@@ -62,53 +34,18 @@ def run_until(settings: Any, store: Any, stop: threading.Event, *, poll_now: boo
     poller = app.make_poller(settings, store)
     daemon = Daemon(settings.schedule, poller.poll, store, now=clock,
                     notify=slack_notifier(settings))
-    with _listeners(settings, store, daemon, host=host, port=port, clock=clock):
+
+    def health() -> dict[str, Any]:
+        return daemon.health()[1]
+
+    with service.listening(settings, store, health, host=host, port=port, clock=clock,
+                           echo=log.info):
         daemon.start(poll_now=poll_now)
         stop.wait()
         log.info("stopping: no new polls; a running poll has %s s to finish", stop_timeout)
         finished = daemon.stop(stop_timeout)
     log.info("stopped" if finished else "stopped with a poll still running")
     return 0 if finished else 1
-
-
-@contextmanager
-def _listeners(settings: Any, store: Any, daemon: Daemon, *, host: str, port: int,
-               clock: Callable[[], dt.datetime]) -> Iterator[None]:
-    """/healthz always; Slack clicks over Socket Mode or HTTP when the tokens allow them."""
-    slack = settings.slack
-
-    def health() -> dict[str, Any]:
-        return daemon.health()[1]
-
-    if not service.can_receive_clicks(slack):
-        why = ("Slack clicks are off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP) or "
-               "SLACK_APP_TOKEN (Socket Mode)")
-        log.info("%s; polling only", why)
-        with service.http_server(None, health, host=host, port=port, echo=log.info,
-                                 why_no_events=why):
-            yield
-        return
-    interactions = service.make_interactions(settings, store, clock=clock, echo=log.info)
-    try:
-        if slack.app_token:
-            with service.socket_mode(slack.app_token, interactions, interactions.client,
-                                     log.info), \
-                 service.http_server(None, health, host=host, port=port, echo=log.info,
-                                     why_no_events="Slack clicks arrive over Socket Mode"):
-                yield
-        else:
-            with service.http_server(interactions, health, host=host, port=port,
-                                     echo=log.info):
-                yield
-    finally:
-        interactions.close()
-
-
-def _flush() -> None:
-    for handler in logging.getLogger().handlers:
-        handler.flush()
-    sys.stdout.flush()
-    sys.stderr.flush()
 
 
 @click.command("run")
@@ -149,13 +86,12 @@ def run(ctx: Context, poll_now: bool, host: str, port: int, log_format: logs.Log
 
         check_secrets(settings)      # digests with buttons nobody can click help no one
     with app.open_store(settings) as store, store.acquire_instance_lock():
-        signals = Signals()
-        signals.install()
+        signals = service.Signals().install()
         log.info("arxivwatch run: pid %d, state %s", os.getpid(), settings.state.url)
         code = run_until(settings, store, signals.stop, poll_now=poll_now, host=host,
                          port=port, stop_timeout=stop_timeout)
         if code:
-            _flush()
+            service.flush()
             os._exit(code)   # the stuck poll's thread would keep a normal exit waiting
 
 

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import signal
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import click
 
+from arxivwatch import logs, service
 from arxivwatch.cli import Context
 from arxivwatch.cli.decide_cmd import open_store, utcnow
 from arxivwatch.errors import ConfigError
-from arxivwatch.service import http_server, make_interactions, socket_mode, web_client
-from arxivwatch.slack.interactions import Interactions
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("arxivwatch.serve")
 
 Echo = Callable[[str], None]
 
@@ -36,70 +33,50 @@ def check_secrets(settings: Any) -> None:
 
 
 def serve_until(settings: Any, store: Any, stop: threading.Event, *, host: str, port: int,
-                echo: Echo = click.echo) -> None:
+                echo: Echo = log.info) -> None:
     """Serve Slack interactions until `stop` is set; the testable body of `serve`."""
     check_secrets(settings)
-    slack = settings.slack
-    interactions = make_interactions(settings, store, clock=utcnow, echo=echo)
-    client = web_client(slack)
-    try:
-        with _listener(settings, interactions, client, host, port, echo):
-            stop.wait()
-    finally:
-        interactions.close()
-    echo("stopped")
-
-
-@contextmanager
-def _listener(settings: Any, interactions: Interactions, client: Any, host: str, port: int,
-              echo: Echo) -> Iterator[None]:
-    slack = settings.slack
-    if slack.app_token:
-        with socket_mode(slack.app_token, interactions, client, echo):
-            yield
-        return
     started = utcnow().isoformat(timespec="seconds")
-    with http_server(interactions, lambda: _health(started), host=host, port=port, echo=echo):
-        yield
+    mode = "socket" if settings.slack.app_token else "http"
 
+    def health() -> Mapping[str, Any]:
+        return {"ok": True, "mode": mode, "started": started,
+                "now": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
 
-def _health(started: str) -> Mapping[str, Any]:
-    return {"ok": True, "mode": "http", "started": started,
-            "now": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-
-
-def _stop_on_signals(stop: threading.Event) -> None:
-    def handler(signum: int, frame: object) -> None:
-        log.info("signal %s: stopping", signum)
-        stop.set()
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
+    with service.listening(settings, store, health, host=host, port=port, clock=utcnow,
+                           echo=echo):
+        stop.wait()
+        echo("stopping: no new clicks; the ones acknowledged are decided first")
+    echo("stopped")
 
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to bind in HTTP mode (put a TLS proxy in front for Slack).")
+              help="Address for /healthz and, in HTTP mode, /slack/events (put a TLS proxy "
+                   "in front for Slack).")
 @click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535),
-              help="Port in HTTP mode; 0 picks a free one and prints it.")
+              help="Port for /healthz and /slack/events; 0 picks a free one (it is logged).")
+@click.option("--log-format", type=click.Choice(logs.FORMATS), default="text",
+              show_default=True, help="Log lines on stderr: text, or json for log collectors.")
 @click.pass_obj
-def serve(ctx: Context, host: str, port: int) -> None:
+def serve(ctx: Context, host: str, port: int, log_format: logs.LogFormat) -> None:
     """Receive Slack clicks: Socket Mode if SLACK_APP_TOKEN is set, else HTTP POST /slack/events.
 
-    Every HTTP request is verified with SLACK_SIGNING_SECRET; GET /healthz answers too. Use
-    `arxivwatch run` to poll on schedule in the same process.
+    Every HTTP request is verified with SLACK_SIGNING_SECRET; GET /healthz answers in both
+    modes. SIGTERM or Ctrl-C takes no new click, decides the ones already acknowledged, then
+    exits 0; a second signal exits at once. Use `arxivwatch run` to poll on schedule in the
+    same process.
 
     \b
     Examples:
       SLACK_APP_TOKEN=xapp-... arxivwatch serve     Socket Mode: no public URL needed
       arxivwatch serve --port 3000                  HTTP, behind your TLS proxy
     """
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup(log_format)
     check_secrets(ctx.settings)
-    stop = threading.Event()
-    _stop_on_signals(stop)
+    signals = service.Signals().install()
     with open_store(ctx) as store:
-        serve_until(ctx.settings, store, stop, host=host, port=port)
+        serve_until(ctx.settings, store, signals.stop, host=host, port=port)
 
 
 def register(cli: click.Group) -> None:

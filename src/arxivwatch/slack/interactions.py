@@ -1,50 +1,94 @@
-"""Slack interactions, framework-free: verify, acknowledge at once, then decide off the request.
+"""Slack interactions on Bolt: one App, its signature check, the listeners and the edit modal.
 
-`Interactions.handle_http(body, headers)` is the whole HTTP contract (the server is a thin shell
-around it) and `handle_socket(payload)` the Socket Mode one; both end in `dispatch(payload)`, which
-routes `block_actions` (approve / reject / section / edit) and the edit modal's `view_submission`,
-schedules the slow work on an executor and returns the acknowledgement straight away, well within
-Slack's 3 seconds.
+`make_app` builds the one `slack_bolt.App` that both transports serve (`transport.py`): Bolt
+checks signatures, routes by `action_id` and `callback_id`, and sends the acknowledgement. Each
+listener acknowledges at once on the request's own thread (`process_before_response`), then
+decides in a lazy listener on the app's executor, so an ack never waits behind slow work (a git
+push, a busy catalog) and always beats Slack's 3 seconds.
+
+The listeners decide through `decider.SlackDecider`, over the port `decider.Decider` that the
+wiring implements; new listeners (a slash command, a shortcut) are registered the same way.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-import threading
+import re
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import Executor
 from typing import Any
-from urllib.parse import parse_qs
 
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.middleware.request_verification import RequestVerification
+from slack_sdk import WebClient
 from slack_sdk.signature import Clock, SignatureVerifier
 
-from arxivwatch.decisions import DecisionService, Outcome
 from arxivwatch.errors import ArxivWatchError
+from arxivwatch.slack.blocks import APPROVE, EDIT, REJECT, SECTION
+from arxivwatch.slack.decider import Blocks, Shown, SlackDecider, Where, why
 
 log = logging.getLogger(__name__)
 
 EDIT_CALLBACK = "arxivwatch_edit"
-Blocks = list[dict[str, Any]]
-DecidedBlocks = Callable[..., Blocks]
 
 
-# A `slack_sdk.WebClient` (or a stand-in): chat_update, chat_postEphemeral, views_open and
-# conversations_history are the methods used. Typed loosely: WebClient's keyword signatures do
-# not fit a Protocol that a test stand-in could also satisfy.
-SlackClient = Any
+def make_app(decider: SlackDecider, client: WebClient, *, signing_secret: str | None,
+             executor: Executor, clock: Callable[[], float] = time.time) -> App:
+    """The App behind both transports: the digest's buttons and the edit modal.
+
+    `client` carries the bot token (no `auth.test` call: the token is handed to Bolt as is);
+    `executor` runs the work after the acks, and finishing it is the caller's (shut it down).
+    Requests nothing listens to (another button, a shortcut) are acknowledged and ignored.
+    """
+    app = App(
+        name="arxivwatch",
+        client=WebClient(base_url=client.base_url, timeout=client.timeout,
+                         retry_handlers=client.retry_handlers),
+        authorize=_single_workspace(client.token or ""),
+        request_verification_enabled=False,            # `Verification` below, in its place
+        before_authorize=Verification(signing_secret, clock=clock),
+        process_before_response=True,                  # ack on the request's thread...
+        listener_executor=executor,                    # ...and the lazy work here
+        raise_error_for_unhandled_request=True,        # to `_on_error`: 200, one log line
+    )
+    app.error(_on_error)
+    Listeners(decider).register(app)
+    return app
 
 
-@dataclass(frozen=True, slots=True)
-class HttpResponse:
-    """What the HTTP adapter sends back."""
+class Verification(RequestVerification):
+    """Bolt's signature check with an injectable clock, and 401 for any malformed header.
 
-    status: int
-    body: bytes = b""
-    headers: Mapping[str, str] = field(default_factory=dict)
+    Bolt answers 500 when `X-Slack-Request-Timestamp` is not a number (the SDK's `int()` raises)
+    and a non-ASCII signature makes `hmac.compare_digest` raise; both are refusals here. Without
+    a signing secret every HTTP request is refused (an empty key would let anyone sign).
+    Socket Mode requests carry no signature: the app-level token authenticated the connection.
+    """
+
+    def __init__(self, signing_secret: str | None, *, clock: Callable[[], float]) -> None:
+        super().__init__(signing_secret or "")
+        self._check = SignatureVerifier(signing_secret, clock=_Clock(clock)) \
+            if signing_secret else None
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse,
+                next: Callable[[], BoltResponse]) -> BoltResponse:
+        if req.mode == "socket_mode":
+            return next()
+        timestamp = _header(req, "x-slack-request-timestamp")
+        signature = _header(req, "x-slack-signature")
+        try:
+            valid = bool(self._check and self._check.is_valid(req.raw_body, timestamp, signature))
+        except (ValueError, TypeError, OverflowError):
+            valid = False
+        if valid:
+            return next()
+        log.warning("refused a Slack request with a missing, forged or stale signature")
+        return BoltResponse(status=401, body={"error": "invalid request"})
 
 
 class _Clock(Clock):
@@ -55,240 +99,127 @@ class _Clock(Clock):
         return self._now()
 
 
-def verify(verifier: SignatureVerifier, body: bytes, headers: Mapping[str, str]) -> bool:
-    """Slack's v0 signature check; a malformed header is a failed check, never an exception."""
-    try:
-        return verifier.is_valid_request(body, dict(headers.items()))
-    except (ValueError, TypeError, OverflowError):
-        return False
+def _header(req: BoltRequest, name: str) -> str | None:
+    values = req.headers.get(name)
+    return values[0] if values else None
 
 
-class MessageUpdater:
-    """Swaps a decided paper's buttons for the decision in its digest message.
-
-    One digest message holds several papers, so two clicks in it at once would each rewrite the
-    message from their own stale copy and undo each other: updates of a message are serialised
-    and start from the blocks this process last wrote.
-    """
-
-    def __init__(self, client: SlackClient, *, decided: DecidedBlocks | None = None,
-                 keep: int = 256) -> None:
-        self.client, self._decided, self._keep = client, decided, keep
-        self._latest: OrderedDict[tuple[str, str], Blocks] = OrderedDict()
-        self._locks: dict[tuple[str, str], threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def update(self, channel: str, ts: str, outcome: Outcome,
-               original: Blocks | None = None) -> None:
-        """Rewrite message `ts` in `channel` to show `outcome.decision`."""
-        key = (channel, ts)
-        with self._lock(key):
-            base = self._latest.get(key) or original or self.fetch(channel, ts)
-            d = outcome.decision
-            blocks = self._render(base, d.paper_id, action=d.action, user_id=d.user,
-                                  section=d.section, catalog_line=outcome.catalog_line)
-            self.client.chat_update(channel=channel, ts=ts, blocks=blocks, text=outcome.message)
-            self.remember(key, blocks)
-
-    def fetch(self, channel: str, ts: str) -> Blocks:
-        """The current blocks of one message, through conversations.history."""
-        resp = self.client.conversations_history(
-            channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1)
-        for message in resp.get("messages") or []:
-            if message.get("ts") == ts:
-                return list(message.get("blocks") or [])
-        return []
-
-    def _render(self, base: Blocks, paper_id: str, **kw: Any) -> Blocks:
-        if self._decided is not None:
-            return self._decided(base, paper_id, **kw)
-        from arxivwatch.slack.blocks import decided_blocks
-
-        return decided_blocks(base, paper_id, **kw)
-
-    def _lock(self, key: tuple[str, str]) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(key, threading.Lock())
-
-    def remember(self, key: tuple[str, str], blocks: Blocks) -> None:
-        """Keep `blocks` as the latest known content of message `key` (channel, ts)."""
-        with self._guard:
-            self._latest[key] = blocks
-            self._latest.move_to_end(key)
-            while len(self._latest) > self._keep:
-                old, _ = self._latest.popitem(last=False)
-                self._locks.pop(old, None)
+def _single_workspace(bot_token: str) -> Callable[..., AuthorizeResult]:
+    def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=bot_token)
+    return authorize
 
 
-class Interactions:
-    """Routes Slack interaction payloads to the decision service, slow work after the ack."""
+def _on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+    if isinstance(error, BoltUnhandledRequestError):
+        log.info("ignored a Slack request: %s", _describe(body))
+        return BoltResponse(status=200, body="")
+    log.error("Slack listener failed: %s", error, exc_info=error)
+    return None
 
-    def __init__(
-        self, service: DecisionService, delivery_or_client: SlackClient, *, signing_secret: str,
-        clock: Callable[[], float] = time.time, executor: Executor | None = None,
-        decided: DecidedBlocks | None = None,
-    ) -> None:
-        self.service, self.client = service, delivery_or_client
-        self.verifier = SignatureVerifier(signing_secret or "unset", clock=_Clock(clock))
-        self.executor = executor or ThreadPoolExecutor(4, thread_name_prefix="slack-work")
-        self.updater = MessageUpdater(delivery_or_client, decided=decided)
-        self._has_secret = bool(signing_secret)
 
-    # -- entry points ------------------------------------------------------------------------
+def _ack(ack: Callable[..., None]) -> None:
+    ack()
 
-    def handle_http(self, body: bytes, headers: Mapping[str, str]) -> HttpResponse:
-        """Verify a raw HTTP request from Slack, then dispatch it; 401 if the signature fails."""
-        if not self._has_secret or not verify(self.verifier, body, headers):
-            log.warning("refused a Slack request with a missing, forged or stale signature")
-            return HttpResponse(401, b"invalid signature\n", {"Content-Type": "text/plain"})
+
+def _control(kind: str) -> re.Pattern[str]:
+    """Matches the `action_id` of one kind of digest control: `approve:<id>` (or `approve`)."""
+    return re.compile(rf"^{re.escape(kind)}(:|$)")
+
+
+def _logged(work: Callable[..., None]) -> Callable[..., None]:
+    """A lazy listener whose failure is logged with its traceback (Bolt logs one line)."""
+    @functools.wraps(work)
+    def run(**kwargs: Any) -> None:
         try:
-            payload = parse_body(body)
-        except ValueError as exc:
-            log.warning("unreadable Slack request: %s", exc)
-            return HttpResponse(400, b"bad request\n", {"Content-Type": "text/plain"})
-        if payload.get("type") == "url_verification":
-            challenge = json.dumps({"challenge": payload.get("challenge", "")}).encode()
-            return HttpResponse(200, challenge, {"Content-Type": "application/json"})
-        return self.dispatch(payload)
+            work(**kwargs)
+        except Exception:
+            log.exception("Slack interaction failed")
+    return run
 
-    def handle_socket(self, payload: Mapping[str, Any]) -> None:
-        """A Socket Mode `interactive` payload (the envelope is already acknowledged)."""
-        self.dispatch(payload)
 
-    def dispatch(self, payload: Mapping[str, Any]) -> HttpResponse:
-        """Route one verified payload: schedule its work, return the ack at once."""
-        kind = payload.get("type")
-        if kind == "block_actions":
-            for action in payload.get("actions") or []:
-                self._route_action(payload, action)
-        elif kind == "view_submission" and _callback(payload) == EDIT_CALLBACK:
-            self._submit(lambda: self._on_submission(payload))
-        else:
-            log.info("ignored Slack payload of type %r", kind)
-        return HttpResponse(200)
+class Listeners:
+    """The digest's controls and the edit modal; each acks, then works as a lazy listener."""
 
-    def close(self) -> None:
-        """Finish the queued work."""
-        self.executor.shutdown(wait=True)
+    def __init__(self, decider: SlackDecider) -> None:
+        self.decider = decider
 
-    # -- routing -----------------------------------------------------------------------------
+    def register(self, app: App) -> None:
+        """Attach the listeners to `app`."""
+        app.action(_control(APPROVE))(ack=_ack, lazy=[_logged(self.approve)])
+        app.action(_control(REJECT))(ack=_ack, lazy=[_logged(self.reject)])
+        app.action(_control(EDIT))(ack=_ack, lazy=[_logged(self.edit)])
+        # The select needs no work: Slack sends its value in `state` with the next click.
+        app.action(_control(SECTION))(_ack)
+        app.view(EDIT_CALLBACK)(ack=_ack, lazy=[_logged(self.submit)])
 
-    def _route_action(self, payload: Mapping[str, Any], action: Mapping[str, Any]) -> None:
-        action_id = str(action.get("action_id", ""))
-        if action_id.startswith("approve"):
-            self._submit(lambda: self._on_approve(payload, action))
-        elif action_id.startswith("reject"):
-            self._submit(lambda: self._on_reject(payload, action))
-        elif action_id.startswith("edit"):
-            self._submit(lambda: self._on_edit(payload, action))
-        elif action_id.startswith("section"):
-            # Slack keeps the select's value and sends it in `state` with the next click.
-            log.debug("section chosen: %s", _selected(action))
-        else:
-            log.info("ignored Slack action %r", action_id)
+    def approve(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        """Approve into the section picked in the paper's select (default: the suggested one)."""
+        pid, user, where = str(action.get("value", "")), _user(body), _where(body)
+        section = chosen_section(body, pid, action.get("block_id"))
+        self._decide(client, where[0], user, lambda: self.decider.approve(
+            pid, user, section=section, where=_known(where), blocks=_blocks(body)))
 
-    def _submit(self, work: Callable[[], None]) -> None:
-        def run() -> None:
-            try:
-                work()
-            except Exception:
-                log.exception("Slack interaction failed")
-        self.executor.submit(run)
+    def reject(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        """Reject the paper."""
+        pid, user, where = str(action.get("value", "")), _user(body), _where(body)
+        self._decide(client, where[0], user, lambda: self.decider.reject(
+            pid, user, where=_known(where), blocks=_blocks(body)))
 
-    # -- slow work ---------------------------------------------------------------------------
-
-    def _on_approve(self, payload: Mapping[str, Any], action: Mapping[str, Any]) -> None:
-        pid, where = str(action.get("value", "")), _where(payload)
-        section = chosen_section(payload, pid, action.get("block_id"))
-        self._decide(where, _user(payload), pid, payload,
-                     lambda: self.service.approve(pid, _user(payload), section=section))
-
-    def _on_reject(self, payload: Mapping[str, Any], action: Mapping[str, Any]) -> None:
-        pid = str(action.get("value", ""))
-        self._decide(_where(payload), _user(payload), pid, payload,
-                     lambda: self.service.reject(pid, _user(payload)))
-
-    def _on_edit(self, payload: Mapping[str, Any], action: Mapping[str, Any]) -> None:
-        pid, (channel, ts), user = str(action.get("value", "")), _where(payload), _user(payload)
-        if not self.service.allowed(user):
-            self._tell(channel, user, self._refusal(user))
+    def edit(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        """Open the modal to file the paper under a chosen section with an edited summary."""
+        pid, (channel, ts), user = str(action.get("value", "")), _where(body), _user(body)
+        port = self.decider.decider
+        if not port.allowed(user):
+            _tell(client, channel, user,
+                  f":no_entry: <@{user}> is not in slack.approvers; nothing was changed")
             return
-        blocks = (payload.get("message") or {}).get("blocks")
-        if blocks:
-            self.updater.remember((channel, ts), list(blocks))
-        section = chosen_section(payload, pid, action.get("block_id"))
+        blocks = _blocks(body)
+        if blocks and self.decider.updater is not None:
+            self.decider.updater.remember((channel, ts), blocks)
         try:
-            sections, summary = self.service.sections(), self.service.suggested_summary(pid)
+            sections, summary = port.sections(), port.suggested_summary(pid)
+            current = chosen_section(body, pid, action.get("block_id")) \
+                or port.suggested_section(pid)
         except ArxivWatchError as exc:  # the candidate is gone, or the catalog is unreadable
             log.info("edit of %s by %s refused: %s", pid, user, exc)
-            self._tell(channel, user, f":no_entry: {exc}")
+            _tell(client, channel, user, f":no_entry: {exc}")
             return
-        view = edit_modal(pid, channel, ts, sections=sections,
-                          current=section or self._suggested_section(pid), summary=summary)
-        self.client.views_open(trigger_id=payload.get("trigger_id"), view=view)
+        view = edit_modal(pid, channel, ts, sections=sections, current=current, summary=summary)
+        client.views_open(trigger_id=body.get("trigger_id"), view=view)
 
-    def _on_submission(self, payload: Mapping[str, Any]) -> None:
-        view = payload.get("view") or {}
+    def submit(self, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        """The modal's Approve: file the paper with the section and summary given."""
         meta = json.loads(view.get("private_metadata") or "{}")
-        pid, channel, ts = meta.get("paper_id", ""), meta.get("channel", ""), meta.get("ts", "")
+        pid, where = meta.get("paper_id", ""), (meta.get("channel", ""), meta.get("ts", ""))
         values = (view.get("state") or {}).get("values") or {}
-        section = ((values.get("section") or {}).get("section") or {}).get("selected_option")
+        picked = ((values.get("section") or {}).get("section") or {}).get("selected_option")
         summary = ((values.get("summary") or {}).get("summary") or {}).get("value")
-        user = _user(payload)
-        self._decide((channel, ts), user, pid, None, lambda: self.service.approve(
-            pid, user, section=(section or {}).get("value"), summary=summary))
+        user, section = _user(body), (picked or {}).get("value")
+        self._decide(client, where[0], user, lambda: self.decider.approve(
+            pid, user, section=section, summary=summary, where=_known(where)))
 
-    def _decide(self, where: tuple[str, str], user: str, pid: str,
-                payload: Mapping[str, Any] | None, act: Callable[[], Outcome]) -> None:
-        channel, ts = where
+    def _decide(self, client: WebClient, channel: str, user: str,
+                act: Callable[[], Shown]) -> None:
         try:
-            outcome = act()
+            shown = act()
         except ArxivWatchError as exc:
-            log.info("decision on %s by %s refused: %s", pid, user, exc)
-            self._tell(channel, user, f":no_entry: {exc}")
+            log.info("decision by %s refused: %s", user, exc)
+            _tell(client, channel, user, f":no_entry: {exc}")
             return
-        original = (payload or {}).get("message", {}).get("blocks") if payload else None
-        note = outcome.message if not outcome.applied else ""
-        if channel and ts:
-            try:
-                self.updater.update(channel, ts, outcome, original)
-            except Exception as exc:  # the decision stands; say so rather than fail silently
-                log.exception("could not update message %s/%s", channel, ts)
-                note = f"{outcome.message}; the message could not be updated ({exc})"
-        if note:
-            self._tell(channel, user, f":information_source: {note}")
-        log.info("%s", outcome.message)
-
-    def _tell(self, channel: str, user: str, text: str) -> None:
-        try:
-            self.client.chat_postEphemeral(channel=channel, user=user, text=text)
-        except Exception as exc:  # the notice is a courtesy; never let it mask the decision
-            log.warning("could not tell %s in %s: %s", user, channel, exc)
-
-    def _refusal(self, user: str) -> str:
-        return f":no_entry: <@{user}> is not in slack.approvers; nothing was changed"
-
-    def _suggested_section(self, pid: str) -> str | None:
-        cand = self.service.store.get_candidate(pid)
-        return str(cand.section) if cand is not None else None
+        if shown.note:
+            _tell(client, channel, user, f":information_source: {shown.note}")
+        log.info("%s", shown.outcome.message)
 
 
-# -- payload helpers (pure) --------------------------------------------------------------------
+def _tell(client: WebClient, channel: str, user: str, text: str) -> None:
+    try:
+        client.chat_postEphemeral(channel=channel, user=user, text=text)
+    except Exception as exc:  # the notice is a courtesy; never let it mask the decision
+        log.warning("could not tell %s in %s: %s", user, channel, why(exc))
 
 
-def parse_body(body: bytes) -> dict[str, Any]:
-    """The JSON of a `payload=` form body (or a JSON body); ValueError when it is neither."""
-    text = body.decode("utf-8")
-    if text.lstrip().startswith("{"):
-        data = json.loads(text)
-    else:
-        fields = parse_qs(text, keep_blank_values=True)
-        if "payload" not in fields:
-            raise ValueError("no payload field in the form body")
-        data = json.loads(fields["payload"][0])
-    if not isinstance(data, dict):
-        raise ValueError("payload is not a JSON object")
-    return data
+# -- payloads and the modal (pure) ---------------------------------------------------------------
 
 
 def chosen_section(payload: Mapping[str, Any], paper_id: str, block_id: Any = None) -> str | None:
@@ -296,19 +227,13 @@ def chosen_section(payload: Mapping[str, Any], paper_id: str, block_id: Any = No
     values = ((payload.get("state") or {}).get("values")) or {}
     for bid, inner in values.items():
         for aid, state in (inner or {}).items():
-            if not str(aid).startswith("section"):
+            if not str(aid).startswith(SECTION):
                 continue
             if bid == block_id or paper_id in str(bid) or paper_id in str(aid):
-                picked = _selected(state)
-                if picked:
-                    return picked
+                option = (state or {}).get("selected_option") or {}
+                if option.get("value"):
+                    return str(option["value"])
     return None
-
-
-def _selected(state: Mapping[str, Any]) -> str | None:
-    option = state.get("selected_option") or {}
-    value = option.get("value")
-    return str(value) if value else None
 
 
 def edit_modal(paper_id: str, channel: str, ts: str, *, sections: list[str],
@@ -349,7 +274,16 @@ def _user(payload: Mapping[str, Any]) -> str:
     return str((payload.get("user") or {}).get("id", ""))
 
 
-def _where(payload: Mapping[str, Any]) -> tuple[str, str]:
+def _blocks(payload: Mapping[str, Any]) -> Blocks | None:
+    blocks = (payload.get("message") or {}).get("blocks")
+    return list(blocks) if blocks else None
+
+
+def _known(where: Where) -> Where | None:
+    return where if all(where) else None
+
+
+def _where(payload: Mapping[str, Any]) -> Where:
     """(channel id, message ts) of the message the click came from."""
     container = payload.get("container") or {}
     channel = (payload.get("channel") or {}).get("id") or container.get("channel_id", "")
@@ -357,5 +291,8 @@ def _where(payload: Mapping[str, Any]) -> tuple[str, str]:
     return str(channel), str(ts)
 
 
-def _callback(payload: Mapping[str, Any]) -> str:
-    return str((payload.get("view") or {}).get("callback_id", ""))
+def _describe(body: Mapping[str, Any]) -> str:
+    kind = body.get("type") or ("slash command" if body.get("command") else "unknown")
+    actions = [str(a.get("action_id")) for a in body.get("actions") or []]
+    callback = (body.get("view") or {}).get("callback_id") or body.get("callback_id")
+    return " ".join(str(x) for x in (kind, *actions, callback or "") if x)
