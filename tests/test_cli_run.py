@@ -30,16 +30,6 @@ from tests.scenarios.test_run_process import CATALOG, CONFIG, DAY, KNOWN, PAPERS
 _register()
 
 
-@pytest.fixture(autouse=True)
-def keep_root_logger() -> Iterator[None]:
-    """`run` takes over the root logger; give pytest's handlers back afterwards."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Iterator[Path]:
     """A project folder whose config points at a fake arXiv; returns the config path."""

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import click
 
-from arxivwatch import app
+from arxivwatch import app, logs
 from arxivwatch.cli import Context
 from arxivwatch.cli.check_cmd import require_templates
 from arxivwatch.pipeline import PollReport
@@ -38,7 +38,7 @@ def poll(ctx: Context, dry_run: bool, since: dt.datetime | None, verbose: bool) 
       arxivwatch poll                     store and deliver today's candidates
       arxivwatch poll --since 2026-11-01  fetch what the topics would have matched since then
     """
-    _logging(verbose)
+    logs.setup(level=logging.INFO if verbose else logging.WARNING)
     if since is not None and since.date() > dt.datetime.now(dt.UTC).date():
         raise click.BadParameter(f"{since.date()} is in the future; give a past day (UTC)",
                                  param_hint="--since")
@@ -66,11 +66,6 @@ def _print_report(report: PollReport, *, dry_run: bool) -> None:
         click.echo(f"warning: {warning}", err=True)
     prefix = "dry run, nothing stored: " if dry_run else ""
     click.echo(prefix + report.summary(), err=True)
-
-
-def _logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @click.command("status")
