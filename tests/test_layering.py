@@ -52,3 +52,14 @@ def test_core_reads_no_environment() -> None:
     for name in CORE:
         for path in _module_files(name):
             assert "os.environ" not in path.read_text(encoding="utf-8"), path.name
+
+
+WIRING = {"arxivwatch.decisions", "arxivwatch.service", "arxivwatch.app", "arxivwatch.cli",
+          "arxivwatch.pipeline", "arxivwatch.scheduler"}
+
+
+def test_slack_adapter_imports_no_wiring() -> None:
+    """slack/ decides through the `Decider` port it defines, never through the app's wiring."""
+    for path in _module_files("slack"):
+        bad = {m for m in _imports(path) for w in WIRING if m == w or m.startswith(w + ".")}
+        assert not bad, f"slack/{path.name} imports {sorted(bad)}"
