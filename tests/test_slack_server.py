@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -288,26 +289,48 @@ def test_serve_names_the_missing_secret(fake: FakeSlack, tmp_path: Path,
         check_secrets(_settings(fake, tmp_path / "README.md", **secrets))
 
 
-def test_serve_until_http_mode_starts_and_stops(rig: Rig, fake: FakeSlack) -> None:
-    """`serve` in HTTP mode listens, answers /healthz and stops cleanly when told to."""
-    settings = _settings(fake, rig.catalog, bot_token=fake.token, signing_secret=SECRET)
-    stop, lines = threading.Event(), []
-    started = threading.Event()
+@contextmanager
+def serving(settings: Any, store: Any) -> Iterator[tuple[str, list[str]]]:
+    """`serve_until` on a thread, port 0: its URL and its lines; stopped (and joined) on exit."""
+    stop, lines, started = threading.Event(), [], threading.Event()
 
     def echo(line: str) -> None:
         lines.append(line)
         started.set()
 
-    worker = threading.Thread(target=serve_until, args=(settings, rig.store, stop),
+    worker = threading.Thread(target=serve_until, args=(settings, store, stop),
                               kwargs={"host": "127.0.0.1", "port": 0, "echo": echo})
     worker.start()
     assert started.wait(5)
-    url = lines[0].split("listening on ", 1)[1].split("/slack/events", 1)[0]
-    assert requests.get(f"{url}/healthz", timeout=5).json()["ok"] is True
-    stop.set()
-    worker.join(5)
+    try:
+        yield lines[0].split("listening on ", 1)[1].split("/slack/events", 1)[0], lines
+    finally:
+        stop.set()
+        worker.join(10)
     assert not worker.is_alive()
+
+
+def test_serve_until_http_mode_starts_and_stops(rig: Rig, fake: FakeSlack) -> None:
+    """`serve` in HTTP mode listens, answers /healthz and stops cleanly when told to."""
+    settings = _settings(fake, rig.catalog, bot_token=fake.token, signing_secret=SECRET)
+    with serving(settings, rig.store) as (url, lines):
+        assert requests.get(f"{url}/healthz", timeout=5).json()["ok"] is True
     assert lines[-1] == "stopped"
+
+
+def test_serve_until_decides_acknowledged_clicks_before_it_returns(
+        rig: Rig, fake: FakeSlack, caplog: pytest.LogCaptureFixture) -> None:
+    """Stopped right after a click's 200: the decision and its message update finish first."""
+    caplog.set_level(logging.INFO)
+    settings = _settings(fake, rig.catalog, bot_token=fake.token, signing_secret=SECRET)
+    fake.script(["stall:1"], method="chat.update")   # the work after the ack takes a second
+    body = form(block_action("approve", PAPER.id, rig.message))
+    with serving(settings, rig.store) as (url, _):
+        resp = requests.post(f"{url}/slack/events", data=body, timeout=5,
+                             headers=sign(body, ts=int(time.time())))
+    assert resp.status_code == 200
+    assert f"Approved {PAPER.id}" in caplog.text   # logged once chat.update has returned
+    assert rig.catalog.read_text().count(PAPER.id) == 1
 
 
 class RecordingSocketClient:
