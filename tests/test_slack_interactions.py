@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -192,6 +193,22 @@ def test_without_a_signing_secret_every_http_request_is_refused(rig: Rig) -> Non
         == 401
     rig.settle()
     assert decided(rig.store) == {}
+
+
+def test_requests_leave_the_package_loggers_alone(rig: Rig) -> None:
+    """Bolt sets the logger named after its App to the root's level at every request: the App
+    is not named `arxivwatch`, or one request would silence every arxivwatch INFO line."""
+    package = logging.getLogger("arxivwatch")
+    level = package.level
+    root = logging.getLogger()
+    was = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        assert rig.click("reject", OTHER.id) == 200
+        rig.settle()
+    finally:
+        root.setLevel(was)
+    assert package.level == level
 
 
 def test_timestamp_300s_old_is_accepted(rig: Rig) -> None:

@@ -35,6 +35,9 @@ from arxivwatch.slack.decider import Blocks, Shown, SlackDecider, Where, why
 log = logging.getLogger(__name__)
 
 EDIT_CALLBACK = "arxivwatch_edit"
+# Bolt sets the logger named after the App to the root's level at every request: kept under
+# Bolt's namespace, so that it can never silence the `arxivwatch` loggers.
+BOLT_NAME = "slack_bolt.arxivwatch"
 
 
 def make_app(decider: SlackDecider, client: WebClient, *, signing_secret: str | None,
@@ -46,7 +49,7 @@ def make_app(decider: SlackDecider, client: WebClient, *, signing_secret: str | 
     Requests nothing listens to (another button, a shortcut) are acknowledged and ignored.
     """
     app = App(
-        name="arxivwatch",
+        name=BOLT_NAME,
         client=WebClient(base_url=client.base_url, timeout=client.timeout,
                          retry_handlers=client.retry_handlers),
         authorize=_single_workspace(client.token or ""),
