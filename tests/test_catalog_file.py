@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import subprocess
+import sys
+import textwrap
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -189,3 +195,127 @@ def test_readers_never_see_a_torn_file(catalog_path: Path) -> None:
 def test_lock_file_is_a_sidecar(catalog_path: Path) -> None:
     """The lock lives next to the catalog, so the catalog itself can be replaced."""
     assert lock_path(catalog_path) == catalog_path.parent / "README.md.lock"
+
+
+def _append_lines(path: str, stop: Any, appended: Any) -> None:
+    """A person's script: open the catalog, append one line, close it; again and again."""
+    while not stop.is_set():
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(f"appended by hand {appended.value}\n")
+        appended.value += 1
+        time.sleep(0.0002)
+
+
+def test_a_concurrent_appender_loses_nothing(catalog_path: Path) -> None:
+    """Thousands of appends by another process beside tens of approvals: every line stays."""
+    ctx = multiprocessing.get_context("spawn")
+    stop, appended = ctx.Event(), ctx.Value("i", 0)
+    child = ctx.Process(target=_append_lines, args=(str(catalog_path), stop, appended))
+    child.start()
+    try:
+        while appended.value < 20:
+            time.sleep(0.01)   # the appender is running
+        for n in range(30):
+            add_to_catalog(catalog_path, SECTION, _line(n), "top")
+            time.sleep(0.02)
+        while appended.value < 2000:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        child.join(60)
+    lines = catalog_path.read_text(encoding="utf-8").splitlines()
+    assert [n for n in range(30) if lines.count(_line(n)) != 1] == []
+    assert [n for n in range(appended.value) if f"appended by hand {n}" not in lines] == []
+
+
+def _rewrite_once(path: Path, text: str) -> None:
+    """An editor saving the file: write a new file and rename it over the catalog."""
+    tmp = path.with_name("editor-save.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def test_a_save_between_read_and_replace_is_kept(
+        catalog_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An editor that saves while arxivwatch is building its new text keeps its save."""
+    import arxivwatch.catalog_file as catalog_file
+
+    saved = catalog_path.read_text(encoding="utf-8").replace(
+        "## Systems", "Edited by hand.\n\n## Systems")
+    real_insert = catalog_file.insert_entry
+    calls = []
+
+    def insert_then_editor_saves(*args: object) -> str:
+        new = real_insert(*args)  # type: ignore[arg-type]
+        if not calls:
+            _rewrite_once(catalog_path, saved)
+        calls.append(1)
+        return new
+
+    monkeypatch.setattr(catalog_file, "insert_entry", insert_then_editor_saves)
+    assert add_to_catalog(catalog_path, SECTION, _line(1), "top") is True
+    text = catalog_path.read_text(encoding="utf-8")
+    assert "Edited by hand." in text
+    assert text.count(_line(1)) == 1
+    assert len(calls) == 2   # read again and re-applied once
+
+
+def test_a_file_that_never_settles_is_an_error_and_left_alone(
+        catalog_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A catalog rewritten before every replace: a CatalogError, and the last save stays."""
+    import arxivwatch.catalog_file as catalog_file
+
+    real_insert = catalog_file.insert_entry
+    saves: list[str] = []
+
+    def always_saving(*args: object) -> str:
+        new = real_insert(*args)  # type: ignore[arg-type]
+        saves.append(catalog_path.read_text(encoding="utf-8") + f"save {len(saves)}\n")
+        _rewrite_once(catalog_path, saves[-1])
+        return new
+
+    monkeypatch.setattr(catalog_file, "insert_entry", always_saving)
+    with pytest.raises(CatalogError, match="kept changing"):
+        add_to_catalog(catalog_path, SECTION, _line(1), "top")
+    assert catalog_path.read_text(encoding="utf-8") == saves[-1]
+    assert _line(1) not in saves[-1]
+
+
+_STALLED_WRITE = """
+    import os, sys
+    from pathlib import Path
+    from arxivwatch import catalog_file
+
+    def stalled(fd):
+        print("writing", flush=True)
+        sys.stdin.readline()
+
+    os.fsync = stalled
+    catalog_file.add_to_catalog(Path(sys.argv[1]), sys.argv[2], sys.argv[3])
+"""
+
+
+def _temps(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_the_next_write_removes_temp_files_left_by_a_kill(catalog_path: Path) -> None:
+    """kill -9 mid-write leaves a temp file and an intact catalog; the next write removes it."""
+    before = catalog_path.read_bytes()
+    for n in range(2):
+        child = subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(_STALLED_WRITE), str(catalog_path), SECTION,
+             _line(100 + n)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            assert child.stdout is not None
+            assert child.stdout.readline() == "writing\n"
+        finally:
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=10)
+    assert catalog_path.read_bytes() == before
+    assert len(_temps(catalog_path.parent)) == 1   # the second write removed the first's
+    unrelated = catalog_path.parent / ".other.md.abc.tmp"
+    unrelated.write_text("not ours", encoding="utf-8")
+    add_to_catalog(catalog_path, SECTION, _line(1), "top")
+    assert _temps(catalog_path.parent) == [".other.md.abc.tmp"]
+    assert _line(1) in catalog_path.read_text(encoding="utf-8")

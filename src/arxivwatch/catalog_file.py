@@ -4,21 +4,34 @@ Two approvals at once must both land and the file must never be seen half-writte
 read-modify-write holds `flock` on a sidecar `<catalog>.lock` (the catalog itself is replaced, so
 locking it would lock a file that is about to vanish), and the new text goes to a temporary file
 in the same folder that is fsynced and then `os.replace`d over the catalog.
+
+The lock binds arxivwatch only: a person's editor or script never takes it, so a write must not
+lose their change. Just before the replace, the catalog must still be the file that was read
+(same inode, same bytes). Lines appended to it meanwhile are appended to the new text too; any
+other change means reading it again and re-applying the entry. After the replace, what a writer
+still appended to the replaced file is carried over the same way. What is left, and why it is
+safe: docs/catalog-writes.md.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from arxivwatch.catalog import Catalog, insert_entry
 from arxivwatch.errors import CatalogError
+
+ATTEMPTS = 8      # re-reads (and catch-ups with appended lines) before giving up
+SETTLE = 0.005    # seconds a writer that opened the catalog just before a replace has to finish
 
 
 def lock_path(path: Path) -> Path:
@@ -28,16 +41,8 @@ def lock_path(path: Path) -> Path:
 
 def read_text(path: Path) -> str:
     """Reads the catalog exactly (no newline translation); errors name the absolute path."""
-    where = path.resolve()
-    try:
-        return path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise CatalogError(f"catalog file {where} does not exist; check catalog.path") from None
-    except UnicodeDecodeError as exc:
-        raise CatalogError(
-            f"catalog file {where} is not UTF-8 (byte {exc.start}); save it as UTF-8") from None
-    except OSError as exc:
-        raise CatalogError(f"cannot read catalog file {where}: {exc.strerror}") from None
+    with _Read.open(path) as seen:
+        return _decode(path, seen.data)
 
 
 def load_catalog(path: Path) -> Catalog:
@@ -48,18 +53,20 @@ def load_catalog(path: Path) -> Catalog:
 def add_to_catalog(
     path: Path, section_path: str, line: str, where: Literal["top", "bottom"] = "top",
 ) -> bool:
-    """Files `line` under the section; True when the file changed, False when already there."""
-    with _locked(path):
-        text = read_text(path)
+    """Files `line` under the section; True when the file changed, False when already there.
+
+    A change another program makes to the file meanwhile is kept (see the module docstring).
+    """
+    def apply(text: str) -> str:
         try:
-            new = insert_entry(text, section_path, line, where)
+            return insert_entry(text, section_path, line, where)
         except CatalogError as exc:
             raise CatalogError(f"{path.resolve()}: {exc.message}",
                                close_matches=exc.close_matches) from None
-        if new == text:
-            return False
-        write_atomic(path, new)
-        return True
+
+    with _locked(path):
+        remove_stale_temps(path)
+        return _rewrite(path, apply)
 
 
 def check_writable(path: Path) -> None:
@@ -70,6 +77,163 @@ def check_writable(path: Path) -> None:
     if not os.access(folder, os.W_OK):
         raise CatalogError(f"cannot write next to catalog file {path.resolve()}: the folder "
                            f"{folder} is not writable")
+
+
+def remove_stale_temps(path: Path) -> list[Path]:
+    """Removes temporary files a killed write left beside the catalog; call it under the lock.
+
+    Every write makes its temporary file while holding the lock, so under the lock none is in use.
+    """
+    where = path.resolve()
+    stale = sorted(where.parent.glob(f".{glob.escape(where.name)}.*.tmp"))
+    for tmp in stale:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return stale
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replaces the file's content in one step, keeping its permission bits."""
+    where = path.resolve()
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
+    with _temp_beside(where) as (out, tmp):
+        _append_synced(out, text.encode("utf-8"))
+        os.chmod(tmp, mode)
+        os.replace(tmp, where)
+    _fsync_dir(where.parent)
+
+
+# -- the read-modify-write -------------------------------------------------------------------
+
+
+def _rewrite(path: Path, apply: Callable[[str], str]) -> bool:
+    """Replaces the file with `apply(its text)`, never over a change made by someone else."""
+    changed, carried = False, b""   # carried: appended to a replaced file, not in the new one
+    for _ in range(ATTEMPTS):
+        with _Read.open(path) as seen:
+            new = apply(_decode(path, seen.data + carried)).encode("utf-8")
+            if new == seen.data:
+                return changed
+            replaced = _replace(path, new, seen)
+            if replaced is None:
+                continue                      # rewritten before our replace: read it again
+            changed, now = True, seen.settled()
+            if not now.startswith(replaced):
+                raise _displaced(path, now, "rewrote the catalog file while arxivwatch "
+                                 "replaced it; arxivwatch's line is in the file")
+            carried = now[len(replaced):]
+            if not carried:
+                return True
+    if carried:
+        raise _displaced(path, carried, "kept appending to the catalog file while arxivwatch "
+                         "replaced it")
+    raise CatalogError(f"catalog file {path.resolve()} kept changing while arxivwatch wrote "
+                       f"it ({ATTEMPTS} tries); nothing was written, try again")
+
+
+def _replace(path: Path, new: bytes, seen: _Read) -> bytes | None:
+    """Replaces the file `seen` with `new`, plus any lines appended to it in the meantime.
+
+    Returns what the replaced file held at that moment, or None (and nothing is written) when
+    it was rewritten or replaced by someone else.
+    """
+    where, known = path.resolve(), seen.data
+    appendable = _last_line(new) == _last_line(known)   # text appended to both ends the same
+    with _temp_beside(where) as (out, tmp):
+        _append_synced(out, new)      # the entry is on disk before it can replace the catalog
+        os.chmod(tmp, stat.S_IMODE(os.fstat(seen.fd).st_mode))
+        for _ in range(ATTEMPTS):
+            now = seen.now_at(where)
+            if now == known:
+                os.replace(tmp, where)
+                break
+            if now is None or not appendable or not now.startswith(known):
+                return None
+            out.write(now[len(known):])   # appended meanwhile (and never synced by its writer)
+            out.flush()
+            known = now
+        else:
+            return None
+        os.fsync(out.fileno())
+    _fsync_dir(where.parent)
+    return known
+
+
+def _last_line(data: bytes) -> bytes:
+    """The unterminated end of the text (b"" when it ends with a newline)."""
+    return data[data.rfind(b"\n") + 1:]
+
+
+def _displaced(path: Path, data: bytes, what: str) -> CatalogError:
+    """Keeps another program's text, displaced by a replace, in a file beside the catalog."""
+    where = path.resolve()
+    kept = where.with_name(f"{where.name}.{time.time_ns()}.kept")
+    kept.write_bytes(data)
+    return CatalogError(f"another program {what}; its text is kept in {kept}: merge it into "
+                        f"{where} by hand")
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """The catalog as read, with the open file it came from (which a replace unlinks)."""
+
+    fd: int
+    data: bytes
+    inode: tuple[int, int]
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, path: Path) -> Iterator[_Read]:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError as exc:
+            raise _read_error(path, exc) from None
+        try:
+            try:
+                info, data = os.fstat(fd), _read_all(fd)
+            except OSError as exc:
+                raise _read_error(path, exc) from None
+            yield cls(fd, data, (info.st_dev, info.st_ino))
+        finally:
+            os.close(fd)
+
+    def now_at(self, path: Path) -> bytes | None:
+        """This file's bytes now if `path` still names it, else None."""
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            return None
+        return _read_all(self.fd) if (info.st_dev, info.st_ino) == self.inode else None
+
+    def settled(self) -> bytes:
+        """This file's bytes once a writer that opened it before a replace has had time to end."""
+        time.sleep(SETTLE)
+        return _read_all(self.fd)
+
+
+def _read_error(path: Path, exc: OSError) -> CatalogError:
+    if isinstance(exc, FileNotFoundError):
+        return CatalogError(f"catalog file {path.resolve()} does not exist; check catalog.path")
+    return CatalogError(f"cannot read catalog file {path.resolve()}: {exc.strerror}")
+
+
+def _read_all(fd: int) -> bytes:
+    """The whole file behind `fd`, from its start."""
+    data = b""
+    while chunk := os.pread(fd, 1 << 20, len(data)):
+        data += chunk
+    return data
+
+
+def _decode(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"catalog file {path.resolve()} is not UTF-8 (byte {exc.start}); "
+                           "save it as UTF-8") from None
+
+
+# -- files -------------------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
@@ -88,10 +252,9 @@ def _locked(path: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replaces the file's content in one step, keeping its permission bits."""
-    where = path.resolve()
-    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
+@contextlib.contextmanager
+def _temp_beside(where: Path) -> Iterator[tuple[BinaryIO, str]]:
+    """A temporary file in the catalog's folder, removed unless it was renamed (also on Ctrl-C)."""
     try:
         fd, tmp = tempfile.mkstemp(dir=where.parent, prefix=f".{where.name}.", suffix=".tmp")
     except OSError as exc:
@@ -99,18 +262,18 @@ def write_atomic(path: Path, text: str) -> None:
                            "folder must be writable") from None
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(text.encode("utf-8"))
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, where)
-    except BaseException as exc:   # Ctrl-C or SIGTERM (cli.Terminated) too: no stray temp
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if not isinstance(exc, OSError):
-            raise
+            yield out, tmp
+    except OSError as exc:
         raise CatalogError(f"cannot write catalog file {where}: {exc.strerror}") from None
-    _fsync_dir(where.parent)
+    finally:   # Ctrl-C or SIGTERM (cli.Terminated) too: no stray temp
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _append_synced(out: BinaryIO, data: bytes) -> None:
+    out.write(data)
+    out.flush()
+    os.fsync(out.fileno())
 
 
 def _fsync_dir(folder: Path) -> None:
