@@ -126,7 +126,9 @@ def test_check_passes_and_summarises(tmp_path: Path) -> None:
     assert f"ok: {config}" in result.stdout
     assert "2 (lora, lowrank) feeding 2 sections" in result.stdout
     assert "10 sections, 7 entries; 2 warnings" in result.stdout
-    assert f"sqlite:///{tmp_path}/state.db" in result.stdout
+    assert f"state:     {tmp_path}/state.db (none yet: the first poll creates it)" \
+        in result.stdout
+    assert not (tmp_path / "state.db").exists()
     assert "not configured (SLACK_BOT_TOKEN unset)" in result.stdout
 
 

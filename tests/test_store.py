@@ -152,7 +152,7 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     """A garbage file gives a StoreError naming it, not a sqlite3 traceback."""
     path = tmp_path / "junk.db"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StoreError, match=r"junk\.db is unusable"):
+    with pytest.raises(StoreError, match=r"junk\.db is not an SQLite database"):
         Store.open(f"sqlite:///{path}")
 
 

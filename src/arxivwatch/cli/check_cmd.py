@@ -1,4 +1,4 @@
-"""`arxivwatch check`: config, templates and catalog validated together, every problem listed.
+"""`arxivwatch check`: config, templates, catalog and state checked together, every problem listed.
 
 Run it after editing topics.yaml, a template or the catalog by hand: exit status 0 means the bot
 can start; 1 lists what to fix, one problem per line (file:line: key: message).
@@ -112,6 +112,17 @@ def catalog_problems(path: Path) -> tuple[list[str], list[str], int, int]:
     return errors, [str(p) for p in found if p.severity != "error"], len(catalog.sections), entries
 
 
+def state_problems(url: str) -> tuple[str, list[str]]:
+    """What the state at `url` holds, read only, or one problem line when it cannot be used."""
+    from arxivwatch.errors import StoreError
+    from arxivwatch.store import inspect_state
+
+    try:
+        return inspect_state(url), []
+    except StoreError as exc:
+        return "", [f"state.url: {exc}"]
+
+
 def _fallback_files(ctx: Context) -> tuple[Path | None, Path | None]:
     """Catalog path and templates dir when the full config failed: from its catalog part."""
     from arxivwatch.config import load_catalog_settings
@@ -126,7 +137,7 @@ def _fallback_files(ctx: Context) -> tuple[Path | None, Path | None]:
 @click.command("check")
 @click.pass_obj
 def check(ctx: Context) -> None:
-    """Validate config, templates and catalog together; list every problem found.
+    """Validate config, templates, catalog and state together; list every problem found.
 
     Exits 0 with a short summary when all is well, 1 with one line per problem otherwise
     (file:line: key path: what is wrong and how to fix it).
@@ -146,17 +157,19 @@ def check(ctx: Context) -> None:
     errors, warnings, sections, entries = catalog_problems(catalog_path) if exists \
         and catalog_path is not None else ([], [], 0, 0)
     problems += errors
+    state, found = state_problems(settings.state.url) if settings else ("", [])
+    problems += found
     if problems:
         for p in problems:
             click.echo(p.replace("\n", "\n    "))
         click.echo(f"check failed: {len(problems)} problem{'s' * (len(problems) != 1)}", err=True)
         raise SystemExit(1)
     assert settings is not None
-    _summary(settings, checked, sections, entries, len(warnings))
+    _summary(settings, checked, sections, entries, len(warnings), state)
 
 
 def _summary(settings: Settings, templates: int, sections: int, entries: int,
-             warnings: int) -> None:
+             warnings: int, state: str) -> None:
     topics = settings.topics
     click.echo(f"ok: {settings.config_path}")
     click.echo(f"  topics:    {len(topics)} ({', '.join(t.name for t in topics)}) feeding "
@@ -166,7 +179,7 @@ def _summary(settings: Settings, templates: int, sections: int, entries: int,
                f"{note}")
     where = settings.templates_dir or "shipped defaults"
     click.echo(f"  templates: {templates} rendered on a sample paper ({where})")
-    click.echo(f"  state:     {settings.state.url}")
+    click.echo(f"  state:     {state}")
     click.echo(f"  slack:     {_slack_line(settings)}")
     now = dt.datetime.now(dt.UTC)
     fire = settings.schedule.trigger().get_next_fire_time(None, now)

@@ -1,5 +1,9 @@
 """SQLite state: papers, candidates, decisions, runs, metadata, and the single-instance lock."""
 
+from arxivwatch.store._file import Backup
+from arxivwatch.store._file import backup as backup_state
+from arxivwatch.store._file import describe as describe_backup
+from arxivwatch.store._file import inspect as inspect_state
 from arxivwatch.store._lock import InstanceLock
 from arxivwatch.store._rows import RunRecord, StoredCandidate
 from arxivwatch.store._schema import VERSION as SCHEMA_VERSION
@@ -8,10 +12,14 @@ from arxivwatch.store._store import DecideResult, Store
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Backup",
     "DecideResult",
     "InstanceLock",
     "RunRecord",
     "Store",
     "StoredCandidate",
     "TopicStats",
+    "backup_state",
+    "describe_backup",
+    "inspect_state",
 ]

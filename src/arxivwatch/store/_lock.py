@@ -13,6 +13,7 @@ from pathlib import Path
 from types import TracebackType
 
 from arxivwatch.errors import StoreError
+from arxivwatch.store._db import free_space
 
 
 class InstanceLock:
@@ -47,7 +48,10 @@ class InstanceLock:
 
 def _acquire(path: Path) -> int:
     """Lock `path` without waiting and write our pid into it; StoreError when another holds it."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise _cannot(path, e) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -57,6 +61,15 @@ def _acquire(path: Path) -> int:
         raise StoreError(
             f"another arxivwatch is already running on {db} (pid {holder}); stop it first, "
             f"or give this one its own state.url") from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except OSError as e:
+        os.close(fd)
+        raise _cannot(path, e) from None
     return fd
+
+
+def _cannot(path: Path, e: OSError) -> StoreError:
+    return StoreError(f"cannot write the instance lock {path}: {e.strerror}; "
+                      f"{free_space(str(path))}")

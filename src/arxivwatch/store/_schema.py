@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from arxivwatch.errors import StoreError
+from arxivwatch.store._db import errors
 
 _V1 = (
     """CREATE TABLE papers (
@@ -66,6 +67,7 @@ _V2 = (
 
 MIGRATIONS: tuple[Sequence[str], ...] = (_V1, _V2)
 VERSION = len(MIGRATIONS)
+TABLES = frozenset({"papers", "candidates", "decisions", "runs", "meta"})   # in every version
 
 
 def user_version(conn: sqlite3.Connection) -> int:
@@ -73,15 +75,26 @@ def user_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
+def tables(conn: sqlite3.Connection) -> set[str]:
+    """The names of the tables in the database."""
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def refuse_newer(version: int, where: str) -> None:
+    """StoreError for a database written by a newer arxivwatch than this one."""
+    if version > VERSION:
+        raise StoreError(
+            f"state database {where} has schema version {version}, newer than this arxivwatch "
+            f"understands ({VERSION}); upgrade arxivwatch, or point state.url at another file")
+
+
 def migrate(conn: sqlite3.Connection, where: str, *, target: int = VERSION) -> int:
     """Bring the database at `conn` (autocommit mode) up to `target`; return the version reached."""
-    current = user_version(conn)
-    if current > VERSION:
-        raise StoreError(
-            f"state database {where} has schema version {current}, newer than this arxivwatch "
-            f"understands ({VERSION}); upgrade arxivwatch, or point state.url at another file")
-    while current < target:
-        current = _apply(conn, current + 1)
+    with errors(where):
+        current = user_version(conn)
+        refuse_newer(current, where)
+        while current < target:
+            current = _apply(conn, current + 1)
     return current
 
 
@@ -97,6 +110,7 @@ def _apply(conn: sqlite3.Connection, version: int) -> int:
         conn.execute(f"PRAGMA user_version = {version:d}")
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:   # SQLite rolls back by itself after some errors (disk full)
+            conn.execute("ROLLBACK")
         raise
     return version

@@ -24,9 +24,10 @@ from typing import Any
 
 from arxivwatch.errors import StoreError
 from arxivwatch.models import Candidate, Decision, Paper
+from arxivwatch.store import _file
 from arxivwatch.store import _rows as rows
 from arxivwatch.store import _sql as sql
-from arxivwatch.store._db import MEMORY, connect, errors, parse_url
+from arxivwatch.store._db import MEMORY, connect, errors, parse_url, use_wal
 from arxivwatch.store._lock import InstanceLock
 from arxivwatch.store._rows import Clock, RunRecord, StoredCandidate
 from arxivwatch.store._schema import migrate
@@ -44,19 +45,30 @@ class DecideResult:
 class Store:
     """Papers, candidates, decisions, runs and small metadata, in SQLite."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path | None, clock: Clock) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path | None, clock: Clock, *,
+                 where: str | None = None) -> None:
         self._conn, self.path, self._clock = conn, path, clock
+        self._where = where or (str(path) if path else MEMORY)   # how errors name the state
         self._lock = threading.RLock()
 
     @classmethod
     def open(cls, url: str, *, clock: Clock | None = None) -> Store:
-        """Open (creating and migrating as needed) the store at a `sqlite:///...` URL."""
+        """Open the store at a `sqlite:///...` URL, checked, created when missing, migrated.
+
+        A damaged file, an empty one, or one that holds no arxivwatch state is refused before
+        anything is written to it (see `_file`); only a missing file starts a fresh state.
+        """
         path = parse_url(url)
+        if path is not None and not _file.check_file(path):
+            _file.create(path)
         where = str(path) if path else MEMORY
         conn = connect(path, where)
         try:
+            if path is not None:
+                _file.check_database(conn, where)
+            use_wal(conn, where)
             migrate(conn, where)
-        except sqlite3.DatabaseError as e:
+        except sqlite3.Error as e:
             conn.close()
             raise StoreError(f"state database {where} is unusable: {e}") from e
         except BaseException:
@@ -69,24 +81,27 @@ class Store:
         """An in-memory copy of the store at `url` (empty when there is no file yet).
 
         For `--dry-run` and read-only commands: whatever they do, nothing on disk changes.
+        The file is checked as `open` checks it, and errors name it, not the copy.
         """
         path = parse_url(url)
-        copy = cls.open("sqlite:///:memory:", clock=clock)
-        if path is None or not path.exists():
-            return copy
+        if path is None or not _file.check_file(path):
+            return cls.open("sqlite:///:memory:", clock=clock)
+        where = str(path)
+        conn = connect(None, where)
         try:
             # A plain connection that only reads: the last one to close removes the WAL files.
-            source = sqlite3.connect(str(path))
+            source = connect(path, where)
             try:
-                with copy._lock:
-                    source.backup(copy._conn)
+                _file.check_database(source, where)
+                with errors(where):
+                    source.backup(conn)
             finally:
                 source.close()
-            migrate(copy._conn, MEMORY)
-        except sqlite3.DatabaseError as e:
-            copy.close()
-            raise StoreError(f"cannot read state database {path}: {e}") from e
-        return copy
+            migrate(conn, where)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, None, clock or rows.utcnow, where=where)
 
     def close(self) -> None:
         """Close the connection; the Store cannot be used afterwards."""
@@ -117,10 +132,6 @@ class Store:
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock, errors(self._where):
             return self._conn.execute(sql, params).fetchall()
-
-    @property
-    def _where(self) -> str:
-        return str(self.path) if self.path else MEMORY
 
     def _now(self) -> str:
         return rows.iso(self._clock())
