@@ -9,7 +9,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "arxivwatch"
 CORE = [
-    "errors", "models", "ids", "textnorm", "query", "ranking", "catalog", "entry", "render",
+    "errors", "models", "ids", "textnorm", "cleaner", "query", "ranking", "catalog", "entry", "render",
     "announcements",
 ]
 FORBIDDEN = {

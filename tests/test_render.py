@@ -18,6 +18,7 @@ from arxivwatch.render import (
     md_url,
     slack_escape,
     slack_link,
+    terminal_line,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -115,6 +116,30 @@ def test_md_escape(raw: str, escaped: str) -> None:
 def test_md_escape_drops_control_and_bidi_override_characters(raw: str, escaped: str) -> None:
     """A hostile title cannot put terminal escapes or text-reordering controls in the catalog."""
     assert md_escape(raw) == escaped
+
+
+HIDDEN = {
+    "right-to-left override": "\u202e", "left-to-right isolate": "\u2066",
+    "right-to-left mark": "\u200f", "zero-width space": "\u200b", "zero-width joiner": "\u200d",
+    "byte order mark": "\ufeff", "bell": "\x07", "escape": "\x1b", "C1 CSI": "\x9b",
+    "null": "\x00",
+}
+
+
+@pytest.mark.parametrize("char", HIDDEN.values(), ids=HIDDEN.keys())
+def test_slack_catalog_and_terminal_text_are_cleaned_alike(char: str) -> None:
+    """What the catalog line drops, Slack and the terminal drop too: the same words remain."""
+    raw = f"LoRA-RTL: harmless{char}exe.txt by Eve{char}"
+    catalog, slack, terminal = md_escape(raw), slack_escape(raw).strip(), terminal_line(raw)
+    assert char not in catalog + slack + terminal
+    assert catalog == slack == terminal
+    assert "harmless" in catalog
+    assert str(slack_link("https://arxiv.org/abs/2611.00001", raw)).count(char) == 0
+
+
+def test_a_label_of_invisible_characters_is_no_label() -> None:
+    """A link whose label cleans to nothing shows its url, not an empty label."""
+    assert slack_link("https://arxiv.org/abs/1", "\u200b\u202e") == "<https://arxiv.org/abs/1>"
 
 
 @pytest.mark.parametrize(

@@ -190,6 +190,34 @@ def test_hostile_values_cannot_ping_or_plant_links(env: Environment, hostile: st
         assert re.sub(r"<https://arxiv\.org/abs/2406\.00001\|[^<>]*>", "", text).count("<") == 0
 
 
+def test_invisible_and_control_characters_never_reach_slack(env: Environment) -> None:
+    """A right-to-left override, zero-width and control characters are cleaned from every text
+    of the digest, as the catalog line cleans them."""
+    hidden = "\u202e\u200b\u2066\x07\x1b\ufeff"
+    c = cand(1, title="LoRA-RTL: harmless\u202eexe.txt zero\u200bwidth bell\x07",
+             abstract="We study low\u2066-rank \x1badaptation. " * 4, authors=("Eve\ufeff Example",),
+             section="Model Compression / Low-rank\u200b Decomposition")
+    message = digest(env, [c])[0]
+    shown = [*texts(message.blocks), message.text]
+    assert [t for t in shown if any(ch in t for ch in hidden)] == []
+    assert any("LoRA-RTL: harmlessexe.txt zerowidth bell" in t for t in shown)
+    assert any("Eve Example" in t for t in shown)
+
+
+def test_an_author_from_invalid_xml_is_escaped_once(env: Environment) -> None:
+    """A feed whose XML is not well-formed: entities decoded once, escaped once for Slack."""
+    from arxivwatch.sources.feed import parse_feed
+    from tests.fakes.arxiv_server import rss_xml
+
+    xml = rss_xml([{"id": "2406.00001", "title": "LoRA", "abstract": "Low-rank adaptation.",
+                    "authors": ["Mallory <@U0ADMIN>", "Bob"]}], announced=DAY)
+    invalid = xml.replace("</title>", "</title><junk>&nbsp; a & b</junk>", 1)
+    paper = parse_feed(invalid.encode(), url="http://127.0.0.1:9/rss/cs.LG").items[0].paper
+    text = "\n".join(texts(digest(env, [cand(1, authors=paper.authors)])[0].blocks))
+    assert "Mallory &lt;@U0ADMIN&gt;, Bob" in text
+    assert "&amp;lt;" not in text
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(title=st.text(max_size=400), abstract=st.text(max_size=4000),

@@ -381,7 +381,7 @@ def test_terminal_delivery_prints_a_readable_digest() -> None:
     assert " 1. Paper 2\n    https://arxiv.org/abs/2406.00002\n    Ada, Bert · cs.LG\n" in text
     assert "    why: ti:LoRA; similar to 'LoRA' (0.7)\n    score: 0.90\n" in text
     assert "    adds: - [2406.00002]\n" in text
-    assert "Evil[2J title split" in text
+    assert "Evil [2J title split" in text   # the control made a space, as in the catalog
     assert "\x1b" not in text
 
 

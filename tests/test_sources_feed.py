@@ -8,7 +8,9 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import feedparser  # type: ignore[import-untyped]
 import pytest
 import requests
 from hypothesis import HealthCheck, assume, given, settings
@@ -18,7 +20,7 @@ from arxivwatch.errors import SourceError
 from arxivwatch.models import Paper
 from arxivwatch.sources.feed import FeedPage, feed_url, fetch_feed, parse_feed
 from arxivwatch.sources.http import PoliteSession
-from tests.fakes.arxiv_server import FakeArxiv, rss_xml
+from tests.fakes.arxiv_server import FakeArxiv, atom_feed_xml, rss_xml
 
 ROOT = Path(__file__).resolve().parents[1]
 URL = "https://rss.arxiv.org/rss/cs.LG+cs.CL"
@@ -209,6 +211,23 @@ def test_markup_like_text_survives_verbatim(text: str) -> None:
     xml = rss_xml([{"id": "2402.00001", "title": text, "abstract": text}], announced=TODAY)
     paper = parse_feed(xml.encode(), url=URL).items[0].paper
     assert (paper.title, paper.abstract) == (text, text)
+
+
+@pytest.mark.parametrize("shape", [rss_xml, atom_feed_xml], ids=["rss", "atom"])
+@pytest.mark.parametrize("text", [
+    "Mallory <@U0ADMIN>", "A &amp; B (written so)", "x & y > z", "Café \"quoted\" it's",
+])
+def test_entities_are_decoded_once_also_when_the_xml_is_invalid(shape: Any, text: str) -> None:
+    """feedparser reads invalid XML with its loose parser, which leaves `&lt;` ... in authors,
+    journal references and DOIs: they read as from valid XML, decoded exactly once."""
+    xml = shape([{"id": "2402.00001", "title": text, "abstract": text, "authors": [text, "Bob"],
+                  "journal_ref": text, "doi": text, "categories": ["cs.LG"]}], announced=TODAY)
+    invalid = xml.replace("</title>", "</title><junk>&nbsp; a & b</junk>", 1)
+    assert feedparser.parse(invalid.encode()).bozo   # the loose parser read it
+    strict = parse_feed(xml.encode(), url=URL).items[0].paper
+    assert strict.authors == (text, "Bob")
+    assert strict.journal_ref == strict.doi == text
+    assert parse_feed(invalid.encode(), url=URL).items[0].paper == strict
 
 
 def test_an_item_with_an_unreadable_id_is_skipped_and_reported() -> None:

@@ -3,12 +3,14 @@
 Autoescape is off on purpose: HTML escaping turns `'` into `&#39;`, which neither Markdown nor
 Slack wants. Slack templates escape every `{{ }}` value through `finalize` instead, and values that
 are already mrkdwn (links) are marked `SlackSafe` so they pass through once.
+
+Every escaping here (Slack, Markdown, terminal) starts from the one cleaner, `cleaner.visible`:
+control, zero-width and bidi characters are gone the same way whatever the target.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,8 @@ from jinja2 import (
     TemplateSyntaxError,
 )
 
+from arxivwatch.cleaner import one_line, visible
+
 
 class SlackSafe(str):
     """A string that is already valid Slack mrkdwn and must not be escaped again."""
@@ -30,26 +34,23 @@ class SlackSafe(str):
 
 
 def slack_escape(value: object) -> str:
-    """Escapes `&`, `<`, `>` for Slack, which also disarms `<!channel>` and `<url|label>`."""
+    """Cleans, then escapes `&`, `<`, `>` for Slack: `<!channel>`, `<url|label>` are disarmed."""
     if isinstance(value, SlackSafe):
         return value
-    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return visible(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def slack_link(url: object, label: object = None) -> SlackSafe:
     """Builds a Slack link `<url|label>` whose url and label cannot break out of it."""
-    safe_url = str(url).replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
-    if label is None or label == "":
-        return SlackSafe(f"<{safe_url}>")
+    safe_url = visible(url).replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
     # `|` in a label is fine for Slack, but a newline would end the link.
-    text = slack_escape(" ".join(str(label).split()))
-    return SlackSafe(f"<{safe_url}|{text}>")
+    text = "" if label is None else slack_escape(one_line(label))
+    return SlackSafe(f"<{safe_url}|{text}>" if text else f"<{safe_url}>")
 
 
 def terminal_line(text: object) -> str:
-    """One line without control characters, so a paper title cannot drive the terminal."""
-    line = " ".join(str(text).split())
-    return "".join(ch for ch in line if unicodedata.category(ch) != "Cc")
+    """One cleaned line, so a paper title cannot drive the terminal or reorder what it shows."""
+    return one_line(text)
 
 
 # Backslash only where it would otherwise escape the next character (or our closing `]`).
@@ -58,19 +59,13 @@ _MD_SPECIAL = re.compile(r"[\[\]`<>]")
 _MD_AUTOLINK = re.compile(r"://|\bwww\.", re.IGNORECASE)
 
 
-# Control characters and the bidi embedding/override/isolate marks: a hostile title could
-# drive a terminal or visually reorder the catalog line around it.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def printable(value: object) -> str:
-    """The text as one line, control and bidi override characters turned into spaces."""
-    return " ".join(_UNPRINTABLE.sub(" ", str(value)).split())
+# The catalog line's text (entry.py renders the title with it): the same cleaner as Slack's.
+printable = one_line
 
 
 def md_escape(value: object) -> str:
     """Makes text safe inside one Markdown line: one line, no link, code span or autolink."""
-    text = printable(value)
+    text = one_line(value)
     text = _MD_BACKSLASH.sub(r"\\\\", text)
     text = _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
     return _MD_AUTOLINK.sub(_break_autolink, text)
@@ -88,7 +83,7 @@ _MD_URL_PARENS = re.compile(r"(?:[^()]|\([^()]*\))*")
 
 def md_url(value: object) -> str:
     """Makes a URL safe as a Markdown link destination (spaces, `<>` and stray parens)."""
-    url = "".join(str(value).split())
+    url = "".join(visible(value).split())
     url = url.replace("<", "%3C").replace(">", "%3E")
     if not _MD_URL_PARENS.fullmatch(url):
         url = url.replace("(", "%28").replace(")", "%29")

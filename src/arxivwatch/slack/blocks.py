@@ -26,7 +26,7 @@ from jinja2 import Environment
 
 from arxivwatch import catalog
 from arxivwatch.models import Hit, Paper
-from arxivwatch.render import SlackSafe, make_env, slack_escape
+from arxivwatch.render import SlackSafe, make_env, printable, slack_escape
 
 Block = dict[str, Any]
 
@@ -135,7 +135,7 @@ def short_authors(authors: Sequence[str], keep: int = 3) -> str:
 
 def _plain(text: str, limit: int, *, keep_tail: bool = False) -> dict[str, str]:
     """A plain_text object whose escaped text fits `limit` (tail kept for section paths)."""
-    raw = " ".join(text.split()) or "-"
+    raw = printable(text) or "-"
     out = slack_escape(raw)
     while len(out) > limit:
         raw = raw[1:] if keep_tail else raw[:-1]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import html
 import io
 import re
 from collections.abc import Mapping, Sequence
@@ -113,7 +114,27 @@ def parse_xml(content: bytes, *, url: str) -> Any:
     truncated = not content.rstrip().endswith(_CLOSING)
     if broken and (truncated or not parsed.entries):
         raise SourceError(f"malformed XML ({parsed.get('bozo_exception')})", url=url, attempt=1)
+    if broken:
+        for entry in parsed.entries:
+            _decode_loose(entry)
     return parsed
+
+
+def _decode_loose(node: dict[str, Any]) -> None:
+    """Decodes the entities feedparser's loose parser leaves in place, once, as the strict one does.
+
+    The loose parser (feedparser's fallback when the XML is not well-formed) decodes the text
+    constructs (title, summary) but leaves `&lt;`, `&amp;` ... in every other value: authors,
+    comments, journal references, categories. Escaped again for Slack they would read
+    `Mallory &amp;lt;@U0ADMIN&amp;gt;`.
+    """
+    for key, value in node.items():
+        detail = node.get(f"{key}_detail")
+        if isinstance(value, str) and not (isinstance(detail, dict) and "type" in detail):
+            node[key] = html.unescape(value)
+        for child in value if isinstance(value, list) else [value]:
+            if isinstance(child, dict) and "type" not in child:   # not a text construct
+                _decode_loose(child)
 
 
 def collapse(text: str | None) -> str:
