@@ -316,6 +316,16 @@ def test_suggested_summary_and_sections(catalog: Path) -> None:
     assert "Model Compression > Low-rank Decomposition" in svc.sections()
 
 
+def test_suggested_summary_shown_in_the_modal_is_cleaned(catalog: Path) -> None:
+    """The edit modal's prefill passes the cleaner, as the catalog line and the digest do."""
+    store = Store.open("sqlite:///:memory:")
+    hostile = Paper(id="2406.00001", title="T", abstract="We show that Lo\u200bRA\u202e works\x07.")
+    store.add_candidates([Candidate(hostile, "lora", "LLM Training > Techniques", 1.0,
+                                    dt.date(2024, 6, 4))])
+    assert service_for(catalog, store).suggested_summary("2406.00001") == \
+        "We show that LoRA works ."
+
+
 def test_outcome_decision_keeps_topic(catalog: Path) -> None:
     """The recorded decision carries the candidate's topic, for learning later."""
     outcome = service_for(catalog).reject("2403.00001", "U0CURATOR")

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from arxivwatch.cleaner import one_line
 from arxivwatch.errors import DecisionError
 from arxivwatch.ids import normalize_id
 from arxivwatch.models import Action, Decision, Outcome, Paper
@@ -134,7 +135,7 @@ class DecisionService:
         cand = self.store.get_candidate(normalize_id(paper_id))
         if cand is None:
             raise DecisionError(f"{paper_id}: not a candidate")
-        return str(summarize(cand.paper.abstract))
+        return one_line(summarize(cand.paper.abstract))   # shown in the edit modal
 
     def suggested_section(self, paper_id: str) -> str | None:
         """The section the poll suggested for a candidate (None when it is not one)."""
