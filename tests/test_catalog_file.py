@@ -228,6 +228,44 @@ def test_a_concurrent_appender_loses_nothing(catalog_path: Path) -> None:
     assert [n for n in range(appended.value) if f"appended by hand {n}" not in lines] == []
 
 
+def _writing_into_the_old_file_after_replace(
+        monkeypatch: pytest.MonkeyPatch, path: Path, mode: str, data: str) -> None:
+    """A program that opened the catalog before arxivwatch's replace writes into it just after."""
+    held = open(path, mode, encoding="utf-8")  # noqa: SIM115 - closed by the patched replace
+    real_replace = os.replace
+
+    def replace_then_write(src: str, dst: str) -> None:
+        real_replace(src, dst)
+        if not held.closed:
+            held.write(data)
+            held.close()
+
+    monkeypatch.setattr(os, "replace", replace_then_write)
+
+
+def test_a_line_appended_to_the_replaced_file_is_carried_over(
+        catalog_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An append that lands in the file the replace unlinked still ends up in the catalog."""
+    _writing_into_the_old_file_after_replace(monkeypatch, catalog_path, "a", "late line\n")
+    assert add_to_catalog(catalog_path, SECTION, _line(1), "top") is True
+    lines = catalog_path.read_text(encoding="utf-8").splitlines()
+    assert lines[-1] == "late line"
+    assert lines.count(_line(1)) == 1
+
+
+def test_a_rewrite_of_the_replaced_file_is_kept_and_reported(
+        catalog_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rewrite in place that the replace displaced cannot be merged: kept beside, an error."""
+    _writing_into_the_old_file_after_replace(monkeypatch, catalog_path, "r+", "# Rewritten")
+    with pytest.raises(CatalogError, match=r"another program rewrote the catalog file while "
+                       r"arxivwatch replaced it; arxivwatch's line is in the file; its text is "
+                       r"kept in .*README\.md\.\d+\.kept: merge it into") as err:
+        add_to_catalog(catalog_path, SECTION, _line(1), "top")
+    kept = Path(str(err.value).split("kept in ")[1].split(":")[0])
+    assert kept.read_text(encoding="utf-8").startswith("# Rewritten")
+    assert _line(1) in catalog_path.read_text(encoding="utf-8")
+
+
 def _rewrite_once(path: Path, text: str) -> None:
     """An editor saving the file: write a new file and rename it over the catalog."""
     tmp = path.with_name("editor-save.tmp")
