@@ -21,14 +21,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from arxivwatch import backtest, catalog_file, config
-from arxivwatch.learning.curator import CuratedReplay, Curator, LearningLoop
+from arxivwatch import catalog_file, config
 from arxivwatch.learning.model import Policy
 from arxivwatch.learning.scorer import DEAD_ZONE, WEIGHT
 from arxivwatch.models import Candidate, Paper
 from arxivwatch.ranking import SectionLike, default_scorer, either, section_key
 from arxivwatch.ranking.select import Known
-from arxivwatch.snapshot import read_snapshot
+from arxivwatch.replay.curator import CuratedReplay, Curator, LearningLoop
+from arxivwatch.replay.days import Replay, group_days
+from arxivwatch.replay.labels import Labels, parse_labels
+from arxivwatch.replay.snapshot import read_snapshot
 from arxivwatch.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,7 +86,7 @@ def quarter(day: dt.date) -> str:
 class Recorder:
     """Per (label, quarter) cells from each replayed day."""
 
-    def __init__(self, labels: backtest.Labels, is_known: Callable[[Paper], bool]) -> None:
+    def __init__(self, labels: Labels, is_known: Callable[[Paper], bool]) -> None:
         self.labels, self.is_known = labels, is_known
         self.keys = {n: {section_key(s) for s in secs} for n, secs in labels.sections.items()}
         self.cells: dict[tuple[str, str], Cell] = defaultdict(Cell)
@@ -123,7 +125,7 @@ class Recorder:
 
 def replay(days: list[tuple[dt.date, list[Paper]]], settings: config.Settings,
            sections: Sequence[SectionLike], papers: dict[str, Paper], index: Known,
-           labels: backtest.Labels,
+           labels: Labels,
            learn: bool, weight: float, policy: Policy, retrain_every: int,
            dead_zone: float) -> Recorder:
     base = default_scorer(sections, papers)
@@ -134,10 +136,10 @@ def replay(days: list[tuple[dt.date, list[Paper]]], settings: config.Settings,
         store.upsert_papers(papers.values(), source="catalog")
         loop = LearningLoop(store, Curator(labels), sections, settings.topics, policy=policy,
                             retrain_every=retrain_every, dead_zone=dead_zone)
-        run: backtest.Replay = CuratedReplay(settings.topics, base, learning=loop, known=index,
+        run: Replay = CuratedReplay(settings.topics, base, learning=loop, known=index,
                                              cap=cap, weight=weight)
     else:
-        run = backtest.Replay(settings.topics, base, known=index, cap=cap)
+        run = Replay(settings.topics, base, known=index, cap=cap)
     for i, (day, batch) in enumerate(days):
         rec.day(day, batch, run.day(day, batch))
         if i % 100 == 0:
@@ -226,11 +228,11 @@ def main() -> None:
     catalog = catalog_file.load_catalog(settings.catalog.path)
     sections = list(catalog.sections)
     papers = {p.id: p for p in read_snapshot(args.data / "catalog-papers.jsonl")}
-    labels = backtest.parse_labels((args.data / "labels-dev.tsv").read_text(),
+    labels = parse_labels((args.data / "labels-dev.tsv").read_text(),
                                    topics=settings.topics)
     t0 = time.perf_counter()
     sample = read_snapshot(args.data / "arxiv-sample.jsonl.gz")
-    days = [(d, b) for d, b in backtest.group_days(sample) if d <= args.to]
+    days = [(d, b) for d, b in group_days(sample) if d <= args.to]
     t1 = time.perf_counter()
     index = catalog.index()
     base = replay(days, settings, sections, papers, index, labels, False, args.weight, policy,

@@ -24,11 +24,14 @@ from collections.abc import Mapping, Set
 from pathlib import Path
 from typing import Any
 
-from arxivwatch.backtest import LABEL_SECTIONS, Replay, parse_labels
-from arxivwatch.cli.backtest_cmd import build_scorer, format_report, load_catalog
+from arxivwatch.catalog_file import load_catalog
 from arxivwatch.config import load
 from arxivwatch.ranking import catalog_known, section_key
-from arxivwatch.snapshot import read_snapshot
+from arxivwatch.replay.build import build_scorer
+from arxivwatch.replay.days import Replay
+from arxivwatch.replay.labels import LABEL_SECTIONS, parse_labels
+from arxivwatch.replay.report import format_report
+from arxivwatch.replay.snapshot import read_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -41,7 +44,7 @@ SWEEP = (0.6, 0.55, 0.5, 0.45, 0.4, 0.3, 0.2, 0.0)
 def main() -> None:
     args = _args()
     settings = load(args.config, {})
-    catalog = load_catalog(settings)
+    catalog = load_catalog(settings.catalog.path)
     labels = parse_labels(args.labels.read_text(encoding="utf-8"), topics=settings.topics)
     scorer = build_scorer(settings, catalog, [args.catalog_papers])
     args.out.parent.mkdir(parents=True, exist_ok=True)

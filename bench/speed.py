@@ -3,7 +3,8 @@
 In one run, each measurement in its own fresh Python process (so peak RSS is its own):
   (a) gzip + json.loads of every line of ../shared/data/arxiv-sample.jsonl.gz (the floor);
   (b) `arxivwatch backtest --papers <sample>` with the shipped config (catalog abstracts from
-      catalog-papers.jsonl, as the quality bench), in-process through the click command;
+      catalog-papers.jsonl, as the quality bench), in-process through the command's library
+      (`replay.build`: `build_replay`, `run_backtest`) and its report;
   (b1) the same with `--jobs 1` (one process: the algorithmic part alone);
   (c) the same backtest over the sample concatenated 10 times (a multi-member .gz), to show
       that peak memory stays flat as the input grows.
@@ -37,11 +38,13 @@ CATALOG_PAPERS = DATA / "catalog-papers.jsonl"
 def child(kind: str, path: str) -> None:
     """Run one measurement in this process; print seconds, lines and peak RSS as JSON."""
     if kind.startswith("backtest"):   # interpreter start and imports are not the replay's cost
-        import arxivwatch.cli.backtest_cmd
+        import arxivwatch.catalog_file
         import arxivwatch.config
-        import arxivwatch.query  # noqa: F401
+        import arxivwatch.query
+        import arxivwatch.replay.build
+        import arxivwatch.replay.report  # noqa: F401
     start = time.perf_counter()
-    jobs = ["--jobs", "1"] if kind == "backtest-serial" else []
+    jobs = 1 if kind == "backtest-serial" else 0
     lines = _read(path) if kind == "read" else _backtest(path, jobs)
     seconds = time.perf_counter() - start
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -59,18 +62,17 @@ def _read(path: str) -> int:
     return n
 
 
-def _backtest(path: str, jobs: list[str]) -> int:
-    from click.testing import CliRunner
+def _backtest(path: str, jobs: int) -> int:
+    """`arxivwatch backtest --papers path --catalog-papers CATALOG_PAPERS [--jobs 1]`."""
+    from arxivwatch.catalog_file import load_catalog
+    from arxivwatch.config import load
+    from arxivwatch.replay.build import build_replay, run_backtest
+    from arxivwatch.replay.report import format_report
 
-    from arxivwatch.cli import _register, cli
-
-    _register()
-    config = str(ROOT / "config" / "topics.yaml")
-    result = CliRunner().invoke(cli, ["--config", config, "backtest", "--papers", path,
-                                      "--catalog-papers", str(CATALOG_PAPERS), *jobs])
-    if result.exit_code != 0:
-        raise SystemExit(f"backtest failed: {result.output}")
-    return int(result.output.split()[0])
+    settings = load(ROOT / "config" / "topics.yaml", {})
+    replay = build_replay(settings, load_catalog(settings.catalog.path), [CATALOG_PAPERS])
+    run_backtest(replay, Path(path), jobs=jobs)
+    return int(format_report(replay).split()[0])
 
 
 def measure(kind: str, path: Path, repeat: int) -> dict[str, float]:

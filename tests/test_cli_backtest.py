@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from arxivwatch.cli import _register, cli
 from arxivwatch.models import Paper
-from arxivwatch.snapshot import write_snapshot_line
+from arxivwatch.replay.snapshot import write_snapshot_line
 from arxivwatch.store import Store
 from tests.cli_env import NO_SECRETS
 
@@ -171,7 +171,7 @@ def test_tune_defaults_to_the_stored_papers(project: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["nope"], "no topic named 'nope'; topics: lora, lowrank"),
+    (["nope"], "no topic named 'nope'; known topics: lora, lowrank"),
     (["lora", "--query", "LoRA AND"], "at column"),
 ])
 def test_tune_errors_are_one_clear_line(project: Path, args: list[str], message: str) -> None:

@@ -25,10 +25,10 @@ from arxivwatch.learning import (
     suggest,
     train,
 )
-from arxivwatch.learning.curator import Curator, LearningLoop
 from arxivwatch.models import Candidate, Decision, Paper
 from arxivwatch.query import Doc
 from arxivwatch.ranking import Blend, QueryEvidence, select
+from arxivwatch.replay.curator import Curator, LearningLoop
 from arxivwatch.store import Store
 from tests.test_cli_backtest import project as backtest_project
 from tests.topics import make_topic
@@ -350,7 +350,7 @@ def test_suggest_without_a_model_still_lists_terms() -> None:
 def test_suggest_from_store_and_its_text() -> None:
     """On a store: decided papers are never 'missed'; the text has all three parts."""
     from arxivwatch.learning import format_suggestions
-    from arxivwatch.learning.suggest import suggest_from_store
+    from arxivwatch.replay.tune import suggest_from_store
 
     topic = make_topic("lora", LORA, 'ti:LoRA AND ti:"low-rank"')
     store = _store_with_rejections()

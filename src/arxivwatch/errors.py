@@ -90,3 +90,7 @@ class SlackError(ArxivWatchError):
 
 class DecisionError(ArxivWatchError):
     """A decision that cannot be taken (unknown paper, already decided, not allowed)."""
+
+
+class BacktestError(ArxivWatchError):
+    """A labels file, label mapping or replay input that cannot be used."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Callable, Generator, Iterator, Sequence
-from contextlib import ExitStack, closing, contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -14,14 +14,7 @@ import click
 from arxivwatch.cli import Context
 
 if TYPE_CHECKING:
-    from arxivwatch.backtest import Replay
-    from arxivwatch.catalog import Catalog
-    from arxivwatch.config import Settings
-    from arxivwatch.models import Paper
-    from arxivwatch.ranking import Scorer
-    from arxivwatch.snapshot import SnapshotStats
-
-Progress = Callable[[int, int], None]
+    from arxivwatch.replay.snapshot import Progress, SnapshotStats
 
 
 def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
@@ -50,47 +43,8 @@ def parse_label_map(values: Sequence[str]) -> dict[str, list[str]]:
     return mapping
 
 
-def load_catalog(settings: Settings) -> Catalog:
-    """The catalog named by the config."""
-    from arxivwatch.catalog import Catalog
-    from arxivwatch.errors import CatalogError
-
-    try:
-        return Catalog.parse(settings.catalog.path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise CatalogError(f"cannot read catalog {settings.catalog.path}: {e.strerror}") from e
-
-
-def catalog_papers(settings: Settings, catalog: Catalog, files: Sequence[Path]) -> dict[str, Paper]:
-    """Metadata of the catalog's papers: from --catalog-papers files, else the state store."""
-    from arxivwatch.snapshot import read_snapshot
-
-    ids = catalog.index().ids
-    found = {p.id: p for f in files for p in read_snapshot(f) if p.id in ids}
-    return found | {p.id: p for p in _stored_papers(settings, ids - found.keys())}
-
-
-def _stored_papers(settings: Settings, ids: frozenset[str] | set[str]) -> list[Paper]:
-    """Papers the store already holds; no store file means none (a replay creates nothing)."""
-    from arxivwatch.store import Store
-
-    url = settings.state.url
-    path = url.removeprefix("sqlite:///")
-    if not ids or not url.startswith("sqlite:///") or not Path(path).exists():
-        return []
-    with Store.open(url) as store:
-        return [p for p in map(store.get_paper, sorted(ids)) if p is not None]
-
-
-def build_scorer(settings: Settings, catalog: Catalog, files: Sequence[Path]) -> Scorer:
-    """The shipped ranking, fed with the catalog and whatever abstracts of it are known."""
-    from arxivwatch.ranking import default_scorer
-
-    return default_scorer(catalog.sections, catalog_papers(settings, catalog, files))
-
-
 @contextmanager
-def progress_bar(label: str) -> Iterator[Progress | None]:
+def _progress_bar(label: str) -> Iterator[Progress | None]:
     """A byte-progress callback drawing a bar on stderr, or None when stderr is no terminal."""
     if not sys.stderr.isatty():
         yield None
@@ -149,12 +103,15 @@ def backtest(ctx: Context, papers_path: Path, start: dt.date | None, end: dt.dat
       arxivwatch backtest --papers snapshot.json --from 2024-01-01 --labels labels.tsv
       arxivwatch backtest --papers arxiv-sample.jsonl.gz --curator labels.tsv
     """
-    from arxivwatch.backtest import Replay, in_range, parse_labels
-    from arxivwatch.ranking import catalog_known
-    from arxivwatch.snapshot import SnapshotStats
+    from arxivwatch.catalog_file import load_catalog
+    from arxivwatch.replay.build import build_replay, run_backtest
+    from arxivwatch.replay.curator import CuratedReplay
+    from arxivwatch.replay.labels import parse_labels
+    from arxivwatch.replay.report import format_report
+    from arxivwatch.replay.snapshot import SnapshotStats
 
     settings = ctx.settings
-    catalog = load_catalog(settings)
+    catalog = load_catalog(settings.catalog.path)
     read = SnapshotStats()
     labels = None
     if labels_path is not None:
@@ -165,56 +122,26 @@ def backtest(ctx: Context, papers_path: Path, start: dt.date | None, end: dt.dat
         curator = parse_labels(_read_text(curator_path), topics=settings.topics,
                                label_map=label_map, where=str(curator_path))
         labels = labels or curator
-    scorer = build_scorer(settings, catalog, catalog_files)
+    replay = build_replay(settings, catalog, catalog_files, labels=labels, curator=curator)
     with ExitStack() as stack:
-        out: IO[str] | None = None
         if out_path is not None:
-            out = stack.enter_context(_open_out(out_path))
-        progress = stack.enter_context(progress_bar("replaying"))
-        known, cap = catalog_known(catalog.sections), settings.digest.max_per_topic
-        curated = None
-        if curator is None:
-            replay = Replay(settings.topics, scorer, known=known, cap=cap, labels=labels, out=out)
-        else:
-            from arxivwatch.learning.curator import curated_replay
-
-            replay = curated = curated_replay(
-                settings.topics, scorer, curator, catalog.sections,
-                catalog_papers(settings, catalog, catalog_files), known=known, cap=cap,
-                labels=labels, out=out)
-        # closed by the stack, also on an error: worker processes end with the command
-        papers = stack.enter_context(closing(_papers(
-            papers_path, replay, jobs=jobs, progress=progress, stats=read, start=start,
-            end=end, serial=curator is not None)))
-        replay.run(in_range(papers, start, end))
-    report_skipped(read, papers_path)
+            replay.out = stack.enter_context(_open_out(out_path))
+        progress = stack.enter_context(_progress_bar("replaying"))
+        run_backtest(replay, papers_path, jobs=jobs, progress=progress, stats=read, start=start,
+                     end=end)
+    _report_skipped(read, papers_path)
     click.echo(format_report(replay))
-    if curated is not None:
-        click.echo(curated.summary())
+    if isinstance(replay, CuratedReplay):
+        click.echo(replay.summary())
 
 
-def _papers(path: Path, replay: Replay, *, jobs: int, progress: Progress | None,
-            stats: SnapshotStats, start: dt.date | None, end: dt.date | None, serial: bool,
-            ) -> Generator[Paper, None, None]:
-    """The input papers: in worker processes when the replay allows it, else serially."""
-    from arxivwatch.backtest_jobs import default_jobs, replay_papers
-    from arxivwatch.snapshot import read_snapshot
-
-    if replay.labels is not None:   # labelled papers are read in full, for the catalog lookup
-        yield from read_snapshot(path, progress=progress, stats=stats)
-    # without labels, papers no topic can match are read as ids and days only
-    elif serial:   # a curator's scorer learns as the days go: no worker could score ahead
-        yield from read_snapshot(path, progress=progress, stats=stats, keep=replay.keep)
-    else:
-        yield from replay_papers(path, replay, jobs=jobs or default_jobs(path),
-                                 progress=progress, stats=stats, start=start, end=end)
-
-
-def report_skipped(stats: SnapshotStats, path: Path) -> None:
+def _report_skipped(stats: SnapshotStats, path: Path) -> None:
     """Says on stderr how many snapshot lines were not papers, so none is dropped silently."""
-    if stats.skipped:
-        click.echo(f"warning: skipped {stats.skipped} bad lines of {path} (first: "
-                   f"{stats.errors[0]})", err=True)
+    from arxivwatch.replay.report import skipped_warning
+
+    warning = skipped_warning(stats, path)
+    if warning is not None:
+        click.echo(warning, err=True)
 
 
 def _read_text(path: Path) -> str:
@@ -239,38 +166,6 @@ def _open_out(path: Path) -> IO[str]:
     except OSError as e:
         raise ArxivWatchError(f"cannot write {path}: {e.strerror}; check that its folder "
                               "exists and is writable") from None
-
-
-def format_report(replay: Replay) -> str:
-    """The per-topic table, and the label table when labels were given."""
-    stats = replay.stats
-    lines = [f"{stats.papers} papers, {stats.days} announcement days"
-             + (f", {stats.undated} without a date (skipped)" if stats.undated else "")
-             + (f", {stats.late_batches} late batches (input out of day order)"
-                if stats.late_batches else ""), ""]
-    lines.append(f"{'TOPIC':<22} {'MATCHES':>8} {'POSTED':>7} {'/DAY':>6} {'MAX':>4}  SECTION")
-    for name, ts in replay.topic_stats.items():
-        lines.append(f"{name:<22} {ts.matches:>8} {ts.posted:>7} {replay.per_day_mean(name):>6.2f}"
-                     f" {ts.max_per_day:>4}  {ts.section}")
-    if replay.label_stats:
-        lines += ["", f"{'LABEL':<22} {'LABELLED':>8} {'FOUND':>6} {'RECALL':>7} {'POSTED':>7}"
-                      f" {'PRECISION':>9} {'AUC':>6}  SECTIONS"]
-        for ls in replay.label_stats:
-            base = ls.labelled - ls.in_catalog
-            lines.append(f"{ls.name:<22} {base:>8} {ls.found:>6} {_pct(ls.recall):>7}"
-                         f" {ls.posted:>7} {_pct(ls.precision):>9} {_num(ls.auc):>6}  "
-                         + " | ".join(ls.sections))
-        lines.append("(labelled: labelled papers in the replayed input, minus those already in "
-                     "the catalog; precision counts labelled papers only, so it is a lower bound)")
-    return "\n".join(lines)
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
-
-
-def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
 
 
 def register(cli: click.Group) -> None:

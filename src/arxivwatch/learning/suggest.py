@@ -6,22 +6,22 @@
   rejections: candidates to add to the query;
 - terms frequent in the rejections and rare in the section's papers: candidates for `ANDNOT`.
 Terms are the model's own features (stemmed words and adjacent pairs), compared by the share of
-documents on each side that contain them.
+documents on each side that contain them. Values in, values out: `replay.tune.suggest_from_store`
+reads the models' examples and the papers from the state store.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from arxivwatch.learning.examples import Example, SectionExamples
-from arxivwatch.learning.model import DEFAULT_POLICY, Models, Policy, analyse, train
+from arxivwatch.learning.model import Models, analyse
 from arxivwatch.models import Paper
 from arxivwatch.query import Doc
-from arxivwatch.ranking import SectionLike, TopicLike, section_key
+from arxivwatch.ranking import TopicLike, section_key
 
 MIN_SUPPORT = 2         # a term must occur in at least this many documents of its side
 LIMIT = 10
@@ -78,25 +78,6 @@ def suggest(
                                   limit=limit)
     return Suggestions(topic.name, topic.section, model_note, missed, add, drop,
                        len(bucket.positives), len(bucket.negatives))
-
-
-def suggest_from_store(
-    store: Any, sections: Iterable[SectionLike], topics: Sequence[TopicLike], topic: TopicLike,
-    *, known: Callable[[Paper], bool] = lambda _p: False, limit: int = LIMIT,
-    policy: Policy = DEFAULT_POLICY,
-) -> Suggestions:
-    """`suggest` on a `store.Store`: models from its decisions, missed papers from its papers.
-
-    Papers the store already decided or proposed count as known, besides `known` (the catalog).
-    """
-    from arxivwatch.learning.trainer import StoreSource
-
-    source = StoreSource(store, list(sections), topics)
-    examples = source.examples()
-    models = train(examples, policy)
-    proposed = {c.paper.id for c in store.candidates()}
-    return suggest(topic, models, examples.get(section_key(topic.section)), store.iter_papers(),
-                   known=lambda p: p.id in proposed or known(p), limit=limit)
 
 
 def missed_papers(
@@ -189,14 +170,3 @@ def _terms(title: str, terms: tuple[Term, ...]) -> list[str]:
         return [f"{title}: none yet"]
     return [f"{title}:", *(f"  {t.term:<28} in {t.approved_share:>4.0%} of the section's papers"
                            f", {t.rejected_share:>4.0%} of rejections" for t in terms)]
-
-
-def suggestions_report(state_url: str, sections: Iterable[SectionLike],
-                       topics: Sequence[TopicLike], topic: TopicLike, *,
-                       known: Callable[[Paper], bool]) -> str:
-    """`tune TOPIC --suggest`: the suggestions from the state store at `state_url`, as text."""
-    from arxivwatch.store import Store
-
-    with Store.open_copy(state_url) as store:
-        found = suggest_from_store(store, sections, topics, topic, known=known)
-    return "\n".join(["", *format_suggestions(found)])

@@ -28,10 +28,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from arxivwatch.backtest import BacktestError, Replay
+from arxivwatch.errors import BacktestError
 from arxivwatch.models import Paper
 from arxivwatch.ranking.select import MatchRow
-from arxivwatch.snapshot import (
+from arxivwatch.replay.days import Replay
+from arxivwatch.replay.snapshot import (
     Outcome,
     Progress,
     SnapshotStats,
@@ -166,7 +167,7 @@ def work(block: bytes) -> list[Row]:
     """
     replay = _replay
     if replay is None:
-        raise RuntimeError("backtest_jobs.work runs in a worker forked by replay_papers")
+        raise RuntimeError("replay.jobs.work runs in a worker forked by replay_papers")
     keep, match_rows = replay.keep, replay.selector.match_rows
     days: dict[str, dt.date | None] = {}
     rows: list[Row] = []

@@ -1,4 +1,4 @@
-"""Tests for arxivwatch.snapshot: streaming snapshot reader and its inverse line writer."""
+"""Tests for arxivwatch.replay.snapshot: streaming snapshot reader and its inverse line writer."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from arxivwatch.models import Paper
 from arxivwatch.query import parse as parse_query
 from arxivwatch.ranking.prefilter import Prefilter
-from arxivwatch.snapshot import (
+from arxivwatch.replay.snapshot import (
     CHUNK,
     SnapshotError,
     SnapshotStats,

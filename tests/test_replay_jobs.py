@@ -12,9 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from arxivwatch import backtest_jobs, snapshot
-from arxivwatch.backtest import Replay, in_range
-from arxivwatch.backtest_jobs import SMALL_INPUT, can_fork, default_jobs, replay_papers, work
 from arxivwatch.catalog import Catalog
 from arxivwatch.config import Topic
 from arxivwatch.errors import ArxivWatchError
@@ -22,7 +19,16 @@ from arxivwatch.models import Hit, Paper
 from arxivwatch.query import parse
 from arxivwatch.ranking import catalog_known, default_scorer
 from arxivwatch.ranking.base import DocLike, Scored, TopicLike
-from arxivwatch.snapshot import SnapshotError, SnapshotStats, read_snapshot, write_snapshot_line
+from arxivwatch.replay import jobs as replay_jobs
+from arxivwatch.replay import snapshot
+from arxivwatch.replay.days import Replay, in_range
+from arxivwatch.replay.jobs import SMALL_INPUT, can_fork, default_jobs, replay_papers, work
+from arxivwatch.replay.snapshot import (
+    SnapshotError,
+    SnapshotStats,
+    read_snapshot,
+    write_snapshot_line,
+)
 
 CATALOG = Catalog.parse("""\
 ## Training
@@ -195,12 +201,12 @@ def test_workers_that_cannot_start_mean_one_process(
 
     path = write(tmp_path / "snap.jsonl", [write_snapshot_line(p) for p in papers(50)])
     serial = replay_out(path, None)
-    monkeypatch.setattr(backtest_jobs, "ProcessPoolExecutor", no_pool)
+    monkeypatch.setattr(replay_jobs, "ProcessPoolExecutor", no_pool)
     with caplog.at_level("WARNING"):
         parallel = replay_out(path, 2)
     assert parallel[0] == serial[0]
     assert "cannot start 2 worker processes" in caplog.text
-    assert backtest_jobs._replay is None
+    assert replay_jobs._replay is None
 
 
 def test_one_job_reads_serially(tmp_path: Path) -> None:

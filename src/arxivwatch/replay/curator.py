@@ -12,12 +12,13 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any, Protocol
 
-from arxivwatch.backtest import Labels, Replay
 from arxivwatch.learning.model import DEFAULT_POLICY, Policy
 from arxivwatch.learning.scorer import DEAD_ZONE, WEIGHT, LearnedScorer
 from arxivwatch.learning.trainer import ModelCache, StoreSource
 from arxivwatch.models import Candidate, Decision, Paper
 from arxivwatch.ranking import Blend, Known, SectionLike, TopicLike, section_key
+from arxivwatch.replay.days import Replay
+from arxivwatch.replay.labels import Labels
 
 CURATOR = "backtest:curator"
 DECIDED_AFTER = dt.timedelta(days=1, hours=9)     # the curator reads the digest next morning

@@ -9,21 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from arxivwatch.backtest import (
-    OUT_KEYS,
-    BacktestError,
-    Replay,
-    ReplayStats,
-    auc_from_histograms,
-    group_days,
-    in_range,
-    parse_labels,
-)
 from arxivwatch.config.settings import Topic
+from arxivwatch.errors import BacktestError
 from arxivwatch.models import Hit, Paper
 from arxivwatch.query import Doc
 from arxivwatch.ranking import Scored
-from arxivwatch.snapshot import read_snapshot, write_snapshot_line
+from arxivwatch.replay.days import OUT_KEYS, Replay, ReplayStats, group_days, in_range
+from arxivwatch.replay.labels import auc_from_histograms, parse_labels
+from arxivwatch.replay.snapshot import read_snapshot, write_snapshot_line
 from tests.topics import make_topic
 
 D1, D2, D3 = dt.date(2024, 1, 1), dt.date(2024, 1, 2), dt.date(2024, 1, 3)

@@ -1,0 +1,227 @@
+"""`tune TOPIC`: one topic, and a query tried instead of its own, replayed over past papers.
+
+What each query matches and would post (scored by the poll's own selection, so a match another
+topic scores higher goes there), hits per day, the best titles with their title hits marked,
+which of the section's catalog entries each query catches, and what the trial query gains and
+loses. `suggestions_report` reads the state store for `tune --suggest` (`learning.suggest`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from arxivwatch import textnorm
+from arxivwatch.catalog import Catalog
+from arxivwatch.learning.model import DEFAULT_POLICY, Policy, train
+from arxivwatch.learning.suggest import LIMIT, Suggestions, format_suggestions, suggest
+from arxivwatch.learning.trainer import StoreSource
+from arxivwatch.models import Hit, Paper
+from arxivwatch.query import Doc, Term
+from arxivwatch.query.matcher import TextMatcher, compile_term
+from arxivwatch.ranking import (
+    Known,
+    Scorer,
+    SectionLike,
+    Selector,
+    TopicLike,
+    in_categories,
+    known_predicate,
+    section_key,
+)
+from arxivwatch.store import Store
+
+SAMPLE = 10             # titles shown, best first
+LAST_DAYS = 14          # days listed in the hits-per-day histogram
+BOLD, PLAIN = "\x1b[1m", "\x1b[0m"   # ANSI bold on and off, for a terminal
+
+
+@dataclass
+class TopicRun:
+    """What one query of a topic matched: scored papers and matches per day."""
+
+    matches: dict[str, tuple[float, Paper, tuple[Hit, ...]]] = field(default_factory=dict)
+    per_day: Counter[dt.date] = field(default_factory=Counter)
+    lost_to: dict[str, str] = field(default_factory=dict)   # id -> the topic that takes it
+
+    def ranked(
+        self, ids: Iterable[str] | None = None,
+    ) -> list[tuple[float, Paper, tuple[Hit, ...]]]:
+        """Matches (all, or those of `ids`) best first, ties by id."""
+        keys = self.matches if ids is None else ids
+        return sorted((self.matches[i] for i in keys), key=lambda m: (-m[0], m[1].id))
+
+
+def replay_topic(papers: Iterable[Paper], topics: Sequence[TopicLike], scorer: Scorer,
+                 known: Known, others: Sequence[TopicLike] = ()) -> tuple[list[TopicRun],
+                                                                        Counter[dt.date]]:
+    """Match and score every paper for each topic variant; also count papers per day.
+
+    With `others` (the config's topics), a match another topic scores higher goes there, as in
+    the poll (`ranking.select`): `lost_to` records it, and it is not counted as posted.
+    """
+    is_known = known_predicate(known)
+    runs = [TopicRun() for _ in topics]
+    selectors = [Selector(_with_variant(others, topic), scorer) for topic in topics]
+    days: Counter[dt.date] = Counter()
+    for paper in papers:
+        if paper.day is not None:
+            days[paper.day] += 1
+        if is_known(paper):
+            continue
+        doc = Doc.from_paper(paper)
+        for topic, run, selector in zip(topics, runs, selectors, strict=True):
+            hits = topic.query.match(doc) if in_categories(paper, topic.categories) else None
+            if hits is None:
+                continue
+            # scored once, by the poll's own matching: the best topic first, this one among them
+            matches = selector.match(paper)
+            mine = next(m for m in matches if m.topic.name == topic.name)
+            run.matches[paper.id] = (mine.score, paper, mine.hits)
+            if paper.day is not None:
+                run.per_day[paper.day] += 1
+            if matches[0] is not mine:
+                run.lost_to[paper.id] = matches[0].topic.name
+    return runs, days
+
+
+def _with_variant(topics: Sequence[TopicLike], variant: TopicLike) -> list[TopicLike]:
+    """The config's topics with `variant` in place of the topic of the same name."""
+    out = [variant if t.name == variant.name else t for t in topics]
+    return out if any(t.name == variant.name for t in topics) else [*out, variant]
+
+
+def highlight(title: str, topic: TopicLike, hits: Sequence[Hit], *, bold: bool) -> str:
+    """The title with the title hits of the query marked (ANSI bold, or **x**)."""
+    text = " ".join(title.split())
+    clean = textnorm.clean(text)
+    base = text if len(clean) == len(text) else clean   # positions must line up
+    labels = {h.term for h in hits if h.field == "ti"}
+    spans: list[tuple[int, int]] = []
+    for term in topic.query.terms():   # type: ignore[attr-defined]
+        if isinstance(term, Term) and term.label in labels:
+            matcher = compile_term("ti", term.text, term.prefix)
+            if isinstance(matcher, TextMatcher):
+                spans += [m.span() for m in matcher.pattern.finditer(clean)]
+    return _mark(base, _merge(spans), bold)
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _mark(text: str, spans: list[tuple[int, int]], bold: bool) -> str:
+    out, last = [], 0
+    for start, end in spans:
+        piece = text[start:end]
+        out += [text[last:start], f"{BOLD}{piece}{PLAIN}" if bold else f"**{piece}**"]
+        last = end
+    return "".join([*out, text[last:]])
+
+
+def summary(topic: TopicLike, run: TopicRun, days: Counter[dt.date], cap: int) -> str:
+    """What one query matched and would post, per day, and which topics take some of it."""
+    label = getattr(topic, "query_text", None) or str(topic.query)
+    n_days = len(days) or 1
+    floor = topic.min_score if topic.min_score is not None else float("-inf")
+    posted: Counter[dt.date] = Counter()
+    for score, paper, _ in run.matches.values():
+        if paper.day is not None and score >= floor and paper.id not in run.lost_to:
+            posted[paper.day] += 1
+    would_post = sum(min(cap, n) for n in posted.values())
+    return (f"\nquery: {' '.join(str(label).split())}\n"
+            f"  {sum(days.values())} papers over {len(days)} days: {len(run.matches)} matches "
+            f"({len(run.matches) / n_days:.2f}/day, max {max(run.per_day.values(), default=0)}); "
+            f"would post {would_post} ({would_post / n_days:.2f}/day, cap {cap}, "
+            f"min_score {topic.min_score})" + _lost(run))
+
+
+def _lost(run: TopicRun) -> str:
+    """Which other topics take some of the matches (they score higher there)."""
+    if not run.lost_to:
+        return ""
+    by_topic = Counter(run.lost_to.values()).most_common()
+    shown = ", ".join(f"{name} {n}" for name, n in by_topic)
+    return (f"\n  {len(run.lost_to)} of the matches go to other topics, scoring higher there: "
+            f"{shown}")
+
+
+def histogram(run: TopicRun, days: Counter[dt.date]) -> str:
+    """Matches per day over the last LAST_DAYS days of the input."""
+    lines = [f"\nhits per day (last {LAST_DAYS} days):"]
+    for day in sorted(days)[-LAST_DAYS:]:
+        n = run.per_day.get(day, 0)
+        lines.append(f"  {day.isoformat()}  {n:>3}  {'#' * min(n, 60)}")
+    return "\n".join(lines)
+
+
+def sample(topic: TopicLike, run: TopicRun, size: int, bold: bool) -> str:
+    """The `size` best matches, title hits marked."""
+    lines = [f"\nbest {min(size, len(run.matches))} of {len(run.matches)} matches:"]
+    for score, paper, hits in run.ranked()[:size]:
+        title = highlight(paper.title, topic, hits, bold=bold)
+        lines.append(f"  {score:.3f}  {paper.id:<12} {title}")
+    return "\n".join(lines)
+
+
+def coverage(catalog: Catalog, variants: Sequence[TopicLike], known: Mapping[str, Paper]) -> str:
+    """Which of the section's catalog entries each query would catch (`known`: their papers)."""
+    section = catalog.section(variants[0].section)
+    lines = [f"\ncatalog section {section.path_text} ({len(section.entries)} entries):"]
+    for entry in section.entries:
+        ids = [i for i in entry.arxiv_ids if i in known]
+        paper = known[ids[0]] if ids else Paper(
+            entry.arxiv_ids[0] if entry.arxiv_ids else f"line {entry.line_no}", entry.title,
+            entry.summary)
+        doc = Doc.from_paper(paper)
+        marks = "".join("+" if v.query.match(doc) is not None else "-" for v in variants)
+        lines.append(f"  {marks}  {entry.title[:90]}")
+    legend = "+ caught, - missed" + ("; first mark: saved query, second: --query"
+                                     if len(variants) > 1 else "")
+    return "\n".join([*lines, f"  ({legend})"])
+
+
+def diff(topic: TopicLike, saved: TopicRun, tried: TopicRun, size: int, bold: bool) -> str:
+    """What the tried query gains and loses against the saved one, best first."""
+    gained = tried.matches.keys() - saved.matches.keys()
+    lost = saved.matches.keys() - tried.matches.keys()
+    lines = [f"\n--query against the saved query: {len(gained)} gained, {len(lost)} lost"]
+    for sign, run, ids in (("+", tried, gained), ("-", saved, lost)):
+        for score, paper, hits in run.ranked(ids)[:size]:
+            title = highlight(paper.title, topic, hits, bold=bold) if sign == "+" else paper.title
+            lines.append(f"  {sign} {score:.3f}  {paper.id:<12} {title}")
+    return "\n".join(lines)
+
+
+def suggest_from_store(
+    store: Store, sections: Iterable[SectionLike], topics: Sequence[TopicLike], topic: TopicLike,
+    *, known: Callable[[Paper], bool] = lambda _p: False, limit: int = LIMIT,
+    policy: Policy = DEFAULT_POLICY,
+) -> Suggestions:
+    """`suggest` on a store: models from its decisions, missed papers from its papers.
+
+    Papers the store already decided or proposed count as known, besides `known` (the catalog).
+    """
+    source = StoreSource(store, list(sections), topics)
+    examples = source.examples()
+    models = train(examples, policy)
+    proposed = {c.paper.id for c in store.candidates()}
+    return suggest(topic, models, examples.get(section_key(topic.section)), store.iter_papers(),
+                   known=lambda p: p.id in proposed or known(p), limit=limit)
+
+
+def suggestions_report(state_url: str, sections: Iterable[SectionLike],
+                       topics: Sequence[TopicLike], topic: TopicLike, *,
+                       known: Callable[[Paper], bool]) -> str:
+    """`tune TOPIC --suggest`: the suggestions from the state store at `state_url`, as text."""
+    with Store.open_copy(state_url) as store:
+        found = suggest_from_store(store, sections, topics, topic, known=known)
+    return "\n".join(["", *format_suggestions(found)])
