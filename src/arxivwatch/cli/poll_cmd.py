@@ -11,9 +11,9 @@ import click
 
 from arxivwatch import app, logs
 from arxivwatch.cli import Context
-from arxivwatch.cli.check_cmd import require_templates
 from arxivwatch.pipeline import PollReport
 from arxivwatch.store import Store
+from arxivwatch.template_check import require_templates
 
 
 @click.command("poll")

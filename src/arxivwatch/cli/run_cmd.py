@@ -13,8 +13,8 @@ import click
 
 from arxivwatch import app, logs, service
 from arxivwatch.cli import Context
-from arxivwatch.cli.check_cmd import require_templates
 from arxivwatch.scheduler import Daemon, slack_notifier, utcnow
+from arxivwatch.template_check import require_templates
 
 log = logging.getLogger("arxivwatch.run")
 
