@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from arxivwatch.catalog import Catalog
-from arxivwatch.config.settings import Topic
 from arxivwatch.learning import (
     NEUTRAL,
     LearnedScorer,
@@ -25,7 +24,7 @@ from arxivwatch.learning import (
     suggest,
     train,
 )
-from arxivwatch.models import Candidate, Decision, Paper
+from arxivwatch.models import Candidate, Decision, Paper, Topic
 from arxivwatch.query import Doc
 from arxivwatch.ranking import Blend, QueryEvidence, select
 from arxivwatch.replay.curator import Curator, LearningLoop

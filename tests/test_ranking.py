@@ -11,8 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arxivwatch.catalog import Catalog
-from arxivwatch.config.settings import Topic
-from arxivwatch.models import Hit, Paper
+from arxivwatch.models import Hit, Paper, Topic
 from arxivwatch.query import Doc, parse
 from arxivwatch.ranking import (
     Blend,

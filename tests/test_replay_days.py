@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from arxivwatch.config.settings import Topic
 from arxivwatch.errors import BacktestError
-from arxivwatch.models import Hit, Paper
+from arxivwatch.models import Hit, Paper, Topic
 from arxivwatch.query import Doc
 from arxivwatch.ranking import Scored
 from arxivwatch.replay.days import OUT_KEYS, Replay, ReplayStats, group_days, in_range

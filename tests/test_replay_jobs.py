@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 
 from arxivwatch.catalog import Catalog
-from arxivwatch.config import Topic
 from arxivwatch.errors import ArxivWatchError
-from arxivwatch.models import Hit, Paper
+from arxivwatch.models import Hit, Paper, Topic
 from arxivwatch.query import parse
 from arxivwatch.ranking import catalog_known, default_scorer
-from arxivwatch.ranking.base import DocLike, Scored, TopicLike
+from arxivwatch.ranking.base import DocLike, Scored
 from arxivwatch.replay import jobs as replay_jobs
 from arxivwatch.replay import snapshot
 from arxivwatch.replay.days import Replay, in_range
@@ -162,7 +161,7 @@ class KillerScorer:
     def __init__(self) -> None:
         self.parent = os.getpid()
 
-    def score(self, doc: DocLike, topic: TopicLike, hits: tuple[Hit, ...]) -> Scored:
+    def score(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...]) -> Scored:
         if doc.paper.id == "2405.00102" and os.getpid() != self.parent:
             os.kill(os.getpid(), signal.SIGKILL)
         return Scored(0.5)

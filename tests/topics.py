@@ -1,10 +1,10 @@
-"""The config's own `Topic`, built from a query string, for tests that need a few topics."""
+"""The one `Topic` (models.py), built from a query string, for tests that need a few topics."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from arxivwatch.config.settings import Topic
+from arxivwatch.models import Topic
 from arxivwatch.query import parse
 
 

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from arxivwatch.query import Query  # the query package imports this module
 
 AnnounceType = Literal["new", "cross", "replace", "replace-cross"]
 Status = Literal["pending", "posted", "approved", "rejected"]
@@ -44,6 +47,18 @@ class Paper:
             yy = int(head[:2])
             return (1900 if yy >= 91 else 2000) + yy
         return self.day.year if self.day else None
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """One topic of topics.yaml: a parsed query feeding one catalog section."""
+
+    name: str
+    section: str                              # heading path, "LLM Training > Techniques"
+    query: Query
+    query_text: str                           # the query as written in topics.yaml
+    categories: tuple[str, ...]               # defaults to arxiv.categories
+    min_score: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

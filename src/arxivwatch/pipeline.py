@@ -20,9 +20,9 @@ from typing import Protocol
 
 from arxivwatch import announcements
 from arxivwatch.catalog import Catalog, CatalogIndex
-from arxivwatch.config import Settings, Topic
+from arxivwatch.config import Settings
 from arxivwatch.errors import ArxivWatchError
-from arxivwatch.models import Candidate, Paper
+from arxivwatch.models import Candidate, Paper, Topic
 from arxivwatch.ranking import Scorer, select
 from arxivwatch.sources import ArxivAPI, FeedItem, FeedResult
 from arxivwatch.store import Store

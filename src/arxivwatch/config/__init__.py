@@ -32,7 +32,6 @@ from arxivwatch.config.settings import (
     Settings,
     SlackSettings,
     StateSettings,
-    Topic,
     cron_trigger,
     project_root,
 )
@@ -40,7 +39,7 @@ from arxivwatch.config.settings import (
 __all__ = [
     "ANNOUNCE_TYPES", "DEFAULT_CATEGORIES", "SECRET_ENV", "ArxivSettings", "CatalogParser",
     "CatalogSettings", "ConfigErrors", "DigestSettings", "QueryParser", "ScheduleSettings",
-    "SectionFinder", "Settings", "SlackSettings", "StateSettings", "Topic", "cron_trigger", "load",
+    "SectionFinder", "Settings", "SlackSettings", "StateSettings", "cron_trigger", "load",
     "load_catalog_settings", "project_root",
 ]
 

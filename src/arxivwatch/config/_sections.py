@@ -27,10 +27,10 @@ from arxivwatch.config.settings import (
     Settings,
     SlackSettings,
     StateSettings,
-    Topic,
     cron_trigger,
 )
 from arxivwatch.errors import CatalogError, QuerySyntaxError
+from arxivwatch.models import Topic
 
 if TYPE_CHECKING:
     from arxivwatch.query import Query

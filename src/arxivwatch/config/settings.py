@@ -8,14 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 
 from arxivwatch.errors import ConfigError
-
-if TYPE_CHECKING:
-    from arxivwatch.query import Query
+from arxivwatch.models import Topic
 
 DEFAULT_CATEGORIES = ("cs.LG", "cs.CL", "cs.AI", "cs.DC")
 ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
@@ -95,18 +92,6 @@ class DigestSettings:
     """How much a digest may hold."""
 
     max_per_topic: int = 10
-
-
-@dataclass(frozen=True, slots=True)
-class Topic:
-    """One topic: a parsed query feeding one catalog section."""
-
-    name: str
-    section: str                              # heading path, "LLM Training > Techniques"
-    query: Query
-    query_text: str
-    categories: tuple[str, ...]               # defaults to arxiv.categories
-    min_score: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from arxivwatch.models import CatalogEntry, Decision, Paper
-from arxivwatch.ranking import SectionLike, TopicLike, section_key
+from arxivwatch.models import CatalogEntry, Decision, Paper, Topic
+from arxivwatch.ranking import SectionLike, section_key
 
 Key = tuple[str, ...]
 Source = Literal["catalog", "approved", "rejected", "moved", "other"]
@@ -73,7 +73,7 @@ def as_lookup(papers: Mapping[str, Paper] | PaperLookup | None) -> PaperLookup:
 
 def collect(
     sections: Iterable[SectionLike], decisions: Iterable[Decision], *,
-    papers: Mapping[str, Paper] | PaperLookup | None = None, topics: Sequence[TopicLike] = (),
+    papers: Mapping[str, Paper] | PaperLookup | None = None, topics: Sequence[Topic] = (),
 ) -> dict[Key, SectionExamples]:
     """Every section's examples; decisions on papers with no stored metadata are skipped."""
     lookup = as_lookup(papers)

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from arxivwatch.learning.model import Models
-from arxivwatch.models import Hit
-from arxivwatch.ranking import DocLike, Scored, Scorer, TopicLike, section_key
+from arxivwatch.models import Hit, Topic
+from arxivwatch.ranking import DocLike, Scored, Scorer, section_key
 
 NEUTRAL = 0.5
 DEAD_ZONE = 0.15    # |p - 0.5| below this moves nothing: a young model's doubts are noise
@@ -46,7 +46,7 @@ class LearnedScorer:
         away = abs(p - NEUTRAL) - self.dead_zone
         return 0.0 if away <= 0 else (away if p > NEUTRAL else -away)
 
-    def score(self, doc: DocLike, topic: TopicLike, hits: tuple[Hit, ...]) -> Scored:
+    def score(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...]) -> Scored:
         """The model's view of the paper for the topic's section (see the module doc)."""
         models = self._models()
         key = section_key(topic.section)

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 from arxivwatch.learning.examples import Example, SectionExamples
 from arxivwatch.learning.model import Models, analyse
-from arxivwatch.models import Paper
+from arxivwatch.models import Paper, Topic
 from arxivwatch.query import Doc
-from arxivwatch.ranking import TopicLike, section_key
+from arxivwatch.ranking import section_key
 
 MIN_SUPPORT = 2         # a term must occur in at least this many documents of its side
 LIMIT = 10
@@ -63,7 +63,7 @@ class Suggestions:
 
 
 def suggest(
-    topic: TopicLike, models: Models, examples: SectionExamples | None, papers: Iterable[Paper],
+    topic: Topic, models: Models, examples: SectionExamples | None, papers: Iterable[Paper],
     *, known: Callable[[Paper], bool] = lambda _p: False, limit: int = LIMIT,
     threshold: float = THRESHOLD,
 ) -> Suggestions:
@@ -81,7 +81,7 @@ def suggest(
 
 
 def missed_papers(
-    topic: TopicLike, models: Models, papers: Iterable[Paper], *,
+    topic: Topic, models: Models, papers: Iterable[Paper], *,
     known: Callable[[Paper], bool], limit: int, threshold: float,
 ) -> list[Missed]:
     """The `limit` unmatched, unknown papers with the highest model probability >= threshold."""
@@ -134,14 +134,11 @@ def _term(term: str, a: int, r: int, n_pos: int, n_neg: int) -> Term:
                 a / n_pos if n_pos else 0.0, r / n_neg if n_neg else 0.0)
 
 
-def _query_features(topic: TopicLike) -> frozenset[str]:
+def _query_features(topic: Topic) -> frozenset[str]:
     """The query's own words and pairs, in the analysed form, so they are not suggested again."""
-    terms = getattr(topic.query, "terms", None)
-    if terms is None:
-        return frozenset()
     found: set[str] = set()
-    for term in terms():
-        found.update(analyse(str(getattr(term, "text", term))))
+    for term in topic.query.terms():
+        found.update(analyse(term.text))
     return frozenset(found)
 
 

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 
 from arxivwatch.learning.examples import Key, SectionExamples, collect
 from arxivwatch.learning.model import DEFAULT_POLICY, Models, Policy, train
-from arxivwatch.models import Decision, Paper
-from arxivwatch.ranking import SectionLike, TopicLike
+from arxivwatch.models import Decision, Paper, Topic
+from arxivwatch.ranking import SectionLike
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class StoreSource:
 
     def __init__(self, store: DecisionReader,
                  sections: Iterable[SectionLike] | Callable[[], Iterable[SectionLike]],
-                 topics: Sequence[TopicLike] = ()) -> None:
+                 topics: Sequence[Topic] = ()) -> None:
         self.store, self.topics = store, topics
         self._sections = sections if callable(sections) else _constant(list(sections))
         self._catalog_papers: dict[str, Paper | None] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from arxivwatch.models import Paper
-from arxivwatch.ranking.base import Blend, DocLike, QueryLike, Scored, Scorer, TopicLike
+from arxivwatch.ranking.base import Blend, DocLike, Scored, Scorer
 from arxivwatch.ranking.evidence import QueryEvidence
 from arxivwatch.ranking.focus import Focus
 from arxivwatch.ranking.select import (
@@ -30,12 +30,10 @@ __all__ = [
     "DocLike",
     "Known",
     "QueryEvidence",
-    "QueryLike",
     "Scored",
     "Scorer",
     "SectionLike",
     "Selector",
-    "TopicLike",
     "catalog_known",
     "default_scorer",
     "either",

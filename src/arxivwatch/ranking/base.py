@@ -8,9 +8,9 @@ blend without touching the selection code.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 
-from arxivwatch.models import Hit, Paper
+from arxivwatch.models import Hit, Paper, Topic
 
 
 class Scored(NamedTuple):
@@ -18,29 +18,6 @@ class Scored(NamedTuple):
 
     score: float
     reasons: tuple[str, ...] = ()
-
-
-class QueryLike(Protocol):
-    """What selection needs of a parsed query."""
-
-    def match(self, doc: Any) -> tuple[Hit, ...] | None:  # a query.Doc
-        """The hits of a matching paper, None when it does not match."""
-        ...
-
-
-class TopicLike(Protocol):
-    """What ranking needs of a topic (config.Topic satisfies it)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def section(self) -> str: ...
-    @property
-    def query(self) -> QueryLike: ...
-    @property
-    def categories(self) -> tuple[str, ...]: ...
-    @property
-    def min_score(self) -> float | None: ...
 
 
 class DocLike(Protocol):
@@ -57,7 +34,7 @@ class DocLike(Protocol):
 class Scorer(Protocol):
     """Scores one matched paper for one topic."""
 
-    def score(self, doc: DocLike, topic: TopicLike, hits: tuple[Hit, ...]) -> Scored:
+    def score(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...]) -> Scored:
         """How well `doc` fits `topic`, given the query terms that hit it."""
         ...
 
@@ -71,7 +48,7 @@ class Blend:
         self.parts = tuple(parts)
         self._total = sum(w for _, w in parts)
 
-    def score(self, doc: DocLike, topic: TopicLike, hits: tuple[Hit, ...]) -> Scored:
+    def score(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...]) -> Scored:
         """The weighted mean score of the parts, with all their reasons."""
         total = 0.0
         reasons: list[str] = []

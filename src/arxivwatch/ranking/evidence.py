@@ -13,8 +13,8 @@ import math
 from collections.abc import Mapping
 
 from arxivwatch import textnorm
-from arxivwatch.models import Hit
-from arxivwatch.ranking.base import DocLike, Scored, TopicLike
+from arxivwatch.models import Hit, Topic
+from arxivwatch.ranking.base import DocLike, Scored
 from arxivwatch.ranking.similarity import GENERIC, section_key
 
 FIELD_WEIGHTS: Mapping[str, float] = {"ti": 1.0, "abs": 0.4, "co": 0.2, "au": 0.4, "cat": 0.1}
@@ -51,7 +51,7 @@ class QueryEvidence:
         self.vocabularies = vocabularies or {}
         self.off_catalog = off_catalog
 
-    def score(self, doc: DocLike, topic: TopicLike, hits: tuple[Hit, ...]) -> Scored:
+    def score(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...]) -> Scored:
         """1 - exp(-sum of each distinct term's best weight / saturation)."""
         best: dict[tuple[str, ...], tuple[float, Hit]] = {}
         vocabulary = self.vocabularies.get(section_key(topic.section))

@@ -13,10 +13,9 @@ import re
 from collections.abc import Iterable
 
 from arxivwatch import textnorm
-from arxivwatch.models import Hit
-from arxivwatch.query import Term
+from arxivwatch.models import Hit, Topic
 from arxivwatch.query.matcher import TextMatcher, compile_term
-from arxivwatch.ranking.base import DocLike, Scored, TopicLike
+from arxivwatch.ranking.base import DocLike, Scored
 
 # Title words that name an application domain rather than a method (stems, see textnorm.stem).
 # Not the settings a system runs in (wireless, IoT, edge, mobile): for the systems sections
@@ -49,7 +48,7 @@ class Focus:
         self.application_words = frozenset(textnorm.stem(w) for w in application_words)
         self._patterns: dict[str, re.Pattern[str] | None] = {}
 
-    def score(self, doc: DocLike, topic: TopicLike, hits: tuple[Hit, ...]) -> Scored:
+    def score(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...]) -> Scored:
         """1 - exp(-mentions / saturation), damped for application cues in the title."""
         mentions = self._mentions(doc, topic, hits)
         value = 1.0 - math.exp(-mentions / REPEAT_SATURATION)
@@ -66,7 +65,7 @@ class Focus:
             cues.append("shared task")
         return cues
 
-    def _mentions(self, doc: DocLike, topic: TopicLike, hits: tuple[Hit, ...]) -> float:
+    def _mentions(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...]) -> float:
         labels = {h.term for h in hits if h.field == "abs"}
         in_title = any(h.field == "ti" for h in hits)
         abstract = doc.clean("abs")
@@ -77,17 +76,16 @@ class Focus:
                 count += min(MENTIONS_PER_TERM, len(pattern.findall(abstract)))
         return count + (TITLE_MENTIONS if in_title else 0.0)
 
-    def _pattern(self, topic: TopicLike, label: str) -> re.Pattern[str] | None:
+    def _pattern(self, topic: Topic, label: str) -> re.Pattern[str] | None:
         if label not in self._patterns:
             self._patterns[label] = _abstract_pattern(topic, label)
         return self._patterns[label]
 
 
-def _abstract_pattern(topic: TopicLike, label: str) -> re.Pattern[str] | None:
+def _abstract_pattern(topic: Topic, label: str) -> re.Pattern[str] | None:
     """The regex the query uses for the term `label`, over the abstract."""
-    terms = getattr(topic.query, "terms", None)
-    for term in terms() if terms else ():
-        if isinstance(term, Term) and term.label == label and term.field in ("ti", "abs", "all"):
+    for term in topic.query.terms():
+        if term.label == label and term.field in ("ti", "abs", "all"):
             matcher = compile_term("abs", term.text, term.prefix)
             return matcher.pattern if isinstance(matcher, TextMatcher) else None
     return None

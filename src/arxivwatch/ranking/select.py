@@ -13,8 +13,9 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Protocol
 
 from arxivwatch import textnorm
-from arxivwatch.models import Candidate, Hit, Paper
-from arxivwatch.ranking.base import DocLike, Scorer, TopicLike
+from arxivwatch.models import Candidate, Hit, Paper, Topic
+from arxivwatch.query import Doc
+from arxivwatch.ranking.base import Scorer
 from arxivwatch.ranking.prefilter import Prefilter
 from arxivwatch.ranking.similarity import SectionLike
 
@@ -30,7 +31,7 @@ class IndexLike(Protocol):
 
 
 Known = Callable[[Paper], bool] | IndexLike | Collection[str] | None
-DocFactory = Callable[[Paper], DocLike]
+DocFactory = Callable[[Paper], Doc]
 MatchRow = tuple[int, tuple[Hit, ...], float, tuple[str, ...]]   # topic position, hits, score
 
 
@@ -61,7 +62,7 @@ def in_categories(paper: Paper, categories: Sequence[str]) -> bool:
 class _Match:
     __slots__ = ("hits", "order", "reasons", "score", "topic")
 
-    def __init__(self, topic: TopicLike, order: int, hits: tuple[Hit, ...], score: float,
+    def __init__(self, topic: Topic, order: int, hits: tuple[Hit, ...], score: float,
                  reasons: tuple[str, ...]) -> None:
         self.topic, self.order, self.hits, self.score, self.reasons = (
             topic, order, hits, score, reasons)
@@ -83,10 +84,10 @@ def fold_title(title: str) -> str:
 class Selector:
     """`select` for a fixed list of topics and scorer, with per-topic work done once."""
 
-    def __init__(self, topics: Sequence[TopicLike], scorer: Scorer, *,
+    def __init__(self, topics: Sequence[Topic], scorer: Scorer, *,
                  doc: DocFactory | None = None) -> None:
         self.topics, self.scorer = tuple(topics), scorer
-        self._make_doc = doc or _doc_factory()
+        self._make_doc = doc or Doc.from_paper
         self.prefilter = Prefilter([t.query for t in self.topics])
         self._cats = [_category_test(t.categories) for t in self.topics]
         # paper id -> (the paper, its matches) computed elsewhere (see `remember`)
@@ -137,7 +138,7 @@ class Selector:
 
     def _match(self, paper: Paper, possible: tuple[bool, ...]) -> list[_Match]:
         found: list[_Match] = []
-        doc: DocLike | None = None
+        doc: Doc | None = None
         for order, topic in enumerate(self.topics):
             if not possible[order] or not self._cats[order](paper.categories):
                 continue
@@ -151,7 +152,7 @@ class Selector:
 
 
 def select(
-    papers: Iterable[Paper], topics: Sequence[TopicLike], scorer: Scorer, *,
+    papers: Iterable[Paper], topics: Sequence[Topic], scorer: Scorer, *,
     known: Known = None, cap: int, day: dt.date, doc: DocFactory | None = None,
 ) -> list[Candidate]:
     """Candidates of one day: see the module doc (the poll's and the backtest's one path)."""
@@ -173,7 +174,7 @@ def _category_test(categories: Sequence[str]) -> Callable[[Sequence[str]], bool]
 
 
 def _rank(
-    topic: TopicLike, items: list[tuple[Paper, _Match, tuple[str, ...]]], cap: int, day: dt.date,
+    topic: Topic, items: list[tuple[Paper, _Match, tuple[str, ...]]], cap: int, day: dt.date,
 ) -> list[Candidate]:
     items.sort(key=lambda item: (-item[1].score, item[0].id))
     floor = topic.min_score if topic.min_score is not None else float("-inf")
@@ -194,9 +195,3 @@ def _unique(papers: Iterable[Paper]) -> Iterable[Paper]:
         if paper.id not in seen:
             seen.add(paper.id)
             yield paper
-
-
-def _doc_factory() -> DocFactory:
-    from arxivwatch.query import Doc
-
-    return Doc.from_paper

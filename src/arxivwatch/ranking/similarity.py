@@ -18,8 +18,8 @@ from itertools import repeat
 from typing import Protocol
 
 from arxivwatch import textnorm
-from arxivwatch.models import CatalogEntry, Hit, Paper
-from arxivwatch.ranking.base import DocLike, Scored, TopicLike
+from arxivwatch.models import CatalogEntry, Hit, Paper, Topic
+from arxivwatch.ranking.base import DocLike, Scored
 
 Vector = dict[str, float]
 _PUNCTUATION_TO_SPACE = str.maketrans(
@@ -128,7 +128,7 @@ class CatalogSimilarity:
         self.scale = scale
         self._last: tuple[str, Vector, float] | None = None
 
-    def score(self, doc: DocLike, topic: TopicLike, hits: tuple[Hit, ...]) -> Scored:
+    def score(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...]) -> Scored:
         """min(1, cosine to the section centroid / scale); the reason names the nearest entry."""
         profile = self._profiles.get(section_key(topic.section))
         if profile is None:

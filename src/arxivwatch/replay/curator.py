@@ -15,8 +15,8 @@ from typing import IO, Any, Protocol
 from arxivwatch.learning.model import DEFAULT_POLICY, Policy
 from arxivwatch.learning.scorer import DEAD_ZONE, WEIGHT, LearnedScorer
 from arxivwatch.learning.trainer import ModelCache, StoreSource
-from arxivwatch.models import Candidate, Decision, Paper
-from arxivwatch.ranking import Blend, Known, SectionLike, TopicLike, section_key
+from arxivwatch.models import Candidate, Decision, Paper, Topic
+from arxivwatch.ranking import Blend, Known, SectionLike, section_key
 from arxivwatch.replay.days import Replay
 from arxivwatch.replay.labels import Labels
 
@@ -69,7 +69,7 @@ class LearningLoop:
     """Ranks each day with the models of the decisions so far, then lets the curator decide."""
 
     def __init__(self, store: CuratorStore, curator: Curator, sections: Iterable[SectionLike],
-                 topics: Sequence[TopicLike], *, policy: Policy = DEFAULT_POLICY,
+                 topics: Sequence[Topic], *, policy: Policy = DEFAULT_POLICY,
                  retrain_every: int = 1, dead_zone: float = DEAD_ZONE) -> None:
         self.store, self.curator, self.dead_zone = store, curator, dead_zone
         self.cache = ModelCache(StoreSource(store, list(sections), topics), policy)
@@ -103,7 +103,7 @@ class LearningLoop:
 class CuratedReplay(Replay):
     """`backtest.Replay` with learning: models rebuilt before each day, its digest decided after."""
 
-    def __init__(self, topics: Sequence[TopicLike], base: Blend, *, learning: LearningLoop,
+    def __init__(self, topics: Sequence[Topic], base: Blend, *, learning: LearningLoop,
                  known: Known, cap: int, labels: Labels | None = None, out: IO[str] | None = None,
                  weight: float = WEIGHT) -> None:
         super().__init__(topics, learning.scorer(base, weight), known=known, cap=cap,
@@ -130,7 +130,7 @@ class CuratedReplay(Replay):
 
 
 def curated_replay(
-    topics: Sequence[TopicLike], base: Any, curator_labels: LabelsLike,
+    topics: Sequence[Topic], base: Any, curator_labels: LabelsLike,
     sections: Iterable[SectionLike], catalog_papers: Mapping[str, Paper], *, known: Known,
     cap: int, labels: Labels | None = None, out: IO[str] | None = None,
     policy: Policy = DEFAULT_POLICY, weight: float = WEIGHT,

@@ -19,8 +19,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO
 
-from arxivwatch.models import Candidate, Paper
-from arxivwatch.ranking import Known, Scorer, Selector, TopicLike, known_predicate, section_key
+from arxivwatch.models import Candidate, Paper, Topic
+from arxivwatch.ranking import Known, Scorer, Selector, known_predicate, section_key
 from arxivwatch.replay.labels import BINS, Labels, LabelStats
 
 WINDOW = 7          # days of input kept open for late papers of a day
@@ -97,7 +97,7 @@ class TopicStats:
 class Replay:
     """Accumulates a backtest day by day: topic figures, label figures, JSON lines out."""
 
-    def __init__(self, topics: Sequence[TopicLike], scorer: Scorer, *, known: Known, cap: int,
+    def __init__(self, topics: Sequence[Topic], scorer: Scorer, *, known: Known, cap: int,
                  labels: Labels | None = None, out: IO[str] | None = None) -> None:
         self.topics, self.cap = topics, cap
         self.known = known_predicate(known)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from arxivwatch.errors import ArxivWatchError, BacktestError
 from arxivwatch.ids import normalize_id
-from arxivwatch.ranking import TopicLike
+from arxivwatch.models import Topic
 
 BINS = 1000         # score histogram resolution for the AUC (scores lie in [0, 1])
 
@@ -78,7 +78,7 @@ class Labels:
 
 
 def parse_labels(
-    text: str, *, topics: Sequence[TopicLike] = (), label_map: Mapping[str, Sequence[str]] = {},
+    text: str, *, topics: Sequence[Topic] = (), label_map: Mapping[str, Sequence[str]] = {},
     where: str = "labels",
 ) -> Labels:
     """Read a TSV with an `arxiv_id` column and a `topic` (or `section`) column."""
@@ -116,7 +116,7 @@ def _bare_id(text: str) -> str:
 
 
 def label_sections(
-    name: str, topics: Sequence[TopicLike], label_map: Mapping[str, Sequence[str]], where: str,
+    name: str, topics: Sequence[Topic], label_map: Mapping[str, Sequence[str]], where: str,
 ) -> tuple[str, ...]:
     """Where a label counts as found: --label-map, the built-in table, a topic, or a path."""
     if name in label_map:

@@ -18,15 +18,14 @@ from arxivwatch.catalog import Catalog
 from arxivwatch.learning.model import DEFAULT_POLICY, Policy, train
 from arxivwatch.learning.suggest import LIMIT, Suggestions, format_suggestions, suggest
 from arxivwatch.learning.trainer import StoreSource
-from arxivwatch.models import Hit, Paper
-from arxivwatch.query import Doc, Term
+from arxivwatch.models import Hit, Paper, Topic
+from arxivwatch.query import Doc
 from arxivwatch.query.matcher import TextMatcher, compile_term
 from arxivwatch.ranking import (
     Known,
     Scorer,
     SectionLike,
     Selector,
-    TopicLike,
     in_categories,
     known_predicate,
     section_key,
@@ -54,8 +53,8 @@ class TopicRun:
         return sorted((self.matches[i] for i in keys), key=lambda m: (-m[0], m[1].id))
 
 
-def replay_topic(papers: Iterable[Paper], topics: Sequence[TopicLike], scorer: Scorer,
-                 known: Known, others: Sequence[TopicLike] = ()) -> tuple[list[TopicRun],
+def replay_topic(papers: Iterable[Paper], topics: Sequence[Topic], scorer: Scorer,
+                 known: Known, others: Sequence[Topic] = ()) -> tuple[list[TopicRun],
                                                                         Counter[dt.date]]:
     """Match and score every paper for each topic variant; also count papers per day.
 
@@ -87,21 +86,21 @@ def replay_topic(papers: Iterable[Paper], topics: Sequence[TopicLike], scorer: S
     return runs, days
 
 
-def _with_variant(topics: Sequence[TopicLike], variant: TopicLike) -> list[TopicLike]:
+def _with_variant(topics: Sequence[Topic], variant: Topic) -> list[Topic]:
     """The config's topics with `variant` in place of the topic of the same name."""
     out = [variant if t.name == variant.name else t for t in topics]
     return out if any(t.name == variant.name for t in topics) else [*out, variant]
 
 
-def highlight(title: str, topic: TopicLike, hits: Sequence[Hit], *, bold: bool) -> str:
+def highlight(title: str, topic: Topic, hits: Sequence[Hit], *, bold: bool) -> str:
     """The title with the title hits of the query marked (ANSI bold, or **x**)."""
     text = " ".join(title.split())
     clean = textnorm.clean(text)
     base = text if len(clean) == len(text) else clean   # positions must line up
     labels = {h.term for h in hits if h.field == "ti"}
     spans: list[tuple[int, int]] = []
-    for term in topic.query.terms():   # type: ignore[attr-defined]
-        if isinstance(term, Term) and term.label in labels:
+    for term in topic.query.terms():
+        if term.label in labels:
             matcher = compile_term("ti", term.text, term.prefix)
             if isinstance(matcher, TextMatcher):
                 spans += [m.span() for m in matcher.pattern.finditer(clean)]
@@ -127,9 +126,9 @@ def _mark(text: str, spans: list[tuple[int, int]], bold: bool) -> str:
     return "".join([*out, text[last:]])
 
 
-def summary(topic: TopicLike, run: TopicRun, days: Counter[dt.date], cap: int) -> str:
+def summary(topic: Topic, run: TopicRun, days: Counter[dt.date], cap: int) -> str:
     """What one query matched and would post, per day, and which topics take some of it."""
-    label = getattr(topic, "query_text", None) or str(topic.query)
+    label = topic.query_text or str(topic.query)
     n_days = len(days) or 1
     floor = topic.min_score if topic.min_score is not None else float("-inf")
     posted: Counter[dt.date] = Counter()
@@ -163,7 +162,7 @@ def histogram(run: TopicRun, days: Counter[dt.date]) -> str:
     return "\n".join(lines)
 
 
-def sample(topic: TopicLike, run: TopicRun, size: int, bold: bool) -> str:
+def sample(topic: Topic, run: TopicRun, size: int, bold: bool) -> str:
     """The `size` best matches, title hits marked."""
     lines = [f"\nbest {min(size, len(run.matches))} of {len(run.matches)} matches:"]
     for score, paper, hits in run.ranked()[:size]:
@@ -172,7 +171,7 @@ def sample(topic: TopicLike, run: TopicRun, size: int, bold: bool) -> str:
     return "\n".join(lines)
 
 
-def coverage(catalog: Catalog, variants: Sequence[TopicLike], known: Mapping[str, Paper]) -> str:
+def coverage(catalog: Catalog, variants: Sequence[Topic], known: Mapping[str, Paper]) -> str:
     """Which of the section's catalog entries each query would catch (`known`: their papers)."""
     section = catalog.section(variants[0].section)
     lines = [f"\ncatalog section {section.path_text} ({len(section.entries)} entries):"]
@@ -189,7 +188,7 @@ def coverage(catalog: Catalog, variants: Sequence[TopicLike], known: Mapping[str
     return "\n".join([*lines, f"  ({legend})"])
 
 
-def diff(topic: TopicLike, saved: TopicRun, tried: TopicRun, size: int, bold: bool) -> str:
+def diff(topic: Topic, saved: TopicRun, tried: TopicRun, size: int, bold: bool) -> str:
     """What the tried query gains and loses against the saved one, best first."""
     gained = tried.matches.keys() - saved.matches.keys()
     lost = saved.matches.keys() - tried.matches.keys()
@@ -202,7 +201,7 @@ def diff(topic: TopicLike, saved: TopicRun, tried: TopicRun, size: int, bold: bo
 
 
 def suggest_from_store(
-    store: Store, sections: Iterable[SectionLike], topics: Sequence[TopicLike], topic: TopicLike,
+    store: Store, sections: Iterable[SectionLike], topics: Sequence[Topic], topic: Topic,
     *, known: Callable[[Paper], bool] = lambda _p: False, limit: int = LIMIT,
     policy: Policy = DEFAULT_POLICY,
 ) -> Suggestions:
@@ -219,7 +218,7 @@ def suggest_from_store(
 
 
 def suggestions_report(state_url: str, sections: Iterable[SectionLike],
-                       topics: Sequence[TopicLike], topic: TopicLike, *,
+                       topics: Sequence[Topic], topic: Topic, *,
                        known: Callable[[Paper], bool]) -> str:
     """`tune TOPIC --suggest`: the suggestions from the state store at `state_url`, as text."""
     with Store.open_copy(state_url) as store:
