@@ -234,7 +234,7 @@ def main() -> None:
     sample = read_snapshot(args.data / "arxiv-sample.jsonl.gz")
     days = [(d, b) for d, b in group_days(sample) if d <= args.to]
     t1 = time.perf_counter()
-    index = catalog.index()
+    index = catalog.index().knows
     base = replay(days, settings, sections, papers, index, labels, False, args.weight, policy,
                   args.retrain_every, args.dead_zone)
     t2 = time.perf_counter()

@@ -26,7 +26,7 @@ from typing import Any
 
 from arxivwatch.catalog_file import load_catalog
 from arxivwatch.config import load
-from arxivwatch.ranking import catalog_known, section_key
+from arxivwatch.ranking import section_key
 from arxivwatch.replay.build import build_scorer
 from arxivwatch.replay.days import Replay
 from arxivwatch.replay.labels import LABEL_SECTIONS, parse_labels
@@ -49,7 +49,7 @@ def main() -> None:
     scorer = build_scorer(settings, catalog, [args.catalog_papers])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8") as out:
-        replay = Replay(settings.topics, scorer, known=catalog_known(catalog.sections),
+        replay = Replay(settings.topics, scorer, known=catalog.index().knows,
                         cap=settings.digest.max_per_topic, labels=labels, out=out)
         replay.run(read_snapshot(args.papers))
     print(format_report(replay), "\n")

@@ -199,6 +199,8 @@ def test_empty_section_path_is_an_error(catalog: Catalog, query: str) -> None:
                "mixture of experts models", True),
         (None, "Janus", False),
         ("2401.99999", "LoRA: Low-Rank Adaptation of Large Language Models", True),
+        (None, "LoRA: LowRank Adaptation of Large Language Models", True),   # hyphen apart
+        (None, "LoRA - Low Rank Adaptation of Large Language-Models!", True),
         (None, None, False),
         (None, "   ", False),
     ],
@@ -208,6 +210,15 @@ def test_index_contains(
 ) -> None:
     """Papers are known by id in any URL form, or by normalised title."""
     assert catalog.index().contains(paper_id, title) is present
+
+
+def test_index_knows_a_paper_by_id_or_folded_title(catalog: Catalog) -> None:
+    """`knows`, the poll's and the backtest's test, agrees with `contains` on id and title."""
+    index = catalog.index()
+    assert index.knows(Paper("2402.09353", "Another title"))
+    assert index.knows(Paper("2401.99999", "LoRA: LowRank Adaptation of Large Language Models"))
+    assert not index.knows(Paper("2401.99999", "LoRA: Low-Rank Adaptation of Small Models"))
+    assert not index.knows(Paper("2401.99999", " -- "))
 
 
 def test_index_sections_of_paper_in_two_sections(catalog: Catalog) -> None:

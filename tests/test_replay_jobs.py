@@ -16,7 +16,7 @@ from arxivwatch.catalog import Catalog
 from arxivwatch.errors import ArxivWatchError
 from arxivwatch.models import Hit, Paper, Topic
 from arxivwatch.query import parse
-from arxivwatch.ranking import catalog_known, default_scorer
+from arxivwatch.ranking import default_scorer
 from arxivwatch.ranking.base import DocLike, Scored
 from arxivwatch.replay import jobs as replay_jobs
 from arxivwatch.replay import snapshot
@@ -67,8 +67,8 @@ def replay_out(path: Path, jobs: int | None, start: dt.date | None = None,
                end: dt.date | None = None) -> tuple[str, Replay, SnapshotStats]:
     """The --out text, replay and read counts, serial (jobs None) or with `jobs` workers."""
     out = io.StringIO()
-    replay = Replay(TOPICS, default_scorer(CATALOG.sections), known=catalog_known(
-        CATALOG.sections), cap=3, out=out)
+    replay = Replay(TOPICS, default_scorer(CATALOG.sections), known=CATALOG.index().knows,
+                    cap=3, out=out)
     stats = SnapshotStats()
     read = (read_snapshot(path, keep=replay.keep, stats=stats) if jobs is None
             else replay_papers(path, replay, jobs=jobs, stats=stats, start=start, end=end))

@@ -103,3 +103,12 @@ def test_tokens_are_lowercase_words(text: str) -> None:
 def test_squeeze_equals_clean_without_spaces_and_hyphens(text: str) -> None:
     """squeeze() is exactly clean() with spaces and hyphens removed (the matcher relies on it)."""
     assert textnorm.squeeze(text) == textnorm.clean(text).replace(" ", "").replace("-", "")
+
+
+@pytest.mark.parametrize("title", [
+    "Low-Rank Adaptation for Everyone", "LowRank Adaptation for Everyone",
+    "low rank adaptation for everyone!", "Low-Rank  Adaptation\n for {E}veryone",
+])
+def test_fold_title_keeps_letters_and_digits_only(title: str) -> None:
+    """Titles that differ in case, hyphens, spacing, punctuation or LaTeX braces fold alike."""
+    assert textnorm.fold_title(title) == "lowrankadaptationforeveryone"

@@ -13,8 +13,8 @@ from typing import IO, Any
 
 from jinja2 import Environment
 
-from arxivwatch import catalog_file
 from arxivwatch.catalog import Catalog, render_entry
+from arxivwatch.catalog_file import load_catalog
 from arxivwatch.config import Settings
 from arxivwatch.config.settings import ArxivSettings
 from arxivwatch.errors import ArxivWatchError
@@ -33,11 +33,6 @@ def open_store(settings: Settings, *, read_only: bool = False) -> Store:
     if read_only:
         return Store.open_copy(settings.state.url)
     return Store.open(settings.state.url)
-
-
-def load_catalog(settings: Settings) -> Catalog:
-    """The catalog as it is on disk now (approvals change it between polls)."""
-    return catalog_file.load_catalog(settings.catalog.path)
 
 
 def polite_session(arxiv: ArxivSettings, **kwargs: Any) -> PoliteSession:
@@ -110,7 +105,8 @@ def make_poller(
     return Poller(
         settings=settings, store=store, fetch_feed=feed,
         api=ArxivAPI(session, arxiv.api_url, page_size=API_PAGE_SIZE),
-        scorer_for=scorer_for(settings), load_catalog=lambda: load_catalog(settings),
+        scorer_for=scorer_for(settings),
+        load_catalog=lambda: load_catalog(settings.catalog.path),   # as on disk now
         deliver=_delivery(settings, dry_run=dry_run, stream=stream or sys.stdout),
         write=not dry_run,
     )
@@ -127,7 +123,7 @@ def _terminal_delivery(settings: Settings, stream: IO[str]) -> Any:
 
     def deliver(store: Store, new: Sequence[Candidate], *, announced: bool,
                 day: dt.date | None) -> int:
-        sections = section_paths(load_catalog(settings))
+        sections = section_paths(load_catalog(settings.catalog.path))
         terminal = TerminalDelivery(stream, catalog_line=catalog_line(settings), sections=sections)
         return terminal.show(new, announced=announced, day=day).posted_papers
 
@@ -144,7 +140,7 @@ def _slack_delivery(settings: Settings) -> Any:
 
     def deliver(store: Store, new: Sequence[Candidate], *, announced: bool,
                 day: dt.date | None) -> int:
-        sections = section_paths(load_catalog(settings))
+        sections = section_paths(load_catalog(settings.catalog.path))
         report = delivery.deliver(store, env=slack_env(settings), sections=sections,
                                   post_empty_note=slack.post_empty_note, announced=announced,
                                   day=day)

@@ -22,7 +22,8 @@ from arxivwatch.entry import (
 )
 from arxivwatch.errors import CatalogError
 from arxivwatch.ids import find_arxiv_ids, normalize_id
-from arxivwatch.models import CatalogEntry
+from arxivwatch.models import CatalogEntry, Paper
+from arxivwatch.textnorm import fold_title
 
 __all__ = [
     "Catalog", "CatalogIndex", "Problem", "Section", "check_catalog", "code_link",
@@ -65,7 +66,7 @@ class Problem:
 
 
 class CatalogIndex:
-    """Which papers the catalog holds, by arXiv id and by normalised title, and where."""
+    """Which papers the catalog holds, by arXiv id and by folded title, and where."""
 
     def __init__(self, sections: Iterable[Section]) -> None:
         self._ids: dict[str, list[tuple[str, ...]]] = {}
@@ -74,13 +75,22 @@ class CatalogIndex:
             for entry in section.entries:
                 for paper_id in entry.arxiv_ids:
                     _add(self._ids, paper_id, section.path)
-                if entry.link is not None and normalize_title(entry.title):
-                    _add(self._titles, normalize_title(entry.title), section.path)
+                title = fold_title(entry.title) if entry.link is not None else ""
+                if title:
+                    _add(self._titles, title, section.path)
 
     @property
     def ids(self) -> frozenset[str]:
         """Every arXiv id linked from any entry."""
         return frozenset(self._ids)
+
+    def knows(self, paper: Paper) -> bool:
+        """Whether the catalog holds `paper`: the one membership test of poll, backtest and tune.
+
+        An entry links its id, or an entry with a link carries its title, compared by letters and
+        digits only (`textnorm.fold_title`). Fast: one set lookup, one title fold.
+        """
+        return paper.id in self._ids or fold_title(paper.title) in self._titles
 
     def contains(self, paper_id: str | None = None, title: str | None = None) -> bool:
         """True when an entry links the paper's id (any URL form) or carries its title."""
@@ -93,8 +103,8 @@ class CatalogIndex:
         found: dict[tuple[str, ...], None] = {}
         if paper_id:
             found.update(dict.fromkeys(self._ids.get(normalize_id(paper_id), [])))
-        if title and normalize_title(title):
-            found.update(dict.fromkeys(self._titles.get(normalize_title(title), [])))
+        if title:
+            found.update(dict.fromkeys(self._titles.get(fold_title(title), [])))
         return list(found)
 
 

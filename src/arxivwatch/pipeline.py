@@ -260,7 +260,7 @@ class Poller:
         taken = self.store.known_ids(ids) | self.store.seen_papers(ids, before=day)
 
         def is_known(paper: Paper) -> bool:
-            return paper.id in taken or index.contains(paper_id=paper.id, title=paper.title)
+            return paper.id in taken or index.knows(paper)
 
         return is_known
 

@@ -26,6 +26,7 @@ import unicodedata
 _LATEX_COMMAND = re.compile(r"\\(?:[a-z]+\*?|[^a-z\s])?")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
 _WORD = re.compile(r"[^\W_]+")
+_NON_ALNUM = re.compile(r"[\W_]+")
 
 # Plural endings that are not just "+s", as (plural suffix, singular suffix), longest first.
 _SUFFIXES: tuple[tuple[str, str], ...] = (
@@ -79,6 +80,15 @@ def fold_accents(text: str) -> str:
     """Strip diacritics (`Schölkopf` -> `scholkopf`), lower-case, map Unicode hyphens to `-`."""
     s = _COMBINING.sub("", unicodedata.normalize("NFKD", text)).lower()
     return s.replace("\u2010", "-").replace("\u2212", "-")
+
+
+def fold_title(title: str) -> str:
+    """Letters and digits only, of the clean text: the one key by which a title is in the catalog.
+
+    `Low-Rank Adaptation for Everyone`, `LowRank adaptation for everyone!` and `Low Rank
+    Adaptation for Everyone` all fold to `lowrankadaptationforeveryone`.
+    """
+    return _NON_ALNUM.sub("", clean(title))
 
 
 def squeeze(text: str) -> str:

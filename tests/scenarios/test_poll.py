@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
+import json
 import os
 import signal
 import sqlite3
@@ -349,3 +350,33 @@ def test_poll_ranks_with_what_the_curator_decided(project: Project) -> None:
         dora = store.get_candidate("2611.00001")
     assert dora is not None
     assert any(r.startswith("learned") for r in dora.reasons), dora.reasons
+
+
+def test_poll_and_backtest_agree_that_a_title_spelt_apart_is_in_the_catalog(
+        tmp_path: Path) -> None:
+    """One membership test: a paper titled as a catalog entry but for a hyphen ("LowRank" for
+    "Low-Rank") is in the catalog for the poll as for the backtest, so neither offers it."""
+    twin = paper("2611.00009", "LowRank Adaptation for Everyone",
+                 "We make low-rank adaptation (LoRA) easy to use for everyone.")
+    snapshot = tmp_path / "snapshot.jsonl"
+    snapshot.write_text(json.dumps({
+        "id": twin["id"], "title": twin["title"], "abstract": twin["abstract"],
+        "authors": "Ada Lovelace", "categories": "cs.LG",
+        "versions": [{"version": "v1", "created": "Mon, 23 Nov 2026 12:00:00 GMT"}]}) + "\n",
+        encoding="utf-8")
+    with FakeArxiv(papers=[twin], feed=[twin], announced=DAY) as fake:
+        project = Project(tmp_path, arxiv_url=fake.url)
+        before = project.run("poll", "--dry-run")
+        assert "LowRank Adaptation for Everyone" in before.output   # offered while not listed
+        text = project.catalog.read_text(encoding="utf-8")
+        project.catalog.write_text(text.replace("### Techniques\n", (
+            "### Techniques\n- [Blog 2026] [Low-Rank Adaptation for Everyone]"
+            "(https://example.org/lora-for-everyone). LoRA made easy.\n")), encoding="utf-8")
+        poll = project.run("poll", "--dry-run")
+        replay = project.run("backtest", "--papers", str(snapshot), "--jobs", "1",
+                             "--out", str(tmp_path / "out.jsonl"))
+    assert poll.exit_code == 0, poll.output
+    assert replay.exit_code == 0, replay.output
+    offered = {"poll": "LowRank Adaptation for Everyone" in poll.output,
+               "backtest": "2611.00009" in (tmp_path / "out.jsonl").read_text(encoding="utf-8")}
+    assert offered == {"poll": False, "backtest": False}

@@ -38,7 +38,7 @@ def tune(ctx: Context, topic_name: str, query_text: str | None, papers_path: Pat
     """
     from arxivwatch.catalog_file import load_catalog
     from arxivwatch.query import parse
-    from arxivwatch.ranking import catalog_known, default_scorer
+    from arxivwatch.ranking import default_scorer
     from arxivwatch.replay import tune as t
     from arxivwatch.replay.build import catalog_papers, stored_papers
     from arxivwatch.replay.report import skipped_warning
@@ -55,7 +55,7 @@ def tune(ctx: Context, topic_name: str, query_text: str | None, papers_path: Pat
     scorer = default_scorer(catalog.sections, known_papers)
     read = SnapshotStats()
     papers = read_snapshot(papers_path, stats=read) if papers_path else stored_papers(settings)
-    known = catalog_known(catalog.sections)
+    known = catalog.index().knows
     runs, days = t.replay_topic(papers, variants, scorer, known, settings.topics)
     warning = skipped_warning(read, papers_path) if papers_path else None
     if warning is not None:

@@ -8,40 +8,22 @@ topic's papers, and mark the top `cap` at or above the topic's `min_score` as po
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Collection, Iterable, Sequence
-from typing import Protocol
 
-from arxivwatch import textnorm
 from arxivwatch.models import Candidate, Hit, Paper, Topic
 from arxivwatch.query import Doc
 from arxivwatch.ranking.base import Scorer
 from arxivwatch.ranking.prefilter import Prefilter
-from arxivwatch.ranking.similarity import SectionLike
 
-_NON_ALNUM = re.compile(r"[\W_]+")
-
-
-class IndexLike(Protocol):
-    """A catalog index (catalog.CatalogIndex satisfies it)."""
-
-    def contains(self, paper_id: str | None = None, title: str | None = None) -> bool:
-        """True when the catalog holds the paper, by id or by title."""
-        ...
-
-
-Known = Callable[[Paper], bool] | IndexLike | Collection[str] | None
+Known = Callable[[Paper], bool] | Collection[str] | None   # e.g. CatalogIndex.knows, ids
 DocFactory = Callable[[Paper], Doc]
 MatchRow = tuple[int, tuple[Hit, ...], float, tuple[str, ...]]   # topic position, hits, score
 
 
 def known_predicate(known: Known) -> Callable[[Paper], bool]:
-    """Turn a predicate, a catalog index or a set of ids into one predicate on papers."""
+    """Turn a predicate (`CatalogIndex.knows`, say) or a set of ids into one predicate on papers."""
     if known is None:
         return lambda _paper: False
-    if hasattr(known, "contains"):
-        index: IndexLike = known  # type: ignore[assignment]
-        return lambda p: index.contains(paper_id=p.id, title=p.title)
     if callable(known):
         return known
     ids: Collection[str] = known
@@ -49,7 +31,7 @@ def known_predicate(known: Known) -> Callable[[Paper], bool]:
 
 
 def either(*knowns: Known) -> Callable[[Paper], bool]:
-    """A predicate true when any of `knowns` (index, ids, predicate) knows the paper."""
+    """A predicate true when any of `knowns` (predicates, ids) knows the paper."""
     preds = [known_predicate(k) for k in knowns if k is not None]
     return lambda p: any(pred(p) for pred in preds)
 
@@ -66,19 +48,6 @@ class _Match:
                  reasons: tuple[str, ...]) -> None:
         self.topic, self.order, self.hits, self.score, self.reasons = (
             topic, order, hits, score, reasons)
-
-
-def catalog_known(sections: Iterable[SectionLike]) -> Callable[[Paper], bool]:
-    """A fast predicate: the catalog links the paper's id, or lists an entry with its title."""
-    ids = {i for s in sections for e in s.entries for i in e.arxiv_ids}
-    titles = {fold_title(e.title) for s in sections for e in s.entries if e.title}
-    titles.discard("")
-    return lambda p: p.id in ids or fold_title(p.title) in titles
-
-
-def fold_title(title: str) -> str:
-    """Letters and digits only, lower case: titles compare across punctuation and spacing."""
-    return _NON_ALNUM.sub("", textnorm.clean(title))
 
 
 class Selector:

@@ -11,7 +11,7 @@ from pathlib import Path
 from arxivwatch.catalog import Catalog
 from arxivwatch.config import Settings
 from arxivwatch.models import Paper
-from arxivwatch.ranking import Scorer, catalog_known, default_scorer
+from arxivwatch.ranking import Scorer, default_scorer
 from arxivwatch.replay.curator import CuratedReplay, curated_replay
 from arxivwatch.replay.days import Replay, in_range
 from arxivwatch.replay.jobs import default_jobs, replay_papers
@@ -53,7 +53,7 @@ def build_replay(settings: Settings, catalog: Catalog, files: Sequence[Path], *,
     """The backtest's replay (writing no --out yet); with `curator`, one that learns from it."""
     papers = catalog_papers(settings, catalog, files)
     scorer = default_scorer(catalog.sections, papers)
-    known, cap = catalog_known(catalog.sections), settings.digest.max_per_topic
+    known, cap = catalog.index().knows, settings.digest.max_per_topic
     if curator is None:
         return Replay(settings.topics, scorer, known=known, cap=cap, labels=labels)
     return curated_replay(settings.topics, scorer, curator, catalog.sections, papers,
