@@ -349,7 +349,7 @@ def test_suggest_without_a_model_still_lists_terms() -> None:
 def test_suggest_from_store_and_its_text() -> None:
     """On a store: decided papers are never 'missed'; the text has all three parts."""
     from arxivwatch.learning import format_suggestions
-    from arxivwatch.replay.tune import suggest_from_store
+    from arxivwatch.replay.suggest import suggest_from_store
 
     topic = make_topic("lora", LORA, 'ti:LoRA AND ti:"low-rank"')
     store = _store_with_rejections()

@@ -105,7 +105,6 @@ def backtest(ctx: Context, papers_path: Path, start: dt.date | None, end: dt.dat
     """
     from arxivwatch.catalog_file import load_catalog
     from arxivwatch.replay.build import build_replay, run_backtest
-    from arxivwatch.replay.curator import CuratedReplay
     from arxivwatch.replay.labels import parse_labels
     from arxivwatch.replay.report import format_report
     from arxivwatch.replay.snapshot import SnapshotStats
@@ -131,8 +130,9 @@ def backtest(ctx: Context, papers_path: Path, start: dt.date | None, end: dt.dat
                      end=end)
     _report_skipped(read, papers_path)
     click.echo(format_report(replay))
-    if isinstance(replay, CuratedReplay):
-        click.echo(replay.summary())
+    note = replay.summary()
+    if note is not None:
+        click.echo(note)
 
 
 def _report_skipped(stats: SnapshotStats, path: Path) -> None:

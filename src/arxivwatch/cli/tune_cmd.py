@@ -72,8 +72,10 @@ def tune(ctx: Context, topic_name: str, query_text: str | None, papers_path: Pat
     if query_text is not None:
         click.echo(t.diff(variants[-1], runs[0], runs[1], sample, bold))
     if suggest:
-        click.echo(t.suggestions_report(settings.state.url, catalog.sections, settings.topics,
-                                        topic, known=known))
+        from arxivwatch.replay.suggest import suggestions_report  # sklearn: only when asked
+
+        click.echo(suggestions_report(settings.state.url, catalog.sections, settings.topics,
+                                      topic, known=known))
 
 
 def register(cli: click.Group) -> None:

@@ -12,7 +12,6 @@ from arxivwatch.catalog import Catalog
 from arxivwatch.config import Settings
 from arxivwatch.models import Paper
 from arxivwatch.ranking import Scorer, default_scorer
-from arxivwatch.replay.curator import CuratedReplay, curated_replay
 from arxivwatch.replay.days import Replay, in_range
 from arxivwatch.replay.jobs import default_jobs, replay_papers
 from arxivwatch.replay.labels import Labels
@@ -56,6 +55,8 @@ def build_replay(settings: Settings, catalog: Catalog, files: Sequence[Path], *,
     known, cap = catalog.index().knows, settings.digest.max_per_topic
     if curator is None:
         return Replay(settings.topics, scorer, known=known, cap=cap, labels=labels)
+    from arxivwatch.replay.curator import curated_replay  # sklearn: only for a curator
+
     return curated_replay(settings.topics, scorer, curator, catalog.sections, papers,
                           known=known, cap=cap, labels=labels)
 
@@ -71,9 +72,9 @@ def replay_input(path: Path, replay: Replay, *, jobs: int, progress: Progress | 
     if replay.labels is not None:   # labelled papers are read in full, for the catalog lookup
         yield from read_snapshot(path, progress=progress, stats=stats)
     # without labels, papers no topic can match are read as ids and days only
-    elif isinstance(replay, CuratedReplay):   # its scorer learns as the days go: no worker
+    elif replay.learns:   # its scorer changes as the days go: no worker could score ahead
         yield from read_snapshot(path, progress=progress, stats=stats, keep=replay.keep)
-    else:                                     # could score ahead
+    else:
         yield from replay_papers(path, replay, jobs=jobs or default_jobs(path),
                                  progress=progress, stats=stats, start=start, end=end)
 

@@ -101,7 +101,9 @@ class LearningLoop:
 
 
 class CuratedReplay(Replay):
-    """`backtest.Replay` with learning: models rebuilt before each day, its digest decided after."""
+    """`Replay` with learning: models rebuilt before each day, its digest decided after."""
+
+    learns = True
 
     def __init__(self, topics: Sequence[Topic], base: Blend, *, learning: LearningLoop,
                  known: Known, cap: int, labels: Labels | None = None, out: IO[str] | None = None,

@@ -97,6 +97,8 @@ class TopicStats:
 class Replay:
     """Accumulates a backtest day by day: topic figures, label figures, JSON lines out."""
 
+    learns = False   # True when the scorer changes as the days go: no worker can score ahead
+
     def __init__(self, topics: Sequence[Topic], scorer: Scorer, *, known: Known, cap: int,
                  labels: Labels | None = None, out: IO[str] | None = None) -> None:
         self.topics, self.cap = topics, cap
@@ -164,6 +166,10 @@ class Replay:
             ls.posted += 1
             ls.posted_labelled += has
             ls.found += has
+
+    def summary(self) -> str | None:
+        """A line to print after the report, if the replay has one (see `CuratedReplay`)."""
+        return None
 
     def per_day_mean(self, name: str) -> float:
         """Posted candidates of a topic per replayed day."""

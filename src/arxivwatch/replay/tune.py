@@ -3,34 +3,28 @@
 What each query matches and would post (scored by the poll's own selection, so a match another
 topic scores higher goes there), hits per day, the best titles with their title hits marked,
 which of the section's catalog entries each query catches, and what the trial query gains and
-loses. `suggestions_report` reads the state store for `tune --suggest` (`learning.suggest`).
+loses. (`tune --suggest` is `replay.suggest`.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from arxivwatch import textnorm
 from arxivwatch.catalog import Catalog
-from arxivwatch.learning.model import DEFAULT_POLICY, Policy, train
-from arxivwatch.learning.suggest import LIMIT, Suggestions, format_suggestions, suggest
-from arxivwatch.learning.trainer import StoreSource
 from arxivwatch.models import Hit, Paper, Topic
 from arxivwatch.query import Doc
 from arxivwatch.query.matcher import TextMatcher, compile_term
 from arxivwatch.ranking import (
     Known,
     Scorer,
-    SectionLike,
     Selector,
     in_categories,
     known_predicate,
-    section_key,
 )
-from arxivwatch.store import Store
 
 SAMPLE = 10             # titles shown, best first
 LAST_DAYS = 14          # days listed in the hits-per-day histogram
@@ -198,29 +192,3 @@ def diff(topic: Topic, saved: TopicRun, tried: TopicRun, size: int, bold: bool) 
             title = highlight(paper.title, topic, hits, bold=bold) if sign == "+" else paper.title
             lines.append(f"  {sign} {score:.3f}  {paper.id:<12} {title}")
     return "\n".join(lines)
-
-
-def suggest_from_store(
-    store: Store, sections: Iterable[SectionLike], topics: Sequence[Topic], topic: Topic,
-    *, known: Callable[[Paper], bool] = lambda _p: False, limit: int = LIMIT,
-    policy: Policy = DEFAULT_POLICY,
-) -> Suggestions:
-    """`suggest` on a store: models from its decisions, missed papers from its papers.
-
-    Papers the store already decided or proposed count as known, besides `known` (the catalog).
-    """
-    source = StoreSource(store, list(sections), topics)
-    examples = source.examples()
-    models = train(examples, policy)
-    proposed = {c.paper.id for c in store.candidates()}
-    return suggest(topic, models, examples.get(section_key(topic.section)), store.iter_papers(),
-                   known=lambda p: p.id in proposed or known(p), limit=limit)
-
-
-def suggestions_report(state_url: str, sections: Iterable[SectionLike],
-                       topics: Sequence[Topic], topic: Topic, *,
-                       known: Callable[[Paper], bool]) -> str:
-    """`tune TOPIC --suggest`: the suggestions from the state store at `state_url`, as text."""
-    with Store.open_copy(state_url) as store:
-        found = suggest_from_store(store, sections, topics, topic, known=known)
-    return "\n".join(["", *format_suggestions(found)])
