@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -28,6 +27,7 @@ from arxivwatch.models import Candidate, Decision, Paper, Topic
 from arxivwatch.query import Doc
 from arxivwatch.ranking import Blend, QueryEvidence, select
 from arxivwatch.replay.curator import Curator, LearningLoop
+from arxivwatch.replay.labels import Labels
 from arxivwatch.store import Store
 from tests.test_cli_backtest import project as backtest_project
 from tests.topics import make_topic
@@ -268,12 +268,6 @@ def test_decision_returns_while_the_trainer_is_busy(tmp_path: Any) -> None:
 
 
 # -- simulated curator --------------------------------------------------------------------------
-
-
-@dataclass
-class Labels:
-    by_id: dict[str, frozenset[str]]
-    sections: dict[str, tuple[str, ...]]
 
 
 def test_curator_approves_labelled_section_only() -> None:

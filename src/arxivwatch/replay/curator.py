@@ -24,15 +24,6 @@ CURATOR = "backtest:curator"
 DECIDED_AFTER = dt.timedelta(days=1, hours=9)     # the curator reads the digest next morning
 
 
-class LabelsLike(Protocol):
-    """What the curator needs of `backtest.Labels`."""
-
-    @property
-    def by_id(self) -> Mapping[str, frozenset[str]]: ...
-    @property
-    def sections(self) -> Mapping[str, tuple[str, ...]]: ...
-
-
 class CuratorStore(Protocol):
     """The part of `store.Store` the simulated curator writes and the trainer reads."""
 
@@ -46,7 +37,7 @@ class CuratorStore(Protocol):
 class Curator:
     """Approves a posted candidate when its (paper, section) is labelled, rejects it otherwise."""
 
-    def __init__(self, labels: LabelsLike) -> None:
+    def __init__(self, labels: Labels) -> None:
         self.labels = labels
         self._sections = {name: {section_key(s) for s in paths}
                           for name, paths in labels.sections.items()}
@@ -132,7 +123,7 @@ class CuratedReplay(Replay):
 
 
 def curated_replay(
-    topics: Sequence[Topic], base: Any, curator_labels: LabelsLike,
+    topics: Sequence[Topic], base: Any, curator_labels: Labels,
     sections: Iterable[SectionLike], catalog_papers: Mapping[str, Paper], *, known: Known,
     cap: int, labels: Labels | None = None, out: IO[str] | None = None,
     policy: Policy = DEFAULT_POLICY, weight: float = WEIGHT,
