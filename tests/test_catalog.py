@@ -394,7 +394,7 @@ def test_render_entry_in_catalog_style() -> None:
     )
     assert render_entry(paper) == (
         "- [Arxiv 2024] [LoRA+: Efficient Low Rank Adaptation of Large Models]"
-        "(https://arxiv.org/abs/2402.12354). We propose LoRA+, which sets different learning "
+        "(https://arxiv.org/abs/2402.12354). Proposing LoRA+, which sets different learning "
         "rates for A and B. [Code](https://github.com/nikhil-ghosh-berkeley/loraplus)")
 
 
@@ -526,25 +526,24 @@ SUMMARIES = [
     ("", ""),
     ("Short one", "Short one."),
     ("LLMs are large. We propose \\textbf{X}, a $\\alpha$-tuned adapter. It works.",
-     "We propose X, a alpha-tuned adapter."),
+     "Proposing X, a alpha-tuned adapter."),
     ("Adapters, e.g. LoRA, are popular. They are cheap.", "Adapters, e.g. LoRA, are popular."),
-    ("In this paper, we introduce Y (see https://github.com/a/b). Results.",
-     "In this paper, we introduce Y."),
+    ("In this paper, we introduce Y (see https://github.com/a/b). Results.", "Introducing Y."),
 ]
 
 
 @pytest.mark.parametrize(("abstract", "summary"), SUMMARIES)
 def test_summarize(abstract: str, summary: str) -> None:
-    """The contribution sentence (else the first), LaTeX and URLs out, ending with a period."""
+    """The contribution in the catalog's voice (else the first sentence), LaTeX and URLs out."""
     assert summarize(abstract) == summary
 
 
 @given(st.text(max_size=2000))
 def test_summarize_is_short_and_ends_with_period(abstract: str) -> None:
-    """Any abstract gives at most ~200 characters ending with a sentence mark, or nothing."""
+    """Any abstract gives at most 200 characters ending with a sentence mark or "…", or nothing."""
     summary = summarize(abstract)
-    assert len(summary) <= 201
-    assert summary == "" or summary[-1] in ".!?"
+    assert len(summary) <= 200
+    assert summary == "" or summary[-1] in ".!?…"
 
 
 # --- checks ------------------------------------------------------------------------------------

@@ -1,5 +1,8 @@
 """One catalog line: parse it, and build a new one from a paper (venue, summary, code link).
 
+The built-in summary is `summary.summarize`; a summary made earlier (by a language model, or by
+the approver) is passed in.
+
 A line reads `- [Venue Year] [Title](link). Summary. [Code](url)`; the venue tag and the code link
 are optional, and lines that link elsewhere (a conference page) are entries too.
 """
@@ -15,6 +18,7 @@ from jinja2 import Environment
 from arxivwatch.ids import find_arxiv_ids
 from arxivwatch.models import CatalogEntry, Paper
 from arxivwatch.render import make_env, printable
+from arxivwatch.summary import ELLIPSIS, summarize
 
 __all__ = [
     "code_link", "normalize_title", "parse_entry", "render_entry", "summarize", "venue_tag",
@@ -87,7 +91,7 @@ def _default_env() -> Environment:
 
 def _sentence(text: str) -> str:
     text = " ".join(text.split())
-    return text if not text or text[-1] in ".!?" else text + "."
+    return text if not text or text[-1] in ".!?" + ELLIPSIS else text + "."
 
 
 # --- code links --------------------------------------------------------------------------------
@@ -122,69 +126,6 @@ def _strip_trailing(url: str) -> str:
             break  # a balanced paren belongs to the URL
         url = url[:-1]
     return url
-
-
-# --- summaries ---------------------------------------------------------------------------------
-
-_WRAPPERS = re.compile(
-    r"\\(?:emph|textbf|textit|texttt|textsc|textrm|text|mathrm|mathbf|mathcal|mathit|"
-    r"mathsf|mathbb|operatorname|underline|url|footnote)\{([^{}]*)\}"
-)
-_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
-_ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "fig.", "eq.", "cf.", "resp.", "approx.", "al.")
-_CONTRIBUTION = re.compile(
-    r"\b(?:we|this (?:paper|work))\b[^.]{0,40}?\b"
-    r"(?:propose|introduce|present|develop|design|build|show|find|demonstrate|release)",
-    re.IGNORECASE)
-SUMMARY_LIMIT = 200
-
-
-def summarize(abstract: str, limit: int = SUMMARY_LIMIT) -> str:
-    """A one-sentence summary: the abstract's contribution sentence (else its first), LaTeX out."""
-    sentences = split_sentences(_drop_urls(strip_latex(abstract)))
-    if not sentences:
-        return ""
-    chosen = next((s for s in sentences if _CONTRIBUTION.search(s)), sentences[0])
-    return _shorten(chosen, limit)
-
-
-def _drop_urls(text: str) -> str:
-    # The code link has its own place in the line; a URL in the summary is noise.
-    text = re.sub(r"(?:https?://|www\.)[^\s)]+[^\s).,;:]", "", text)
-    text = re.sub(r"\(\s*(?:see|at|code:?)?\s*\)", "", text, flags=re.IGNORECASE)
-    return re.sub(r"\s+(?=[.,;:])", "", " ".join(text.split()))
-
-
-def strip_latex(text: str) -> str:
-    """Removes common LaTeX markup, keeping the words: `\\emph{x}` -> x, `$\\alpha$` -> alpha."""
-    text = re.sub(r"\\href\{[^{}]*\}\{([^{}]*)\}", r"\1", text)
-    for _ in range(3):  # nested wrappers, innermost first
-        text = _WRAPPERS.sub(r"\1", text)
-    text = re.sub(r"\\([%&_#$])", r"\1", text)
-    text = re.sub(r"\\([A-Za-z]+)\*?", r"\1", text).replace("\\\\", " ")
-    text = text.replace("``", '"').replace("''", '"').replace("~", " ")
-    text = re.sub(r"(?<!\\)[${}]", "", text)
-    return " ".join(text.split())
-
-
-def split_sentences(text: str) -> list[str]:
-    """Splits prose into sentences, not after abbreviations such as `e.g.` or `et al.`."""
-    sentences, start = [], 0
-    for boundary in _BOUNDARY.finditer(text):
-        if text[start:boundary.start()].lower().endswith(_ABBREVIATIONS):
-            continue
-        sentences.append(text[start:boundary.start()])
-        start = boundary.end()
-    sentences.append(text[start:])
-    return [s.strip() for s in sentences if s.strip()]
-
-
-def _shorten(sentence: str, limit: int) -> str:
-    if len(sentence) <= limit:
-        return _sentence(sentence)
-    cut = sentence[:limit + 1].rsplit(" ", 1)[0] if " " in sentence[:limit + 1] else ""
-    cut = (cut or sentence[:limit]).rstrip(" ,;:-–—(/")
-    return cut.rstrip(".!?") + "."
 
 
 # --- venue tags --------------------------------------------------------------------------------
