@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 import subprocess
@@ -16,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arxivwatch.errors import StoreError
-from arxivwatch.models import Candidate, Decision, Hit, Paper
+from arxivwatch.models import Candidate, Decision, Hit, Paper, Summary
 from arxivwatch.store import SCHEMA_VERSION, Store
 from arxivwatch.store._schema import migrate
 
@@ -106,17 +107,16 @@ def test_new_database_is_migrated_to_the_latest_version_in_wal_mode(db_url: str)
     """A new file gets every migration, WAL journaling and the current user_version."""
     Store.open(db_url).close()
     conn = sqlite3.connect(db_url.removeprefix("sqlite:///"))
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"papers", "candidates", "decisions", "runs", "meta"} <= tables
 
 
-def test_version_1_database_is_migrated_keeping_its_rows(tmp_path: Path) -> None:
-    """An older (v1) file is brought up to date and its candidates stay readable."""
-    path = tmp_path / "old.db"
+def _old_database(path: Path, version: int) -> str:
+    """A state file at an older schema version holding one candidate; its URL."""
     conn = sqlite3.connect(path, isolation_level=None)
-    assert migrate(conn, str(path), target=1) == 1
+    assert migrate(conn, str(path), target=version) == version
     conn.execute("INSERT INTO papers (id, title, first_seen, last_seen) "
                  "VALUES ('2403.00001', 'Old', '2024-01-01T00:00:00+00:00', "
                  "'2024-01-01T00:00:00+00:00')")
@@ -124,11 +124,38 @@ def test_version_1_database_is_migrated_keeping_its_rows(tmp_path: Path) -> None
                  "updated_at) VALUES ('2403.00001', 'lora', 'LoRA', 1.0, '2024-01-01', "
                  "'2024-01-01T00:00:00+00:00', '2024-01-01T00:00:00+00:00')")
     conn.close()
-    with Store.open(f"sqlite:///{path}") as s:
+    return f"sqlite:///{path}"
+
+
+def test_version_1_database_is_migrated_keeping_its_rows(tmp_path: Path) -> None:
+    """An older (v1) file is brought up to date and its candidates stay readable."""
+    path = tmp_path / "old.db"
+    with Store.open(_old_database(path, 1)) as s:
         got = s.get_candidate("2403.00001")
         assert got is not None
         assert (got.paper.title, got.status, got.posted_at) == ("Old", "pending", None)
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_version_2_database_gains_summaries_and_keeps_its_candidates(tmp_path: Path) -> None:
+    """A v2 file (before issue 18) migrates; its candidates read back with no summary."""
+    with Store.open(_old_database(tmp_path / "v2.db", 2)) as s:
+        got = s.get_candidate("2403.00001")
+        assert got is not None
+        assert (got.paper.title, got.summary) == ("Old", None)
+
+
+def test_candidate_summary_is_stored_once_with_its_maker(db_url: str) -> None:
+    """The summary made at the poll reads back, and a rerun of the poll does not replace it."""
+    made = Summary("Proposing LoRA+, which sets two learning rates.", "llm:llama3.1:8b")
+    with Store.open(db_url) as s:
+        s.add_candidates([dataclasses.replace(cand(1), summary=made)])
+        s.add_candidates([dataclasses.replace(cand(1), summary=Summary("Other.", "built-in"))])
+        got = s.get_candidate("2403.00001")
+        assert got is not None
+        assert got.summary == made
+        assert got.candidate.summary == made
+        assert s.unposted()[0].summary == made
 
 
 def test_reopening_is_idempotent(db_url: str) -> None:
@@ -143,7 +170,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     """A database from a newer arxivwatch fails with its version and the path."""
     path = tmp_path / "new.db"
     sqlite3.connect(path).execute("PRAGMA user_version = 99")
-    with pytest.raises(StoreError, match=r"schema version 99, newer .* \(2\)") as err:
+    with pytest.raises(StoreError, match=r"schema version 99, newer .* \(3\)") as err:
         Store.open(f"sqlite:///{path}")
     assert str(path) in str(err.value)
 

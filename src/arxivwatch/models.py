@@ -70,6 +70,14 @@ class Hit:
 
 
 @dataclass(frozen=True, slots=True)
+class Summary:
+    """The one-sentence summary of a candidate's catalog line, made once and stored."""
+
+    text: str
+    by: str                                   # "built-in", or "llm:<model>"
+
+
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """A paper proposed for a catalog section on an announcement day."""
 
@@ -83,6 +91,7 @@ class Candidate:
     alternatives: tuple[str, ...] = ()        # other topics that also matched, best first
     rank: int = 0                             # 1-based within its topic and day
     posted: bool = True                       # within the per-topic daily cap and min_score
+    summary: Summary | None = None            # None: not made yet (the built-in one applies)
 
     @property
     def matched(self) -> list[str]:

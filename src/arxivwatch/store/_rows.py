@@ -9,13 +9,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from arxivwatch.models import Action, AnnounceType, Candidate, Decision, Hit, Paper, Status
+from arxivwatch.models import (
+    Action,
+    AnnounceType,
+    Candidate,
+    Decision,
+    Hit,
+    Paper,
+    Status,
+    Summary,
+)
 
 PAPER_COLUMNS = ("id, title, abstract, authors, categories, comments, journal_ref, doi, "
                  "version, day, announce_type")
 CANDIDATE_COLUMNS = ("c.paper_id, c.topic, c.section, c.score, c.day, c.rank, c.posted, c.hits, "
                      "c.reasons, c.alternatives, c.status, c.slack_channel, c.slack_ts, "
-                     "c.created_at, c.updated_at, c.posted_at")
+                     "c.created_at, c.updated_at, c.posted_at, c.summary, c.summary_by")
 DECISION_COLUMNS = "paper_id, action, user, at, section, summary, topic"
 
 
@@ -40,6 +49,7 @@ class StoredCandidate:
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
     posted_at: dt.datetime | None = None   # when mark_posted recorded its Slack message
+    summary: Summary | None = None         # made at the poll; None for rows from before v3
 
     @property
     def id(self) -> str:
@@ -49,7 +59,7 @@ class StoredCandidate:
     def candidate(self) -> Candidate:
         """The models.Candidate this row was stored from."""
         return Candidate(self.paper, self.topic, self.section, self.score, self.day, self.hits,
-                         self.reasons, self.alternatives, self.rank, self.posted)
+                         self.reasons, self.alternatives, self.rank, self.posted, self.summary)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +106,11 @@ def paper_from_row(r: sqlite3.Row | tuple[Any, ...]) -> Paper:
 
 
 def candidate_params(c: Candidate, now: str) -> tuple[Any, ...]:
-    """INSERT parameters for paper_id..alternatives, created_at, updated_at."""
+    """INSERT parameters for paper_id..alternatives, summary, summary_by, created_at, updated_at."""
     return (c.paper.id, c.topic, c.section, c.score, c.day.isoformat(), c.rank, int(c.posted),
             json.dumps([[h.term, h.field] for h in c.hits]), json.dumps(c.reasons),
-            json.dumps(c.alternatives), now, now)
+            json.dumps(c.alternatives), c.summary.text if c.summary else None,
+            c.summary.by if c.summary else None, now, now)
 
 
 def decision_params(d: Decision) -> tuple[Any, ...]:
@@ -124,7 +135,7 @@ def stored_from_row(
         paper, r[1], r[2], r[3], day, tuple(Hit(t, f) for t, f in json.loads(r[7])),
         tuple(json.loads(r[8])), tuple(json.loads(r[9])), r[5], bool(r[6]),
         cast(Status, r[10]), r[11], r[12], decision, from_iso(r[13]), from_iso(r[14]),
-        from_iso(r[15]))
+        from_iso(r[15]), Summary(r[16], r[17] or "built-in") if r[16] is not None else None)
 
 
 def run_from_row(r: tuple[Any, ...]) -> RunRecord:

@@ -65,7 +65,14 @@ _V2 = (
     "CREATE INDEX runs_source ON runs(source, id)",
 )
 
-MIGRATIONS: tuple[Sequence[str], ...] = (_V1, _V2)
+# v3: each candidate's summary, made once at the poll (built-in or by a language model), so the
+# preview, a later Slack update and the approval all show the same line (issue 18).
+_V3 = (
+    "ALTER TABLE candidates ADD COLUMN summary TEXT",
+    "ALTER TABLE candidates ADD COLUMN summary_by TEXT",   # "built-in" | "llm:<model>"
+)
+
+MIGRATIONS: tuple[Sequence[str], ...] = (_V1, _V2, _V3)
 VERSION = len(MIGRATIONS)
 TABLES = frozenset({"papers", "candidates", "decisions", "runs", "meta"})   # in every version
 
