@@ -49,6 +49,30 @@ def test_sections_and_counts(catalog: Catalog) -> None:
     }
 
 
+def test_filing_sections_are_those_a_paper_can_go_under(catalog: Catalog) -> None:
+    """The picker's list: headings with entries; not the title, not a heading over others."""
+    assert [s.path_text for s in catalog.filing_sections()] == [
+        "Fine-tuning > Adapters", "Fine-tuning > Data", "Benchmarks",
+        "Compression > Low-rank Factorization", "Compression > Pruning", "Systems > Training",
+        "Systems > Serving"]
+
+
+@pytest.mark.parametrize(("text", "paths"), [
+    # an empty heading at the level entries are filed at is a place to file the first one
+    # ("## B" sits above the level entries are filed at, and holds none)
+    ("# T\n## A\n### A1\n- [x](https://arxiv.org/abs/2401.00001). y\n### A2\n## B\n",
+     ["A > A1", "A > A2"]),
+    # a level-2 heading with entries beside level-3 ones; "## C" groups nothing and holds nothing
+    ("## A\n### A1\n- [x](https://arxiv.org/abs/2401.00001). y\n## B\n- [z](u). w\n## C\n",
+     ["A > A1", "B", "C"]),
+    # nothing filed yet: every heading but the title
+    ("# Title\n## A\n## B\n", ["A", "B"]),
+])
+def test_filing_sections_of_small_catalogs(text: str, paths: list[str]) -> None:
+    """Empty leaf headings at a filing level count; the document title never does."""
+    assert [s.path_text for s in Catalog.parse(text).filing_sections()] == paths
+
+
 def test_section_keeps_heading_as_written(catalog: Catalog) -> None:
     """The path folds the double space; title and line number point at the file."""
     section = catalog.section(LOW_RANK)

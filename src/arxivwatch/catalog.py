@@ -152,6 +152,27 @@ class Catalog:
         """Every section's path, in file order, as `A > B`."""
         return [s.path_text for s in self.sections]
 
+    def filing_sections(self) -> list[Section]:
+        """The sections a paper can be filed under, in file order (the section picker's list).
+
+        A heading that holds entries, or one without sub-headings at a level where entries are
+        filed elsewhere (a new, empty section); never the document's title, never a heading
+        that only groups others ("## LLM Training" above "### Techniques").
+        """
+        levels = {s.level for s in self.sections if s.entries} or {
+            s.level for s in self.sections}   # nothing filed yet: every heading level
+        return [s for n, s in enumerate(self.sections)
+                if not self._is_title(s) and (s.entries or (
+                    s.level in levels and not self._has_children(n)))]
+
+    def _is_title(self, section: Section) -> bool:
+        return self.title is not None and section is self.sections[0] and \
+            section.path == (" ".join(self.title.split()),)
+
+    def _has_children(self, n: int) -> bool:
+        after = self.sections[n + 1:n + 2]
+        return bool(after) and after[0].level > self.sections[n].level
+
     def section(self, path_text: str) -> Section:
         """Finds a section by `A > B` path (case and spacing ignored) or a unique tail of it."""
         wanted = _path_key(path_text)
