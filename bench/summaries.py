@@ -32,7 +32,7 @@ from pathlib import Path
 from arxivwatch import voice
 from arxivwatch.catalog import Catalog
 from arxivwatch.models import Paper
-from arxivwatch.snapshot import read_snapshot
+from arxivwatch.replay.snapshot import read_snapshot
 from arxivwatch.summary import (
     ELLIPSIS,
     cut_mid_phrase,

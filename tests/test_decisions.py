@@ -17,7 +17,7 @@ import pytest
 from arxivwatch.config import CatalogSettings, SlackSettings
 from arxivwatch.decisions import DecisionService, run_git
 from arxivwatch.errors import CatalogError, DecisionError
-from arxivwatch.models import Candidate, Decision, Paper
+from arxivwatch.models import Candidate, Decision, Paper, Summary
 from arxivwatch.store import Store
 
 NOW = dt.datetime(2024, 6, 4, 12, 0, tzinfo=dt.UTC)
@@ -116,6 +116,26 @@ def test_approve_writes_line_into_suggested_section(catalog: Path) -> None:
     stored = store.get_candidate("2402.12354")
     assert stored is not None
     assert stored.status == "approved"
+
+
+def test_approve_files_the_summary_made_at_the_poll(catalog: Path) -> None:
+    """The line filed is the line previewed: the candidate's stored summary, not a new one."""
+    store = Store.open("sqlite:///:memory:")
+    made = Summary("Setting two learning rates for the LoRA factors.", "llm:test")
+    store.add_candidates([Candidate(PAPER, "lora", "LLM Training > Techniques", 2.5,
+                                    dt.date(2024, 6, 4), summary=made)])
+    service = service_for(catalog, store)
+    assert service.suggested_summary(PAPER.id) == made.text
+    outcome = service.approve(PAPER.id, "U0CURATOR")
+    assert outcome.decision.summary == made.text
+    assert f"). {made.text}" in (outcome.catalog_line or "")
+
+
+def test_edit_modal_lists_filing_sections_only(catalog: Path) -> None:
+    """The sections offered are where entries go: not the title, not a grouping heading."""
+    assert service_for(catalog).sections() == [
+        "LLM Training > Techniques", "Model Compression > Pruning",
+        "Model Compression > Low-rank Decomposition"]
 
 
 def test_approve_other_section_and_summary(catalog: Path) -> None:
@@ -323,7 +343,7 @@ def test_suggested_summary_shown_in_the_modal_is_cleaned(catalog: Path) -> None:
     store.add_candidates([Candidate(hostile, "lora", "LLM Training > Techniques", 1.0,
                                     dt.date(2024, 6, 4))])
     assert service_for(catalog, store).suggested_summary("2406.00001") == \
-        "We show that LoRA works ."
+        "Showing that LoRA works ."
 
 
 def test_outcome_decision_keeps_topic(catalog: Path) -> None:

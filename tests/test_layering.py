@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "arxivwatch"
 CORE = (
     "errors", "models", "ids", "textnorm", "cleaner", "query", "ranking", "catalog", "entry",
-    "render", "announcements", "learning",
+    "render", "announcements", "learning", "summary", "voice", "why",
 )
 ADAPTERS = ("config", "sources", "store", "slack", "catalog_file", "logs")
 WIRING = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from jinja2 import Environment
 from slack_sdk import WebClient
 
-from arxivwatch.models import Candidate, Hit, Paper
+from arxivwatch.models import Candidate, Hit, Paper, Summary
 from arxivwatch.render import make_env
 from arxivwatch.slack import blocks as B
 from tests.fakes.slack_server import FakeSlack, check_blocks
@@ -44,10 +45,15 @@ def cand(n: int = 1, *, title: str | None = None, score: float | None = None,
         paper=Paper(id=f"2406.{n:05d}", **fields), topic="lora", section=section,
         score=0.5 + n / 100 if score is None else score, day=DAY,
         hits=(Hit("LoRA", "ti"), Hit('"low-rank adaptation"', "abs")),
-        reasons=("similar to catalog entry 'LoRA' (0.71)",), rank=n)
+        reasons=("title: LoRA", "similar to catalog: LoRA (0.71)",
+                 "learned: none for this section (2 positive and 0 negative examples)"), rank=n)
+
+
+PREVIEW = B.entry_preview(make_env(None, slack=False))
 
 
 def digest(env: Environment, cands: list[Candidate], **kw: Any) -> list[B.SlackMessage]:
+    kw.setdefault("catalog_line", PREVIEW)
     return B.digest_messages(SECTIONS[1], DAY, cands, env=env, sections=SECTIONS, **kw)
 
 
@@ -102,13 +108,20 @@ def test_paper_text_shows_everything_a_curator_needs(env: Environment) -> None:
     assert "cs.LG, cs.CL" in text
     assert "ICML 2024" in text
     assert "<https://github.com/ada/lora-plus|code>" in text
-    assert "ti:LoRA" in text
-    assert 'abs:"low-rank adaptation"' in text
-    assert "similar to catalog entry 'LoRA' (0.71)" in text
+    assert "*Why:* title: LoRA · abstract: low-rank adaptation · closest: LoRA\n" in text
+    assert "learned" not in text    # the engine's detail is for `arxivwatch explain`
     assert "*Score:* 0.51" in text
     assert "\n>We study low-rank adaptation" in text
-    line = "- [ICML 2024] [Paper number 1 on low-rank adaptation](https://arxiv.org/abs/2406.00001)"
+    line = ("- [ICML 2024] [Paper number 1 on low-rank adaptation](https://arxiv.org/abs/2406.00001)"
+            ". Studying low-rank adaptation of large models.")
     assert "```" + line in text
+
+
+def test_preview_carries_the_summary_made_at_the_poll(env: Environment) -> None:
+    """A stored summary (a language model's, say) is the one the preview shows."""
+    made = Summary("Adapting models with two learning rates.", "llm:test")
+    text = digest(env, [dataclasses.replace(cand(1), summary=made)])[0].blocks[2]["text"]["text"]
+    assert "). Adapting models with two learning rates.```" in text
 
 
 def test_buttons_select_and_ids_follow_the_contract(env: Environment) -> None:
@@ -122,7 +135,7 @@ def test_buttons_select_and_ids_follow_the_contract(env: Environment) -> None:
     assert (edit["action_id"], edit["value"]) == ("edit:2406.00007", "2406.00007")
     assert select["type"] == "static_select"
     assert select["action_id"] == "section:2406.00007"
-    assert [o["value"] for o in select["options"]] == SECTIONS
+    assert [o["value"] for o in select["options"]] == [SECTIONS[2], *SECTIONS[:2]]
     assert select["initial_option"]["value"] == SECTIONS[2]
 
 
@@ -136,29 +149,28 @@ def test_action_ids_and_block_ids_are_unique_per_message(env: Environment) -> No
 
 
 def test_many_short_sections_keep_the_last_one_suggested(env: Environment) -> None:
-    """Options are cut to Slack's cap and a size budget, yet the last-listed suggestion stays."""
+    """Options are cut to Slack's cap and a size budget; the suggestion stays, listed first."""
     many = [f"S{i}" for i in range(150)]
     select = actions(B.digest_messages("S149", DAY, [cand(1, section="S149")], env=env,
-                                       sections=many)[0])[2]
+                                       sections=many, catalog_line=PREVIEW)[0])[2]
     values = [o["value"] for o in select["options"]]
     assert 50 < len(values) <= 100
-    assert values[-1] == "S149"
-    assert values[0] == "S0"
+    assert values[:3] == ["S149", "S0", "S1"]
     assert select["initial_option"]["value"] == "S149"
 
 
 def test_unknown_suggested_section_is_added_and_preselected(env: Environment) -> None:
     """A suggestion missing from the catalog list still appears as the initial option."""
     select = actions(digest(env, [cand(1, section="New / Heading")])[0])[2]
-    assert select["options"][-1]["value"] == "New / Heading"
-    assert select["initial_option"] == select["options"][-1]
+    assert select["options"][0]["value"] == "New / Heading"
+    assert select["initial_option"] == select["options"][0]
 
 
 def test_huge_catalog_keeps_select_within_limits(env: Environment) -> None:
     """A huge catalog's select is cut to fit, the suggestion kept; long labels keep the leaf."""
     many = [f"Area {i} / " + "Very long heading words " * 4 + f"leaf {i}" for i in range(150)]
     c = cand(1, section=many[140])
-    msg = B.digest_messages(many[140], DAY, [c], env=env, sections=many)[0]
+    msg = B.digest_messages(many[140], DAY, [c], env=env, sections=many, catalog_line=PREVIEW)[0]
     select = actions(msg)[2]
     assert 10 < len(select["options"]) < 100
     assert select["initial_option"]["value"] == many[140]
@@ -180,7 +192,7 @@ def test_hostile_values_cannot_ping_or_plant_links(env: Environment, hostile: st
                     categories=(hostile,), comments=hostile),
         topic="t", section=hostile, score=0.5, day=DAY, hits=(Hit(hostile, "ti"),),
         reasons=(hostile,), alternatives=(hostile,))
-    msgs = B.digest_messages(hostile, DAY, [c], env=env, sections=[hostile])
+    msgs = B.digest_messages(hostile, DAY, [c], env=env, sections=[hostile], catalog_line=PREVIEW)
     decided = B.decided_blocks(msgs[0].blocks, "2406.00001", action="approve",
                                user_id=hostile, section=hostile, catalog_line=hostile)
     for text in [*texts(msgs[0].blocks), msgs[0].text, *texts(decided)]:

@@ -19,6 +19,7 @@ from slack_sdk.webhook import WebhookClient
 from arxivwatch.errors import SlackError
 from arxivwatch.models import Candidate, Hit, Paper
 from arxivwatch.render import make_env
+from arxivwatch.slack.blocks import entry_preview
 from arxivwatch.slack.delivery import (
     EVENT_TYPE,
     INTENT_KEY,
@@ -32,6 +33,7 @@ from tests.fakes.slack_server import FakeSlack
 DAY = dt.date(2024, 6, 3)
 NOW = 1717500000.0  # the delivery's clock; the fake stamps messages with the real time (later)
 SECTIONS = ["LLM Training / Techniques", "Model Compression / Pruning"]
+PREVIEW = entry_preview(make_env(None, slack=False))
 CHANNEL_ID = "C0LLMPAPERS"
 
 
@@ -43,7 +45,7 @@ def cand(n: int, section: str = SECTIONS[0], score: float = 0.5) -> Candidate:
     paper = Paper(id=f"2406.{n:05d}", title=f"Paper {n}", abstract="We adapt low-rank models.",
                   authors=("Ada", "Bert"), categories=("cs.LG",), day=DAY)
     return Candidate(paper=paper, topic="t", section=section, score=score, day=DAY,
-                     hits=(Hit("LoRA", "ti"),), reasons=("similar to 'LoRA' (0.7)",), rank=n)
+                     hits=(Hit("LoRA", "ti"),), reasons=("similar to catalog: LoRA (0.70)",), rank=n)
 
 
 @pytest.fixture
@@ -75,6 +77,7 @@ class Harness:
                                       clock=lambda: NOW)
 
     def run(self, store: Any, env: Environment, **kw: Any) -> Any:
+        kw.setdefault("catalog_line", PREVIEW)
         return self.delivery.deliver(store, env=env, sections=SECTIONS, **kw)
 
 
@@ -309,7 +312,7 @@ def test_clear_message_for_each_configuration_error(
         client = make_client("xoxb-test", fake.api_url)
         delivery = SlackDelivery(client, "#llm-papers", sleep=lambda s: None, clock=lambda: NOW)
         with pytest.raises(SlackError) as info:
-            delivery.deliver(store, env=env, sections=SECTIONS)
+            delivery.deliver(store, env=env, sections=SECTIONS, catalog_line=PREVIEW)
     assert expected in str(info.value)
     assert len(fake.calls_to("chat.postMessage")) == 1  # no pointless retries
     assert [c.id for c in store.unposted()] == ["2406.00001"]
@@ -379,7 +382,7 @@ def test_terminal_delivery_prints_a_readable_digest() -> None:
     assert text.index("Paper 2") < text.index("Paper 1") < text.index(SECTIONS[1])
     assert f"== {SECTIONS[0]} · 2024-06-03 (2) ==" in text
     assert " 1. Paper 2\n    https://arxiv.org/abs/2406.00002\n    Ada, Bert · cs.LG\n" in text
-    assert "    why: ti:LoRA; similar to 'LoRA' (0.7)\n    score: 0.90\n" in text
+    assert "    why: title: LoRA · closest: LoRA\n    score: 0.90\n" in text
     assert "    adds: - [2406.00002]\n" in text
     assert "Evil [2J title split" in text   # the control made a space, as in the catalog
     assert "\x1b" not in text
@@ -392,7 +395,7 @@ def test_terminal_delivery_prints_a_readable_digest() -> None:
 def test_terminal_delivery_says_when_there_is_nothing(kw: dict[str, Any], expected: str) -> None:
     """An empty or unannounced day prints one line."""
     out = io.StringIO()
-    TerminalDelivery(out).show([], **kw)
+    TerminalDelivery(out, catalog_line=PREVIEW).show([], **kw)
     assert out.getvalue() == expected
 
 

@@ -21,7 +21,8 @@ from slack_sdk import WebClient
 
 from arxivwatch.decisions import DecisionService
 from arxivwatch.models import Candidate
-from arxivwatch.slack.blocks import default_env, paper_blocks
+from arxivwatch.render import make_env
+from arxivwatch.slack.blocks import default_env, entry_preview, paper_blocks
 from arxivwatch.slack.decider import SlackDecider
 from arxivwatch.slack.interactions import chosen_section, make_app
 from tests.fakes.slack_server import FakeSlack
@@ -59,7 +60,8 @@ def digest_blocks() -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     for paper, topic, section in [(PAPER, "lora", SECTIONS[0]), (OTHER, "pruning", SECTIONS[1])]:
         cand = Candidate(paper, topic, section, 2.0, dt.date(2024, 6, 4))
-        blocks += paper_blocks(cand, env=default_env(), sections=SECTIONS)
+        blocks += paper_blocks(cand, env=default_env(), sections=SECTIONS,
+                               catalog_line=entry_preview(make_env(None, slack=False)))
     return blocks
 
 

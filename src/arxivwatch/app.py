@@ -7,13 +7,15 @@ template environments and a Poller, so every entry point is assembled the same w
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import IO, Any
 
 from jinja2 import Environment
 
-from arxivwatch.catalog import Catalog, render_entry
+from arxivwatch.catalog import Catalog
 from arxivwatch.catalog_file import load_catalog
 from arxivwatch.config import Settings
 from arxivwatch.config.settings import ArxivSettings
@@ -70,25 +72,37 @@ def scorer_for(settings: Settings) -> Callable[[Catalog, Store], Scorer]:
     return build
 
 
-def markdown_env(settings: Settings) -> Environment:
-    """The catalog (Markdown) template environment, user templates first."""
-    return make_env(settings.templates_dir, slack=False)
+@dataclass(frozen=True)
+class Templates:
+    """The two template environments, built once from `templates_dir` and passed to every
+    renderer, so every preview and every note honours the user's templates (issue 13)."""
+
+    markdown: Environment      # the catalog line
+    slack: Environment         # digest, decided note, notes (mrkdwn, escaped)
+
+    @property
+    def catalog_line(self) -> Callable[[Any], str]:
+        """Renders the catalog line a candidate would add, with its stored summary."""
+        from arxivwatch.slack.blocks import entry_preview
+
+        return entry_preview(self.markdown)
+
+    def decided_blocks(self) -> Callable[..., list[dict[str, Any]]]:
+        """`slack.blocks.decided_blocks` with the Slack environment (the "decided" note)."""
+        from arxivwatch.slack.blocks import decided_blocks
+
+        return functools.partial(decided_blocks, env=self.slack)
 
 
-def slack_env(settings: Settings) -> Environment:
-    """The Slack (mrkdwn, escaped) template environment, user templates first."""
-    return make_env(settings.templates_dir, slack=True)
-
-
-def catalog_line(settings: Settings) -> Callable[[Any], str]:
-    """Renders the catalog line a candidate would add, with the user's template."""
-    env = markdown_env(settings)
-    return lambda c: render_entry(c.paper, env=env)
+def templates(settings: Settings) -> Templates:
+    """The catalog and Slack environments, user templates first."""
+    return Templates(make_env(settings.templates_dir, slack=False),
+                     make_env(settings.templates_dir, slack=True))
 
 
 def section_paths(catalog: Catalog) -> list[str]:
-    """Every heading path of the catalog, `Parent > Heading`, in file order."""
-    return [" > ".join(s.path) for s in catalog.sections]
+    """The paths a paper can be filed under (`Parent > Heading`), for the section picker."""
+    return [s.path_text for s in catalog.filing_sections()]
 
 
 def make_poller(
@@ -98,6 +112,7 @@ def make_poller(
     """A Poller wired to arXiv, the store, and Slack (or the terminal without a bot token)."""
     session = session or polite_session(settings.arxiv)
     arxiv = settings.arxiv
+    envs = templates(settings)
 
     def feed(*, etag: str | None, modified: str | None) -> FeedResult:
         return fetch_feed(session, arxiv.rss_url, arxiv.categories, etag=etag, modified=modified)
@@ -107,30 +122,30 @@ def make_poller(
         api=ArxivAPI(session, arxiv.api_url, page_size=API_PAGE_SIZE),
         scorer_for=scorer_for(settings),
         load_catalog=lambda: load_catalog(settings.catalog.path),   # as on disk now
-        deliver=_delivery(settings, dry_run=dry_run, stream=stream or sys.stdout),
+        deliver=_delivery(settings, envs, dry_run=dry_run, stream=stream or sys.stdout),
         write=not dry_run,
     )
 
 
-def _delivery(settings: Settings, *, dry_run: bool, stream: IO[str]) -> Any:
+def _delivery(settings: Settings, envs: Templates, *, dry_run: bool, stream: IO[str]) -> Any:
     if settings.slack.configured and not dry_run:
-        return _slack_delivery(settings)
-    return _terminal_delivery(settings, stream)
+        return _slack_delivery(settings, envs)
+    return _terminal_delivery(settings, envs, stream)
 
 
-def _terminal_delivery(settings: Settings, stream: IO[str]) -> Any:
+def _terminal_delivery(settings: Settings, envs: Templates, stream: IO[str]) -> Any:
     from arxivwatch.slack.delivery import TerminalDelivery
 
     def deliver(store: Store, new: Sequence[Candidate], *, announced: bool,
                 day: dt.date | None) -> int:
         sections = section_paths(load_catalog(settings.catalog.path))
-        terminal = TerminalDelivery(stream, catalog_line=catalog_line(settings), sections=sections)
+        terminal = TerminalDelivery(stream, catalog_line=envs.catalog_line, sections=sections)
         return terminal.show(new, announced=announced, day=day).posted_papers
 
     return deliver
 
 
-def _slack_delivery(settings: Settings) -> Any:
+def _slack_delivery(settings: Settings, envs: Templates) -> Any:
     from arxivwatch.slack.delivery import SlackDelivery, make_client
 
     slack = settings.slack
@@ -141,7 +156,8 @@ def _slack_delivery(settings: Settings) -> Any:
     def deliver(store: Store, new: Sequence[Candidate], *, announced: bool,
                 day: dt.date | None) -> int:
         sections = section_paths(load_catalog(settings.catalog.path))
-        report = delivery.deliver(store, env=slack_env(settings), sections=sections,
+        report = delivery.deliver(store, env=envs.slack, sections=sections,
+                                  catalog_line=envs.catalog_line,
                                   post_empty_note=slack.post_empty_note, announced=announced,
                                   day=day)
         return report.posted_papers   # papers, as in the terminal: one message holds several

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from arxivwatch.cleaner import one_line
 from arxivwatch.errors import DecisionError
 from arxivwatch.ids import normalize_id
-from arxivwatch.models import Action, Decision, Outcome, Paper
+from arxivwatch.models import Action, Decision, Outcome, Paper, Summary
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,8 @@ class _Candidate(Protocol):
     def topic(self) -> str: ...
     @property
     def status(self) -> str: ...
+    @property
+    def summary(self) -> Summary | None: ...
 
 
 class _DecideResult(Protocol):
@@ -77,10 +79,12 @@ class DecisionService:
 
     def __init__(
         self, store: DecisionStore, settings: Any, *, clock: Callable[[], dt.datetime],
-        git: GitRunner = run_git,
+        git: GitRunner = run_git, markdown_env: Any = None,
     ) -> None:
+        """`markdown_env`: the catalog template environment the app built (`app.templates`);
+        without one, it is built from `settings.templates_dir`."""
         self.store, self.settings, self.clock, self.git = store, settings, clock, git
-        self._md_env: Any = None
+        self._md_env: Any = markdown_env
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -93,7 +97,8 @@ class DecisionService:
         pid, cand = self._candidate(paper_id, user)
         target = self.resolve_section(section or cand.section)
         check_writable(self._catalog_path())   # never record an approval that cannot be filed
-        summary = (summary or "").strip() or None
+        # The line previewed in the digest is the line filed: the summary made at the poll.
+        summary = (summary or "").strip() or (cand.summary.text if cand.summary else None)
         self._render(cand.paper, summary)      # a broken template fails here, not after recording
         wanted = Decision(pid, "approve", user, self._now(), target, summary, cand.topic)
         return self._settle(self.store.decide(wanted), cand.paper)
@@ -121,8 +126,9 @@ class DecisionService:
         return not approvers or user in approvers or user.startswith(CLI_PREFIX)
 
     def sections(self) -> list[str]:
-        """Every heading path of the catalog, for the section select in Slack."""
-        return [str(s.path_text) for s in self._catalog().sections]
+        """The paths a paper can be filed under (the catalog's real sections, never its title),
+        for the section select of the edit modal."""
+        return [str(s.path_text) for s in self._catalog().filing_sections()]
 
     def resolve_section(self, text: str) -> str:
         """The catalog's own spelling of a section path; CatalogError with close matches if none."""
@@ -135,7 +141,8 @@ class DecisionService:
         cand = self.store.get_candidate(normalize_id(paper_id))
         if cand is None:
             raise DecisionError(f"{paper_id}: not a candidate")
-        return one_line(summarize(cand.paper.abstract))   # shown in the edit modal
+        made = cand.summary.text if cand.summary is not None else summarize(cand.paper.abstract)
+        return one_line(made)   # shown in the edit modal
 
     def suggested_section(self, paper_id: str) -> str | None:
         """The section the poll suggested for a candidate (None when it is not one)."""

@@ -94,14 +94,16 @@ def listening(settings: Settings, store: Any, health: Health, *, host: str, port
 def slack_app(settings: Settings, store: Any, *, clock: Callable[[], dt.datetime],
               executor: ThreadPoolExecutor, echo: Echo) -> Any:
     """The Bolt App on the decision service, after repairing approvals a crash interrupted."""
+    from arxivwatch.app import templates
     from arxivwatch.slack.decider import SlackDecider
     from arxivwatch.slack.interactions import make_app
 
-    service = DecisionService(store, settings, clock=clock)
+    envs = templates(settings)   # the user's templates for the filed line and the note (#13)
+    service = DecisionService(store, settings, clock=clock, markdown_env=envs.markdown)
     for outcome in service.reconcile():
         echo(f"repaired: {outcome.message}")
     client = web_client(settings.slack)
-    return make_app(SlackDecider(service, client), client,
+    return make_app(SlackDecider(service, client, decided=envs.decided_blocks()), client,
                     signing_secret=settings.slack.signing_secret, executor=executor)
 
 

@@ -32,6 +32,7 @@ def _contexts(line: str) -> list[dict[str, Any]]:
         "paper": p, "title": p.title, "url": p.url, "venue": "ICML 2024", "summary": "Two rates.",
         "code": "https://github.com/nikhil-ghosh-berkeley/loraplus", "authors": "S. Hayou et al.",
         "categories": list(p.categories), "matched": ["ti:LoRA"], "reasons": ["close to LoRA"],
+        "why": "title: LoRA · abstract: low-rank adaptation · closest: LoRA+",
         "alternatives": ["lowrank_compression"], "score": 0.87, "excerpt": p.abstract,
         "catalog_line": line, "action": "approve", "who": "<@U012AB3CD>", "paper_id": p.id,
         "section": "LLM Training > Techniques", "day": "2024-02-20", "count": 3, "part": 1,

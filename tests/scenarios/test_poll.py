@@ -294,6 +294,29 @@ def test_a_broken_custom_template_fails_the_poll_before_anything_is_stored(
     assert not project.db.exists()
 
 
+def test_user_templates_shape_the_slack_preview_and_the_decided_note(
+        tmp_path: Path, fake: FakeArxiv) -> None:
+    """With templates_dir, the digest previews the line the user's catalog template writes, and
+    the "decided" note is the user's (issue 13: both used the shipped templates)."""
+    with FakeSlack() as slack:
+        project = Project(tmp_path, arxiv_url=fake.url, slack_url=slack.api_url)
+        tpl = project.root / "tpl"
+        tpl.mkdir()
+        (tpl / "catalog_entry.md.j2").write_text(
+            "- [MINE] [{{ title | md_escape }}]({{ url | md_url }}) :: {{ summary | md_escape }}\n")
+        (tpl / "slack_decided.mrkdwn.j2").write_text("FILED by {{ who }}: {{ catalog_line }}\n")
+        project.config.write_text(project.config.read_text() + "templates_dir: tpl\n")
+        token = {"SLACK_BOT_TOKEN": "xoxb-test"}
+        assert project.run("poll", env=token).exit_code == 0
+        posted = next(m for m in slack.messages() if "2611.00001" in _paper_ids(m))
+        text = json.dumps(posted["blocks"])
+        assert "- [MINE] [DoRA-X: Weight-Decomposed Low-Rank Adaptation Revisited]" in text
+        assert project.run("approve", "2611.00001", env=token).exit_code == 0
+        note = json.dumps(slack.message("#llm-papers", posted["ts"])["blocks"])
+    assert "FILED by cli:alice: - [MINE] [DoRA-X" in note
+    assert "- [MINE] [DoRA-X" in project.catalog.read_text()
+
+
 def _die(*args: object, **kwargs: object) -> int:
     raise KeyboardInterrupt   # stands for a kill between the commit and the first post
 

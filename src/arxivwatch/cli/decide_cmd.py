@@ -102,10 +102,11 @@ def reject(ctx: Context, paper_id: str) -> None:
 def _decide(ctx: Context, act: Callable[[SlackDecider], Shown]) -> None:
     """Decide through the same path as the Slack buttons, then say what happened."""
     with open_store(ctx) as store:
-        service = DecisionService(store, ctx.settings, clock=utcnow)
+        envs = app.templates(ctx.settings)   # the user's line and "decided" note templates
+        service = DecisionService(store, ctx.settings, clock=utcnow, markdown_env=envs.markdown)
         slack = ctx.settings.slack
         client = web_client(slack) if slack.bot_token else None
-        shown = act(SlackDecider(service, client))
+        shown = act(SlackDecider(service, client, decided=envs.decided_blocks()))
     click.echo(shown.outcome.message)
     if shown.outcome.catalog_line:
         click.echo(shown.outcome.catalog_line)

@@ -25,8 +25,9 @@ from typing import Any, Protocol
 from jinja2 import Environment
 
 from arxivwatch import catalog
-from arxivwatch.models import Hit, Paper
+from arxivwatch.models import Hit, Paper, Summary
 from arxivwatch.render import SlackSafe, make_env, printable, slack_escape
+from arxivwatch.why import why_line
 
 Block = dict[str, Any]
 
@@ -58,6 +59,8 @@ class CandidateLike(Protocol):
     def alternatives(self) -> tuple[str, ...]: ...
     @property
     def rank(self) -> int: ...
+    @property
+    def summary(self) -> Summary | None: ...
 
 
 def matched_terms(candidate: CandidateLike) -> list[str]:
@@ -150,7 +153,11 @@ def _render(env: Environment, name: str, limit: int, **values: Any) -> str:
 
 @functools.cache
 def default_env() -> Environment:
-    """The Slack environment over the shipped templates (used when no env is passed)."""
+    """The Slack environment over the shipped templates, for a caller that passes none.
+
+    The app passes the environments it built once from `templates_dir` (issue 13): this is
+    only the library's default.
+    """
     return make_env(None, slack=True)
 
 
@@ -165,9 +172,15 @@ def _fence(line: str) -> str:
 CatalogLine = Callable[[CandidateLike], str]
 
 
-def default_catalog_line(candidate: CandidateLike) -> str:
-    """The line approving this candidate would add (venue, summary, code as the catalog does)."""
-    return catalog.render_entry(candidate.paper)
+def entry_preview(markdown_env: Environment) -> CatalogLine:
+    """The line approving a candidate would add, from the user's catalog template, with the
+    summary made for it at the poll (the built-in one for a candidate stored without)."""
+    def line(candidate: CandidateLike) -> str:
+        made = candidate.summary
+        return catalog.render_entry(candidate.paper, summary=made.text if made else None,
+                                    env=markdown_env)
+
+    return line
 
 
 def _venue(candidate: CandidateLike) -> str | None:
@@ -186,7 +199,8 @@ def _paper_text(c: CandidateLike, env: Environment, line: str) -> str:
     return _render(
         env, "slack_paper.mrkdwn.j2", MAX_TEXT, paper=p, url=p.url, title=shorten(p.title, 300),
         authors=short_authors(p.authors), categories=list(p.categories[:6]),
-        venue=_venue(c), code=_code(c), matched=[shorten(m, 80) for m in matched_terms(c)[:12]],
+        venue=_venue(c), code=_code(c), why=why_line(c.hits, c.reasons),
+        matched=[shorten(m, 80) for m in matched_terms(c)[:12]],
         reasons=[shorten(r, 200) for r in c.reasons[:5]], alternatives=list(c.alternatives[:5]),
         score=c.score, excerpt=shorten(p.abstract, 300), catalog_line=SlackSafe(
             slack_escape(_fence(line))))
@@ -220,7 +234,7 @@ def _fit_options(paths: list[str], suggested: str) -> list[str]:
 
 
 def _section_select(c: CandidateLike, sections: Sequence[str]) -> Block:
-    paths = list(dict.fromkeys([*sections, c.section]))
+    paths = list(dict.fromkeys([c.section, *sections]))   # the topic's own section first
     paths = _fit_options([s for s in paths if s and len(s) <= MAX_OPTION_VALUE], c.section)
     select: Block = {"type": "static_select", "action_id": action_id(SECTION, c.paper.id),
                      "placeholder": {"type": "plain_text", "text": "File under…"},
@@ -231,7 +245,7 @@ def _section_select(c: CandidateLike, sections: Sequence[str]) -> Block:
 
 
 def paper_blocks(c: CandidateLike, *, env: Environment, sections: Sequence[str],
-                 catalog_line: CatalogLine = default_catalog_line) -> list[Block]:
+                 catalog_line: CatalogLine) -> list[Block]:
     """A divider, the paper's description and its controls (block_id `paper:<id>`)."""
     pid = c.paper.id
     controls = [_button(APPROVE, "Approve", pid, "primary"), _button(REJECT, "Reject", pid)]
@@ -269,7 +283,7 @@ def _pack(groups: list[list[Block]]) -> list[list[list[Block]]]:
 
 def digest_messages(
     section: str, day: date, candidates: Sequence[CandidateLike], *, env: Environment,
-    sections: Sequence[str], catalog_line: CatalogLine = default_catalog_line,
+    sections: Sequence[str], catalog_line: CatalogLine,
 ) -> list[SlackMessage]:
     """One section's digest for a day, best first, split into as many messages as limits need."""
     ranked = sorted(candidates, key=lambda c: (-c.score, c.rank, c.paper.id))

@@ -36,13 +36,12 @@ from arxivwatch.slack.blocks import (
     CandidateLike,
     CatalogLine,
     SlackMessage,
-    default_catalog_line,
     digest_messages,
-    matched_terms,
     no_announcement_message,
     nothing_new_message,
     short_authors,
 )
+from arxivwatch.why import why_line
 
 log = logging.getLogger(__name__)
 
@@ -116,16 +115,22 @@ class SlackDelivery:
 
     def deliver(
         self, store: DeliveryStore, *, env: Environment, sections: Sequence[str],
-        post_empty_note: bool = False, announced: bool = True, day: date | None = None,
+        catalog_line: CatalogLine, post_empty_note: bool = False, announced: bool = True,
+        day: date | None = None,
     ) -> DeliveryReport:
-        """Posts every unposted candidate, one message per (day, section) and more if needed."""
+        """Posts every unposted candidate, one message per (day, section) and more if needed.
+
+        `env` is the Slack environment and `catalog_line` renders the preview with the catalog
+        template, both built once from the user's `templates_dir`.
+        """
         self._load_channel_id(store)
         recovered = self._recover(store)
         pending = [c for c in store.unposted() if getattr(c, "posted", True)]
         ids: list[str] = []
         messages = 0
         for (cday, section), group in group_candidates(pending, sections):
-            for message in digest_messages(section, cday, group, env=env, sections=sections):
+            for message in digest_messages(section, cday, group, env=env, sections=sections,
+                                           catalog_line=catalog_line):
                 self._post_batch(store, message)
                 messages, ids = messages + 1, ids + list(message.paper_ids)
             store.set_meta(NOTE_KEY + "nothing_new", cday.isoformat())  # the day had news
@@ -313,7 +318,7 @@ def group_candidates(
 class TerminalDelivery:
     """Prints the digest readably, for `--dry-run` and when Slack is not configured."""
 
-    def __init__(self, stream: IO[str], *, catalog_line: CatalogLine = default_catalog_line,
+    def __init__(self, stream: IO[str], *, catalog_line: CatalogLine,
                  sections: Sequence[str] = ()) -> None:
         self.stream, self.catalog_line, self.sections = stream, catalog_line, sections
 
@@ -335,7 +340,7 @@ class TerminalDelivery:
 
     def _paper(self, n: int, c: CandidateLike) -> None:
         p = c.paper
-        why = "; ".join([*matched_terms(c), *c.reasons]) or "-"
+        why = why_line(c.hits, c.reasons)
         self._line(f"{n:2d}. {_clean(p.title)}")
         self._line(f"    {p.url}")
         self._line(f"    {_clean(short_authors(p.authors))} · {_clean(', '.join(p.categories))}")
