@@ -12,6 +12,7 @@ import pytest
 
 from arxivwatch import config
 from arxivwatch.config import ConfigErrors, cron_trigger, load, load_catalog_settings
+from arxivwatch.config.settings import LLMSettings
 from arxivwatch.errors import CatalogError, ConfigError, QuerySyntaxError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -115,6 +116,18 @@ def test_absolute_and_memory_state_urls_are_kept(tmp_path: Path) -> None:
     assert s.state.url == "sqlite:///:memory:"
 
 
+LLM = ("summaries:\n  llm:\n    base_url: http://127.0.0.1:11434/v1\n    model: llama3.1:8b\n"
+       "    timeout: 20\n")
+
+
+def test_llm_summaries_as_the_issue_gives_them(tmp_path: Path) -> None:
+    """`summaries.llm` with base_url, model and timeout; the key from ARXIVWATCH_LLM_API_KEY."""
+    s = load_fake(write(tmp_path, BASE + LLM), {"ARXIVWATCH_LLM_API_KEY": "k-1"})
+    assert s.summaries.llm == LLMSettings("http://127.0.0.1:11434/v1", "llama3.1:8b", 20.0, "k-1")
+    assert load_fake(write(tmp_path, BASE)).summaries.llm is None
+    assert load_fake(write(tmp_path, BASE + LLM)).summaries.llm.api_key is None  # type: ignore[union-attr]
+
+
 def test_secrets_come_from_env(tmp_path: Path) -> None:
     """Tokens are read from the env mapping passed in, never from the file."""
     env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_APP_TOKEN": ""}
@@ -154,7 +167,19 @@ BROKEN = [
     ("token in file", BASE + "slack:\n  bot_token: abc\n",
      "slack.bot_token", 13, "set SLACK_BOT_TOKEN"),
     ("token-looking value", BASE + "slack:\n  channel: xoxb-123-456\n",
-     "slack.channel", 13, "looks like a Slack token"),
+     "slack.channel", 13, "looks like a Slack token or an API key"),
+    ("llm key in file", BASE + LLM + "    api_key: abc\n", "summaries.llm.api_key", 17,
+     "set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, ARXIVWATCH_LLM_API_KEY"),
+    ("llm key-looking value", BASE + LLM.replace("llama3.1:8b", "sk-abcdefghijklmnopqrstu"),
+     "summaries.llm.model", 15, "looks like a Slack token or an API key"),
+    ("llm typo", BASE + LLM + "    timout: 5\n", "summaries.llm.timout", 17,
+     "did you mean 'timeout'?"),
+    ("llm without model", BASE + LLM.replace("    model: llama3.1:8b\n", ""), "summaries.llm.model",
+     13, "missing required key 'model'"),
+    ("llm url", BASE + LLM.replace("http://127.0.0.1:11434/v1", "127.0.0.1:11434"),
+     "summaries.llm.base_url", 14, "Ollama: http://127.0.0.1:11434/v1"),
+    ("llm zero timeout", BASE + LLM.replace("20", "0"), "summaries.llm.timeout", 16,
+     "must be greater than 0"),
     ("bad category", BASE.replace("[cs.LG, cs.CL]", "[cs.LG, 'cs LG']"),
      "arxiv.categories[1]", 4, "is not an arXiv category"),
     ("topic category outside feed", BASE.replace("'ti:LoRA'", "'ti:LoRA'\n    categories: [cs.CV]"),

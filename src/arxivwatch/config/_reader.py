@@ -16,8 +16,8 @@ import yaml
 from arxivwatch.config.settings import SECRET_ENV, ConfigErrors, project_root
 from arxivwatch.errors import ConfigError
 
-_SECRET_KEY = re.compile(r"token|secret|password", re.I)
-_SECRET_VALUE = re.compile(r"^(xox[abposr]-|xapp-)")
+_SECRET_KEY = re.compile(r"token|secret|password|api_?key", re.I)
+_SECRET_VALUE = re.compile(r"^(xox[abposr]-|xapp-|sk-[A-Za-z0-9_-]{16,})")
 
 
 class Doc:
@@ -69,8 +69,9 @@ class Doc:
                 self._walk(item, f"{path}[{i}]")
         elif isinstance(node.value, str) and _SECRET_VALUE.match(node.value) \
                 and not _SECRET_KEY.search(path.rsplit(".", 1)[-1]):  # reported as a key
-            self.problem(path, "looks like a Slack token: secrets must not be in the config "
-                               "file; set SLACK_BOT_TOKEN / SLACK_APP_TOKEN in the environment")
+            self.problem(path, "looks like a Slack token or an API key: secrets must not be in "
+                               "the config file; set SLACK_BOT_TOKEN / SLACK_APP_TOKEN / "
+                               "ARXIVWATCH_LLM_API_KEY in the environment")
 
     def line(self, key: str) -> int | None:
         """The line of `key`, or of its nearest ancestor present in the file."""

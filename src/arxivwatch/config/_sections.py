@@ -17,16 +17,19 @@ from arxivwatch.config.settings import (
     API_URL,
     CRON,
     DEFAULT_CATEGORIES,
+    LLM_KEY_ENV,
     RSS_URL,
     SLACK_API_URL,
     TIMEZONE,
     ArxivSettings,
     CatalogSettings,
     DigestSettings,
+    LLMSettings,
     ScheduleSettings,
     Settings,
     SlackSettings,
     StateSettings,
+    SummarySettings,
     cron_trigger,
 )
 from arxivwatch.errors import CatalogError, QuerySyntaxError
@@ -50,8 +53,8 @@ QueryParser = Callable[[str], "Query"]
 CatalogParser = Callable[[str], SectionFinder]
 
 
-TOP_KEYS = ("catalog", "arxiv", "slack", "state", "schedule", "digest", "templates_dir",
-            "topics")
+TOP_KEYS = ("catalog", "arxiv", "slack", "state", "schedule", "digest", "summaries",
+            "templates_dir", "topics")
 
 
 def build(doc: Doc, data: Any, env: Mapping[str, str], parse_query: QueryParser,
@@ -66,7 +69,7 @@ def build(doc: Doc, data: Any, env: Mapping[str, str], parse_query: QueryParser,
     settings = Settings(
         config_path=doc.path, root=doc.root, catalog=catalog, arxiv=arxiv,
         slack=_slack(top, env), state=_state(doc, top), schedule=_schedule(top), digest=digest,
-        templates_dir=templates_dir(doc, top), topics=topics)
+        templates_dir=templates_dir(doc, top), topics=topics, summaries=_summaries(top, env))
     return None if doc.problems else settings
 
 
@@ -132,6 +135,24 @@ def _slack(top: Block, env: Mapping[str, str]) -> SlackSettings:
         post_empty_note=block.get("post_empty_note", "true or false", False),
         bot_token=bot_token, signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         app_token=env.get("SLACK_APP_TOKEN") or None)
+
+
+def _summaries(top: Block, env: Mapping[str, str]) -> SummarySettings:
+    block = top.block("summaries", ("llm",))
+    if block.data.get("llm") is None:
+        return SummarySettings()
+    llm = block.block("llm", ("base_url", "model", "timeout"))
+    base_url: str | None = llm.get("base_url", "a string", None, required=True)
+    model: str | None = llm.get("model", "a string", None, required=True)
+    timeout = llm.number("timeout", 20.0, minimum=0, above=True)
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        llm.doc.problem(llm.path("base_url"), f"expected the http(s) URL of an OpenAI-compatible "
+                                              f"API (Ollama: http://127.0.0.1:11434/v1), got "
+                                              f"{base_url!r}")
+    if model is None or base_url is None:
+        return SummarySettings()
+    return SummarySettings(LLMSettings(base_url=base_url.rstrip("/"), model=model,
+                                       timeout=timeout, api_key=env.get(LLM_KEY_ENV) or None))
 
 
 def _state(doc: Doc, top: Block) -> StateSettings:

@@ -16,7 +16,8 @@ from arxivwatch.models import Topic
 
 DEFAULT_CATEGORIES = ("cs.LG", "cs.CL", "cs.AI", "cs.DC")
 ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
-SECRET_ENV = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
+LLM_KEY_ENV = "ARXIVWATCH_LLM_API_KEY"
+SECRET_ENV = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", LLM_KEY_ENV)
 RSS_URL = "https://rss.arxiv.org/rss/"
 API_URL = "https://export.arxiv.org/api/query"
 SLACK_API_URL = "https://slack.com/api/"
@@ -95,6 +96,23 @@ class DigestSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class LLMSettings:
+    """A language model that writes the summaries: any OpenAI-compatible chat completions API."""
+
+    base_url: str                             # e.g. http://127.0.0.1:11434/v1 (Ollama)
+    model: str                                # e.g. llama3.1:8b
+    timeout: float = 20.0                     # seconds one request may take
+    api_key: str | None = None                # ARXIVWATCH_LLM_API_KEY, never the file
+
+
+@dataclass(frozen=True, slots=True)
+class SummarySettings:
+    """How catalog-line summaries are made: built-in, or by a language model when `llm` is set."""
+
+    llm: LLMSettings | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything a command needs, validated."""
 
@@ -108,6 +126,7 @@ class Settings:
     digest: DigestSettings
     templates_dir: Path | None
     topics: tuple[Topic, ...]
+    summaries: SummarySettings = SummarySettings()
 
     def topic(self, name: str) -> Topic:
         """The topic called `name`; ConfigError naming the known ones otherwise."""
