@@ -20,6 +20,7 @@ from arxivwatch.catalog_file import load_catalog
 from arxivwatch.config import Settings
 from arxivwatch.config.settings import ArxivSettings
 from arxivwatch.errors import ArxivWatchError
+from arxivwatch.llm import summarizer
 from arxivwatch.models import Candidate, Paper
 from arxivwatch.pipeline import Poller
 from arxivwatch.ranking import Scorer, default_scorer
@@ -123,6 +124,7 @@ def make_poller(
         scorer_for=scorer_for(settings),
         load_catalog=lambda: load_catalog(settings.catalog.path),   # as on disk now
         deliver=_delivery(settings, envs, dry_run=dry_run, stream=stream or sys.stdout),
+        summarize=summarizer(settings),
         write=not dry_run,
     )
 

@@ -1,4 +1,4 @@
-"""One poll cycle: fetch -> normalise -> dedupe -> match and rank -> store -> deliver.
+"""One poll cycle: fetch -> normalise -> dedupe -> match and rank -> summarise -> store -> deliver.
 
 The order is what makes a poll safe to interrupt anywhere: everything a day produces (the papers
 it fetched, its candidates, the feed's cache headers and the "last announcement" marker) is
@@ -22,6 +22,7 @@ from arxivwatch import announcements
 from arxivwatch.catalog import Catalog, CatalogIndex
 from arxivwatch.config import Settings
 from arxivwatch.errors import ArxivWatchError
+from arxivwatch.llm import Summarizer
 from arxivwatch.models import Candidate, Paper, Topic
 from arxivwatch.ranking import Scorer, select
 from arxivwatch.sources import ArxivAPI, FeedItem, FeedResult
@@ -35,6 +36,9 @@ ENRICH_BATCH = 50
 
 class FeedFetcher(Protocol):
     def __call__(self, *, etag: str | None, modified: str | None) -> FeedResult: ...
+
+
+Summarize = Callable[[Sequence[Candidate], Catalog], list[Candidate]]
 
 
 class Delivery(Protocol):
@@ -95,6 +99,9 @@ class Poller:
     load_catalog: Callable[[], Catalog]
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     write: bool = True                      # False for --dry-run: nothing is stored
+    # Each new candidate's catalog-line summary, made once (built-in, or by a language model
+    # within a budget) before the commit, so a rerun or a Slack update asks nothing again.
+    summarize: Summarize = field(default_factory=Summarizer)
 
     # -- entry points ---------------------------------------------------------------------------
 
@@ -115,7 +122,6 @@ class Poller:
 
     def _poll(self, report: PollReport, since: dt.date | None) -> None:
         catalog = self.load_catalog()
-        index = catalog.index()
 
         def scorer() -> Scorer:
             # After the fetch, not before: with arXiv unreachable the poll fails on the feed
@@ -125,16 +131,16 @@ class Poller:
 
         if since is not None:
             days = self._backfill(since, self.now(), report)
-            self._process(days, index, scorer(), report, last=None, meta={})
+            self._process(days, catalog, scorer(), report, last=None, meta={})
         else:
-            self._poll_feed(index, scorer, report)
+            self._poll_feed(catalog, scorer, report)
         report.delivered = self.deliver(
             self.store, report.candidates,
             announced=report.outcome != "no-announcement", day=report.day)
 
     # -- the feed -------------------------------------------------------------------------------
 
-    def _poll_feed(self, index: CatalogIndex, scorer: Callable[[], Scorer],
+    def _poll_feed(self, catalog: Catalog, scorer: Callable[[], Scorer],
                    report: PollReport) -> None:
         arxiv = self.settings.arxiv
         key = FEED_CACHE_KEY + arxiv.rss_url + "+".join(arxiv.categories)
@@ -164,7 +170,7 @@ class Poller:
                 days.update(self._backfill_window(start, end, report))
         days[day] = self._offered(page.items, report)
         meta = {key: _join_cache(result.etag, result.modified)}
-        self._process(days, index, scorer(), report, last=day, meta=meta)
+        self._process(days, catalog, scorer(), report, last=day, meta=meta)
 
     def _offered(self, items: Sequence[FeedItem], report: PollReport) -> list[Paper]:
         """Feed items worth considering: configured announce types; never a known replacement."""
@@ -233,9 +239,10 @@ class Poller:
 
     # -- selection and storage ------------------------------------------------------------------
 
-    def _process(self, days: dict[dt.date, list[Paper]], index: CatalogIndex, scorer: Scorer,
+    def _process(self, days: dict[dt.date, list[Paper]], catalog: Catalog, scorer: Scorer,
                  report: PollReport, *, last: dt.date | None, meta: dict[str, str]) -> None:
         """Selects each day's candidates and commits everything in one transaction."""
+        index = catalog.index()
         papers: list[Paper] = []
         candidates: list[Candidate] = []
         for day, batch in sorted(days.items()):
@@ -245,7 +252,7 @@ class Poller:
             report.matched += len(chosen)
             candidates.extend(c for c in chosen if c.posted)
             papers.extend(batch)
-        candidates = self._enrich(candidates, report)
+        candidates = self.summarize(self._enrich(candidates, report), catalog)
         report.candidates = candidates
         if not self.write:
             report.stored = len(candidates)

@@ -104,7 +104,7 @@ def _open_paren(text: str) -> bool:
 # phrase as adverbs: "and beyond", "and so on"), auxiliaries, possessives, and the few words that
 # announce more to come ("such", "specifically"). Demonstratives ("to address this") may end one.
 FUNCTION_WORDS = voice.words("""
-a an the and or but nor because although though whereas while if than whether which who whose
+a an the and or but nor because although though whereas while if than that whether which who whose
 whom where when of to for with by from into onto via through across between among amongst against
 toward towards upon per like despite including within without during under at as is are was were
 be been being can could will would may might must should shall has have had does its their our

@@ -23,6 +23,7 @@ from arxivwatch import app
 from arxivwatch.config import load
 from arxivwatch.models import Decision, Paper
 from tests.fakes.arxiv_server import FakeArxiv
+from tests.fakes.llm_server import FakeLLM
 from tests.fakes.slack_server import FakeSlack
 from tests.scenarios.project import DAY, DAY_PAPERS, Project, paper
 
@@ -315,6 +316,35 @@ def test_user_templates_shape_the_slack_preview_and_the_decided_note(
         note = json.dumps(slack.message("#llm-papers", posted["ts"])["blocks"])
     assert "FILED by cli:alice: - [MINE] [DoRA-X" in note
     assert "- [MINE] [DoRA-X" in project.catalog.read_text()
+
+
+def test_with_a_model_every_preview_carries_its_summary_asked_once(
+        project: Project) -> None:
+    """summaries.llm set: each preview shows the model's summary, stored with the candidate, so
+    a rerun asks nothing and the approval files the line that was previewed (issue 18)."""
+    with FakeLLM() as llm:
+        project.config.write_text(project.config.read_text() + (
+            f"summaries:\n  llm:\n    base_url: {llm.url}\n    model: test-model\n"
+            "    timeout: 5\n"), encoding="utf-8")
+        first = project.run("poll")
+        assert first.exit_code == 0, first.output
+        asked = len(llm.requests)
+        adds = [ln for ln in first.output.splitlines() if ln.strip().startswith("adds:")]
+        assert asked == len(adds) == 3
+        assert all("Summarising " in ln and "in the list's voice." in ln for ln in adds)
+        assert project.run("poll").exit_code == 0          # the same announcement again
+        approved = project.run("approve", "2611.00001")
+        assert len(llm.requests) == asked                  # nothing asked again
+    with project.store() as store:
+        made = store.get_candidate("2611.00001")
+        assert made is not None
+        assert made.summary is not None
+        assert made.summary.by == "llm:test-model"
+    line = ("Summarising DoRA-X: Weight-Decomposed Low-Rank Adaptation Revisited in the "
+            "list's voice.")
+    assert line in approved.output
+    assert line in project.catalog.read_text()
+    assert "DoRA-X" in llm.requests[0].user_text
 
 
 def _die(*args: object, **kwargs: object) -> int:
