@@ -63,7 +63,8 @@ def _enumerator(match: re.Match[str]) -> str:
 
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s)]+[^\s).,;:]")
-_HUSK = re.compile(r"(?:\s*\b(?:at|here|from|on|via|in))?\s*:?\s*\x00", re.IGNORECASE)
+_HUSK = re.compile(r"(?:\s*\b(?:at|here|from|on|via|in|under|through|and|or))?\s*:?\s*\x00",
+                   re.IGNORECASE)
 
 
 def has_url(text: str) -> bool:
