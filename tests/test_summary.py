@@ -55,6 +55,7 @@ VOICE = [
     ("We have developed a tool.", "Developing a tool."),
     ("In this study, we aimed to improve AA.", "Improving AA."),
     ("We propose to model puzzles as graphs.", "Modeling puzzles as graphs."),
+    ("We propose to jointly fine-tune and compress it.", "Fine-tuning and compressing it."),
     ("We further show that our method scales.", "Showing that the method scales."),
     ("We propose X, which we call Y, and we show that it works.",
      "Proposing X, called Y, and showing that it works."),
@@ -90,7 +91,8 @@ def test_gerund(word: str, third: bool, ing: str) -> None:
 def test_tier_orders_contribution_before_results() -> None:
     """Proposes before studies before shows before other first person before background."""
     assert [tier(s) for s in ("We propose X.", "We study X.", "We find X.", "We hope X.",
-                              "LLMs are large.")] == [0, 1, 2, 3, 4]
+                              "LLMs are large.", "We propose to jointly train X.")] == [
+        0, 1, 2, 3, 4, 0]
 
 
 def test_summary_keeps_the_method_name_and_drops_the_lead_in() -> None:
@@ -113,6 +115,17 @@ def test_long_sentence_ends_at_a_clause_boundary() -> None:
                        "using 335,645 WSIs via visual self-supervised learning and "
                        "vision-language alignment with corresponding pathology reports.")
     assert not cut_mid_phrase(summary)
+
+
+def test_a_cut_does_not_leave_a_participle_behind() -> None:
+    """Not "…task types, supported." of "supported by a pipeline": the comma before it."""
+    text = ("Introducing ViewSpatial-Bench, the first comprehensive benchmark designed "
+            "specifically for multi-viewpoint spatial localization recognition evaluation across "
+            "five distinct task types, supported by an automated 3D annotation pipeline.")
+    assert fit(text, 200) == (
+        "Introducing ViewSpatial-Bench, the first comprehensive benchmark designed specifically "
+        "for multi-viewpoint spatial localization recognition evaluation across five distinct "
+        "task types.")
 
 
 def test_unbreakable_sentence_is_marked_with_an_ellipsis() -> None:

@@ -25,6 +25,16 @@ def test_why_line_says_words_where_and_closest_entry() -> None:
         "title: model, language · abstract: learning · closest: LoRA+")
 
 
+def test_a_word_inside_a_longer_matched_term_is_not_repeated() -> None:
+    """'low-rank' beside 'low-rank adaptation', 'language model' beside 'large language models'."""
+    hits = (Hit('"low-rank adaptation"', "ti"), Hit("low-rank", "ti"), Hit("LoRA", "abs"),
+            Hit('"language model"', "abs"), Hit('"large language models"', "abs"),
+            Hit("low-rank", "abs"))
+    assert why_line(hits, ["similar to catalog: stanford alpaca dataset. (0.20)"]) == (
+        "title: low-rank adaptation · abstract: LoRA, large language models · "
+        "closest: stanford alpaca dataset")
+
+
 def test_phrase_quotes_are_dropped() -> None:
     """A query phrase shows as words, without its quotes."""
     assert why_line((Hit('"low-rank adaptation"', "abs"),), ()) == (

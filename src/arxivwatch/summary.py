@@ -195,9 +195,15 @@ def fit(sentence: str, limit: int = SUMMARY_LIMIT) -> str:
     floor = min(MIN_CLAUSE, limit // 2)
     for match in reversed(list(_CLAUSE.finditer(text, 0, limit))):
         head = text[:match.start()].rstrip(" ,;:–—-")
-        if len(head) >= floor and not cut_mid_phrase(head):
+        if len(head) >= floor and not cut_mid_phrase(head) and not _orphan(head, match):
             return head.rstrip(".!?") + "."
     return _cut_at_word(text, limit)
+
+
+def _orphan(head: str, boundary: re.Match[str]) -> bool:
+    """A cut before a preposition that would leave its participle behind: "…, supported." of
+    "…, supported by a pipeline", "designed." of "designed for X"."""
+    return boundary.group(0).isspace() and head.rsplit(" ", 1)[-1].endswith("ed")
 
 
 def _cut_at_word(text: str, limit: int) -> str:

@@ -149,7 +149,9 @@ def tier(sentence: str) -> int:
     if found is None:
         return 4
     lemma = _lemma(found.verb, third_person=found.third)
-    return 0 if lemma in PROPOSE else 1 if lemma in STUDY else 2 if lemma in SHOW else 3
+    if lemma in PROPOSE or found.proposes:
+        return 0
+    return 1 if lemma in STUDY else 2 if lemma in SHOW else 3
 
 
 def by_contribution(sentences: Sequence[str]) -> list[tuple[int, str]]:
@@ -163,6 +165,7 @@ class _Found(NamedTuple):
     third: bool                 # "this paper proposes" rather than "we propose"
     verbs: list[str]
     rest: str
+    proposes: bool = False      # "we propose to fine-tune X": a proposal whatever the verb
 
     @property
     def verb(self) -> str:
@@ -176,8 +179,8 @@ def _find(sentence: str) -> _Found | None:
             continue  # "Phase I trials"
         found = _predicate(sentence, subject.end(), third)
         if found is not None and _balanced(sentence[:subject.start()]):
-            verbs, rest = found
-            return _Found(third, verbs, rest)
+            verbs, rest, proposes = found
+            return _Found(third, verbs, rest, proposes)
     return None
 
 
@@ -191,15 +194,20 @@ def _known_verb_after(sentence: str, at: int) -> bool:
     return word is not None and is_verb(word.group(0))
 
 
-def _predicate(sentence: str, at: int, third: bool) -> tuple[list[str], str] | None:
-    """The verbs after a subject (adverbs, have, can, aim to skipped) and the text after them."""
+def _predicate(sentence: str, at: int, third: bool) -> tuple[list[str], str, bool] | None:
+    """The verbs after a subject (adverbs, have, can, aim to skipped), the text after them, and
+    whether they are proposed ("we propose to fine-tune")."""
     words = list(_TOKEN.finditer(sentence, at))
     i = 0
     while i < len(words) and _skippable(words[i].group(0).lower()):
         i += 1
+    proposes = False
     if i + 2 < len(words) and words[i].group(0).lower() in _AIM \
             and words[i + 1].group(0) == "to" and _adjacent(sentence, words[i:i + 3]):
+        proposes = words[i].group(0).lower().startswith("propos")   # "we propose to X"
         i += 2
+        while i < len(words) and _skippable(words[i].group(0).lower()):
+            i += 1
     if i >= len(words) or not _adjacent(sentence, words[:i + 1], start=at):
         return None
     verb = words[i].group(0)
@@ -213,7 +221,7 @@ def _predicate(sentence: str, at: int, third: bool) -> tuple[list[str], str] | N
             break
         verbs.append(more.group(1))
         end = more.end()
-    return verbs, sentence[end:]
+    return verbs, sentence[end:], proposes
 
 
 def _skippable(word: str) -> bool:

@@ -50,14 +50,28 @@ def nearest_entry(reasons: Iterable[str]) -> Nearest | None:
 
 def matched_by_field(hits: Iterable[Hit]) -> list[tuple[str, list[str]]]:
     """The distinct matched words per field, title first; a word in the title is not repeated."""
-    seen: set[str] = set()
+    ordered = sorted(hits, key=lambda h: _rank(h.field))
+    terms = [(h.field, h.term.strip().strip('"').strip()) for h in ordered]
+    keys = [_words(t) for _, t in terms]
     by_field: dict[str, list[str]] = {}
-    for hit in sorted(hits, key=lambda h: _rank(h.field)):
-        word = hit.term.strip().strip('"').strip()
-        if word and word.casefold() not in seen:
-            seen.add(word.casefold())
-            by_field.setdefault(hit.field, []).append(word)
+    seen: set[tuple[str, ...]] = set()
+    for n, (field, term) in enumerate(terms):
+        key = keys[n]
+        inside = any(_within(key, other) for m, other in enumerate(keys)
+                     if m != n and len(other) > len(key) and _rank(terms[m][0]) <= _rank(field))
+        if term and key not in seen and not inside:  # "low-rank" beside "low-rank adaptation"
+            seen.add(key)
+            by_field.setdefault(field, []).append(term)
     return [(FIELD_NAMES.get(f, f), words) for f, words in by_field.items()]
+
+
+def _words(term: str) -> tuple[str, ...]:
+    """A term's words, folded: case, hyphens, a plural -s."""
+    return tuple(w.removesuffix("s") for w in re.split(r"[\s\-]+", term.casefold()) if w)
+
+
+def _within(key: tuple[str, ...], other: tuple[str, ...]) -> bool:
+    return any(other[i:i + len(key)] == key for i in range(len(other) - len(key) + 1))
 
 
 def _rank(field: str) -> int:
@@ -71,7 +85,7 @@ def why_line(hits: Sequence[Hit], reasons: Sequence[str], limit: int = WHY_LIMIT
     shortened with "…".
     """
     nearest = nearest_entry(reasons)
-    tail = f"closest: {nearest.name}" if nearest else ""
+    tail = f"closest: {nearest.name.rstrip('. ')}" if nearest else ""
     if len(tail) > limit // 2:
         tail = tail[:limit // 2 - 1].rstrip() + "…"
     budget = limit - (len(tail) + len(SEP) if tail else 0)
