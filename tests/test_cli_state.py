@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from arxivwatch.store import SCHEMA_VERSION
 from tests.test_cli import CONFIG, project, run
 from tests.test_store_file import DAMAGE, fingerprint, foreign_database, make_state
 
@@ -141,4 +142,4 @@ def test_check_summarises_a_sound_state(tmp_path: Path, config: Path) -> None:
     make_state(tmp_path / "state.db", count=7)
     result = run("--config", str(config), "check")
     assert result.exit_code == 0, result.output
-    assert f"state:     {tmp_path / 'state.db'} (7 candidates, schema 2)" in result.stdout
+    assert f"state:     {tmp_path / 'state.db'} (7 candidates, schema {SCHEMA_VERSION})" in result.stdout
