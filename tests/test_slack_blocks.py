@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from jinja2 import Environment
 from slack_sdk import WebClient
 
+from arxivwatch.entry import entry_preview
 from arxivwatch.models import Candidate, Hit, Paper, Summary
 from arxivwatch.render import make_env
 from arxivwatch.slack import blocks as B
@@ -49,7 +50,7 @@ def cand(n: int = 1, *, title: str | None = None, score: float | None = None,
                  "learned: none for this section (2 positive and 0 negative examples)"), rank=n)
 
 
-PREVIEW = B.entry_preview(make_env(None, slack=False))
+PREVIEW = entry_preview(make_env(None, slack=False))
 
 
 def digest(env: Environment, cands: list[Candidate], **kw: Any) -> list[B.SlackMessage]:

@@ -16,10 +16,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+from arxivwatch.entry import entry_preview
 from arxivwatch.errors import SlackError
 from arxivwatch.models import Candidate, Hit, Paper
 from arxivwatch.render import make_env
-from arxivwatch.slack.blocks import entry_preview
 from arxivwatch.slack.delivery import (
     EVENT_TYPE,
     INTENT_KEY,

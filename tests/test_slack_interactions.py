@@ -20,9 +20,10 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from arxivwatch.decisions import DecisionService
+from arxivwatch.entry import entry_preview
 from arxivwatch.models import Candidate
 from arxivwatch.render import make_env
-from arxivwatch.slack.blocks import default_env, entry_preview, paper_blocks
+from arxivwatch.slack.blocks import default_env, paper_blocks
 from arxivwatch.slack.decider import SlackDecider
 from arxivwatch.slack.interactions import chosen_section, make_app
 from tests.fakes.slack_server import FakeSlack

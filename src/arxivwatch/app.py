@@ -19,6 +19,7 @@ from arxivwatch.catalog import Catalog
 from arxivwatch.catalog_file import load_catalog
 from arxivwatch.config import Settings
 from arxivwatch.config.settings import ArxivSettings
+from arxivwatch.entry import entry_preview
 from arxivwatch.errors import ArxivWatchError
 from arxivwatch.llm import summarizer
 from arxivwatch.models import Candidate, Paper
@@ -84,8 +85,6 @@ class Templates:
     @property
     def catalog_line(self) -> Callable[[Any], str]:
         """Renders the catalog line a candidate would add, with its stored summary."""
-        from arxivwatch.slack.blocks import entry_preview
-
         return entry_preview(self.markdown)
 
     def decided_blocks(self) -> Callable[..., list[dict[str, Any]]]:

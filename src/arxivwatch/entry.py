@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Protocol
 
 from jinja2 import Environment
 
 from arxivwatch.ids import find_arxiv_ids
-from arxivwatch.models import CatalogEntry, Paper
+from arxivwatch.models import CatalogEntry, Paper, Summary
 from arxivwatch.render import make_env, printable
 from arxivwatch.summary import ELLIPSIS, summarize
 
 __all__ = [
-    "code_link", "normalize_title", "parse_entry", "render_entry", "summarize", "venue_tag",
+    "code_link", "entry_preview", "normalize_title", "parse_entry", "render_entry", "summarize",
+    "venue_tag",
 ]
 
 ITEM = re.compile(r"^[-*+][ \t]+(?P<rest>.*)$")
@@ -82,6 +85,23 @@ def render_entry(
         summary=text, code=code if code is not None else code_link(paper.abstract, paper.comments),
     )
     return " ".join(line.split())  # a user template may spread the line; the catalog may not
+
+
+class _WithSummary(Protocol):
+    @property
+    def paper(self) -> Paper: ...
+    @property
+    def summary(self) -> Summary | None: ...
+
+
+def entry_preview(env: Environment) -> Callable[[_WithSummary], str]:
+    """Renders the line approving a candidate would add, with `env` (the user's catalog
+    template) and the summary made for it at the poll (built-in when it was stored without)."""
+    def line(candidate: _WithSummary) -> str:
+        made = candidate.summary
+        return render_entry(candidate.paper, summary=made.text if made else None, env=env)
+
+    return line
 
 
 @lru_cache(maxsize=1)

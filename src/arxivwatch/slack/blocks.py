@@ -153,11 +153,8 @@ def _render(env: Environment, name: str, limit: int, **values: Any) -> str:
 
 @functools.cache
 def default_env() -> Environment:
-    """The Slack environment over the shipped templates, for a caller that passes none.
-
-    The app passes the environments it built once from `templates_dir` (issue 13): this is
-    only the library's default.
-    """
+    """The Slack environment over the shipped templates, for a caller that passes none (the
+    app passes the one it built once from `templates_dir`)."""
     return make_env(None, slack=True)
 
 
@@ -170,17 +167,6 @@ def _fence(line: str) -> str:
 
 
 CatalogLine = Callable[[CandidateLike], str]
-
-
-def entry_preview(markdown_env: Environment) -> CatalogLine:
-    """The line approving a candidate would add, from the user's catalog template, with the
-    summary made for it at the poll (the built-in one for a candidate stored without)."""
-    def line(candidate: CandidateLike) -> str:
-        made = candidate.summary
-        return catalog.render_entry(candidate.paper, summary=made.text if made else None,
-                                    env=markdown_env)
-
-    return line
 
 
 def _venue(candidate: CandidateLike) -> str | None:
