@@ -130,6 +130,17 @@ def test_check_passes_and_summarises(tmp_path: Path) -> None:
         in result.stdout
     assert not (tmp_path / "state.db").exists()
     assert "not configured (SLACK_BOT_TOKEN unset)" in result.stdout
+    assert "summaries: built-in" in result.stdout
+
+
+def test_check_reports_the_summaries_model(tmp_path: Path) -> None:
+    """With summaries.llm, check names the model and where it is, and whether a key is set."""
+    config = project(tmp_path, CONFIG + "summaries:\n  llm:\n    base_url: http://127.0.0.1:"
+                                        "11434/v1\n    model: llama3.1:8b\n")
+    result = run("--config", str(config), "check", env={"ARXIVWATCH_LLM_API_KEY": "k"})
+    assert result.exit_code == 0, result.output
+    assert ("summaries: llama3.1:8b at http://127.0.0.1:11434/v1 (ARXIVWATCH_LLM_API_KEY set; "
+            "timeout 20 s)") in result.stdout
 
 
 def test_check_reports_slack_when_configured(tmp_path: Path) -> None:

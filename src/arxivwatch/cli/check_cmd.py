@@ -116,10 +116,20 @@ def _summary(settings: Settings, templates: int, sections: int, entries: int,
     click.echo(f"  templates: {templates} rendered on a sample paper ({where})")
     click.echo(f"  state:     {state}")
     click.echo(f"  slack:     {_slack_line(settings)}")
+    click.echo(f"  summaries: {_summaries_line(settings)}")
     now = dt.datetime.now(dt.UTC)
     fire = settings.schedule.trigger().get_next_fire_time(None, now)
     click.echo(f"  schedule:  {settings.schedule.cron!r} {settings.schedule.timezone}, next poll "
                f"{fire:%a %Y-%m-%d %H:%M %Z}")
+
+
+def _summaries_line(settings: Settings) -> str:
+    llm = settings.summaries.llm
+    if llm is None:
+        return "built-in (set summaries.llm to have a language model write them)"
+    key = "ARXIVWATCH_LLM_API_KEY set" if llm.api_key else "no key"
+    return (f"{llm.model} at {llm.base_url} ({key}; timeout {llm.timeout:g} s), the built-in "
+            "summary where it fails")
 
 
 def _slack_line(settings: Settings) -> str:
