@@ -24,10 +24,10 @@ from typing import Any
 import requests
 
 from arxivwatch.catalog import Catalog
+from arxivwatch.cleaner import one_line
 from arxivwatch.config.settings import LLMSettings
 from arxivwatch.errors import ArxivWatchError, CatalogError
 from arxivwatch.models import Candidate, Paper, Summary
-from arxivwatch.render import printable
 from arxivwatch.summary import (
     SUMMARY_LIMIT,
     cut_mid_phrase,
@@ -96,9 +96,9 @@ def _error_of(resp: requests.Response) -> str:
     try:
         error = resp.json().get("error")
     except (ValueError, AttributeError):
-        return printable(resp.text)[:120] or resp.reason or "-"
+        return one_line(resp.text)[:120] or resp.reason or "-"
     message = error.get("message") if isinstance(error, dict) else error
-    return printable(message or resp.reason or "-")[:120]
+    return one_line(message or resp.reason or "-")[:120]
 
 
 def _content(resp: requests.Response, url: str) -> str:
@@ -122,7 +122,7 @@ def prompt(paper: Paper, examples: Sequence[tuple[str, str]]) -> list[dict[str, 
     shown = "\n".join(f"- {title}: {summary}" for title, summary in examples)
     abstract = " ".join(strip_latex(paper.abstract).split())[:_ABSTRACT_CHARS]
     user = (f"Examples from the section of the list this paper goes to (title: summary):\n"
-            f"{shown or '- (none yet)'}\n\nPaper title: {printable(paper.title)}\n"
+            f"{shown or '- (none yet)'}\n\nPaper title: {one_line(paper.title)}\n"
             f"Abstract: {abstract}\n\nThe summary of this paper, in the list's voice:")
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
@@ -159,7 +159,7 @@ def clean_answer(text: str, limit: int = SUMMARY_LIMIT) -> str:
     body = _THINK.sub("", text)
     line = next((ln.strip() for ln in body.splitlines() if ln.strip()), "")
     line = _LABEL.sub("", _MARKUP.sub("", _LINK.sub(r"\1", line)).strip())
-    line = printable(drop_urls(strip_latex(line))).strip(" \"'“”‘’")
+    line = one_line(drop_urls(strip_latex(line))).strip(" \"'“”‘’")
     if not line:
         raise LLMError("the answer was empty")
     if _REFUSAL.search(line):
