@@ -13,15 +13,11 @@ import click
 from arxivwatch import app
 from arxivwatch.cli import Context
 from arxivwatch.decisions import DecisionService
-from arxivwatch.render import terminal_line
 from arxivwatch.service import web_client
 from arxivwatch.slack.decider import Shown, SlackDecider
 from arxivwatch.store import Store
 
 log = logging.getLogger(__name__)
-
-OPEN_STATUSES = ("pending", "posted")
-
 
 def utcnow() -> dt.datetime:
     """The wall clock, tz-aware UTC (the CLI is where the real clock is chosen)."""
@@ -50,18 +46,12 @@ def pending(ctx: Context) -> None:
     Example:
       arxivwatch pending
     """
+    from arxivwatch.reports import pending_lines
+
     with open_store(ctx, read_only=True) as store:
-        rows = [c for status in OPEN_STATUSES for c in store.candidates(status=status)]
-    if not rows:
-        click.echo("nothing awaits a decision")
-        return
-    rows.sort(key=lambda c: (c.topic, -float(getattr(c, "score", 0) or 0), c.paper.id))
-    click.echo(f"{'ID':<18} {'TOPIC':<16} {'SCORE':>6}  {'STATUS':<7} TITLE")
-    for c in rows:
-        score = float(getattr(c, "score", 0) or 0)
-        title = terminal_line(c.paper.title)
-        title = title if len(title) <= 90 else title[:89] + "…"
-        click.echo(f"{c.paper.id:<18} {c.topic:<16} {score:>6.2f}  {c.status:<7} {title}")
+        lines = pending_lines(store)
+    for line in lines:
+        click.echo(line)
 
 
 @click.command("approve")

@@ -72,27 +72,22 @@ def _print_report(report: PollReport, *, dry_run: bool) -> None:
 @click.option("--runs", "limit", default=10, show_default=True, help="How many recent runs.")
 @click.pass_obj
 def status(ctx: Context, limit: int) -> None:
-    """Show the last runs, candidates by status, and the last announcement processed.
+    """Show the last runs, candidates by status, the last announcement and the config version.
+
+    The config line says which version of topics.yaml (hash and modification time) the
+    running `arxivwatch run` has in force, and whether the file on disk is that one.
 
     \b
     Example:
       arxivwatch status --runs 5
     """
+    from arxivwatch.reports import config_lines, status_lines
+
     with app.open_store(ctx.settings, read_only=True) as store:
-        last = store.last_announcement()
-        counts = store.counts_by_status()
-        runs = store.runs(limit)
-    click.echo(f"last announcement processed: {last.isoformat() if last else 'none yet'}")
-    click.echo("candidates: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-                                 or "none"))
-    if not runs:
-        click.echo("no runs yet: try `arxivwatch poll --dry-run`, then `arxivwatch poll`")
-        return
-    click.echo(f"{'STARTED (UTC)':<20} {'SOURCE':<8} {'OUTCOME':<16} COUNTS / ERROR")
-    for run in runs:
-        started = run.started_at.strftime("%Y-%m-%d %H:%M:%S")
-        detail = run.error or " ".join(f"{k}={v}" for k, v in run.counts.items())
-        click.echo(f"{started:<20} {run.source:<8} {run.outcome:<16} {detail}")
+        config = config_lines(store, ctx.settings.config_path)
+        lines = status_lines(store, limit=limit, config=config)
+    for line in lines:
+        click.echo(line)
 
 
 def register(cli: click.Group) -> None:

@@ -1,0 +1,109 @@
+"""What `status` and `pending` show, as lines: the terminal prints them, Slack answers with them.
+
+One place computes the figures, so `arxivwatch status` and `/arxivwatch status` can never
+disagree. The store is only read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from arxivwatch.render import terminal_line
+
+if TYPE_CHECKING:
+    from arxivwatch.config.live import ConfigVersion
+
+OPEN_STATUSES = ("pending", "posted")
+CONFIG_KEY = "run.config"      # meta: the config version `arxivwatch run` has in force (JSON)
+TITLE_WIDTH = 90
+
+
+class StatusStore(Protocol):
+    """What the reports read from `arxivwatch.store.Store`."""
+
+    def last_announcement(self) -> dt.date | None: ...
+    def counts_by_status(self) -> dict[str, int]: ...
+    def runs(self, limit: int = 10, *, source: str | None = None) -> Sequence[Any]: ...
+    def candidates(self, status: str | None = None) -> Iterable[Any]: ...
+    def get_meta(self, key: str) -> str | None: ...
+
+
+def status_lines(store: StatusStore, *, limit: int = 10, config: Sequence[str] = ()) -> list[str]:
+    """The last announcement processed, candidates by status, `config` lines, the last runs."""
+    last = store.last_announcement()
+    counts = store.counts_by_status()
+    lines = [f"last announcement processed: {last.isoformat() if last else 'none yet'}",
+             "candidates: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+                               or "none"),
+             *config]
+    runs = store.runs(limit)
+    if not runs:
+        return [*lines, "no runs yet: try `arxivwatch poll --dry-run`, then `arxivwatch poll`"]
+    lines.append(f"{'STARTED (UTC)':<20} {'SOURCE':<8} {'OUTCOME':<16} COUNTS / ERROR")
+    for run in runs:
+        started = run.started_at.strftime("%Y-%m-%d %H:%M:%S")
+        detail = run.error or " ".join(f"{k}={v}" for k, v in run.counts.items())
+        lines.append(f"{started:<20} {run.source:<8} {run.outcome:<16} {detail}")
+    return lines
+
+
+def config_lines(store: StatusStore, on_disk: Path | None) -> list[str]:
+    """Which config version `arxivwatch run` has in force (as it recorded it), and the file's."""
+    from arxivwatch.config.live import file_version
+
+    recorded = _recorded(store.get_meta(CONFIG_KEY))
+    try:
+        disk = file_version(on_disk) if on_disk is not None else None
+    except OSError as exc:
+        return [*recorded[:1], f"config on disk: cannot be read ({exc.strerror or exc})"]
+    if not recorded:
+        return [f"config on disk: {disk.describe()}"] if disk else []
+    line = recorded[0]
+    if disk is not None:
+        same = disk.sha256 == recorded[1]
+        line += "; the file on disk is the same" if same else (
+            f"; the file on disk is {disk.describe()}, not yet in force (the next poll or "
+            "SIGHUP reloads it, or refuses it and says why)")
+    return [line]
+
+
+def record_config(version: ConfigVersion, *, loaded_at: dt.datetime, pid: int) -> str:
+    """The meta value `arxivwatch run` stores when a config version comes into force."""
+    return json.dumps({"sha256": version.sha256, "version": version.describe(),
+                       "loaded_at": f"{loaded_at:%Y-%m-%d %H:%M:%S} UTC", "pid": pid})
+
+
+def _recorded(value: str | None) -> list[str]:
+    """[line, sha256] of the recorded version, or [] when none was recorded (or it is garbled)."""
+    if not value:
+        return []
+    try:
+        data = json.loads(value)
+        sha, version, since = str(data["sha256"]), str(data["version"]), data.get("loaded_at")
+    except (ValueError, KeyError, TypeError):
+        return []
+    pid = f" (pid {data['pid']})" if data.get("pid") else ""
+    loaded = f", in force since {since}" if since else ""
+    return [f"config loaded by arxivwatch run{pid}: {version}{loaded}", sha]
+
+
+def pending_lines(store: StatusStore) -> list[str]:
+    """The candidates awaiting a decision (pending or posted), by topic and score."""
+    rows = [c for status in OPEN_STATUSES for c in store.candidates(status=status)]
+    if not rows:
+        return ["nothing awaits a decision"]
+    rows.sort(key=lambda c: (c.topic, -_score(c), c.paper.id))
+    lines = [f"{'ID':<18} {'TOPIC':<16} {'SCORE':>6}  {'STATUS':<7} TITLE"]
+    for c in rows:
+        title = terminal_line(c.paper.title)
+        title = title if len(title) <= TITLE_WIDTH else title[:TITLE_WIDTH - 1] + "…"
+        lines.append(f"{c.paper.id:<18} {c.topic:<16} {_score(c):>6.2f}  {c.status:<7} {title}")
+    return lines
+
+
+def _score(candidate: Any) -> float:
+    return float(getattr(candidate, "score", 0) or 0)
