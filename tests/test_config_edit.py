@@ -76,7 +76,7 @@ def test_an_invalid_query_is_refused_and_the_file_kept(project: Path) -> None:
 def test_an_unknown_topic_is_refused(project: Path) -> None:
     """Saving for a topic the file does not have names the topics it has."""
     before = project.read_bytes()
-    with pytest.raises(ConfigError, match="no topic named 'nope'.*lora"):
+    with pytest.raises(ConfigError, match=r"no topic named 'nope'.*lora"):
         set_topic_query(project, "nope", "ti:x", {})
     assert project.read_bytes() == before
 

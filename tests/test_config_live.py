@@ -99,7 +99,8 @@ def test_a_broken_edit_keeps_the_last_good_config_logs_one_line_and_warns_once(
     assert good.short in line
     [(channel, text)] = warnings.posted
     assert channel == "#llm-papers"
-    assert "topics[0].query" in text and good.short in text
+    assert "topics[0].query" in text
+    assert good.short in text
     body = live.describe()
     assert body["sha256"] == good.sha256
     assert body["rejected"]["sha256"] == file_version(config).sha256
@@ -150,7 +151,8 @@ def test_restart_only_settings_are_kept_and_named(config: Path) -> None:
     assert settings.state.url == state
     assert settings.topic("lora").query_text == "ti:DoRA"
     [(_, text)] = warnings.posted
-    assert "state.url" in text and "restart" in text
+    assert "state.url" in text
+    assert "restart" in text
     assert live.describe()["kept_until_restart"] == ["state.url"]
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from slack_bolt.request import BoltRequest
 
 from arxivwatch.config import load
+from arxivwatch.config.live import LiveConfig
 from arxivwatch.models import Candidate, Paper
 from arxivwatch.render import make_env
 from arxivwatch.service import slack_app
@@ -43,8 +44,8 @@ def test_click_decided_note_and_filed_line_use_the_users_templates(tmp_path: Pat
         with Store.open("sqlite:///:memory:") as store:
             store.add_candidates([candidate])
             workers = Workers()
-            app = slack_app(settings, store, clock=lambda: NOW, executor=workers,
-                            echo=lambda _: None)
+            app = slack_app(LiveConfig(settings, {}), store, clock=lambda: NOW,
+                            executor=workers, echo=lambda _: None)
             body = form(block_action("approve", PAPER.id, message))
             app.dispatch(BoltRequest(body=body.decode(), headers=sign(body, ts=int(time.time()))))
             workers.settle()

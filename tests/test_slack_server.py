@@ -275,7 +275,8 @@ def test_a_busy_port_or_foreign_address_is_one_clear_error(served: Served, host:
 def _settings(fake: FakeSlack, catalog: Path, **secrets: Any) -> Any:
     slack = SlackSettings(channel="#llm-papers", api_url=fake.api_url, **secrets)
     return SimpleNamespace(slack=slack, catalog=SimpleNamespace(
-        path=catalog, insert="top", git_commit=False, git_push=False), templates_dir=None)
+        path=catalog, insert="top", git_commit=False, git_push=False), templates_dir=None,
+        config_path=catalog.parent / "topics.yaml")
 
 
 @pytest.mark.parametrize(("secrets", "needed"), [

@@ -169,6 +169,17 @@ class Daemon:
         log.error("a poll is still running after %s s; giving up on it", timeout)
         return False
 
+    def reschedule(self, schedule: ScheduleSettings) -> None:
+        """Follow a new schedule (a reloaded config): the next poll is at its next fire time."""
+        if schedule == self.schedule:
+            return
+        self.schedule, self.trigger = schedule, schedule.trigger()
+        if self.scheduler.running and self.scheduler.get_job(JOB_ID) is not None:
+            self.scheduler.modify_job(JOB_ID, misfire_grace_time=schedule.misfire_grace_time)
+            self.scheduler.reschedule_job(JOB_ID, trigger=self.trigger)
+        log.info("schedule changed: %s (%s); next poll %s", schedule.cron, schedule.timezone,
+                 _iso(self.next_run_time()))
+
     # -- one poll -------------------------------------------------------------------------------
 
     def run_poll(self) -> PollReport | None:

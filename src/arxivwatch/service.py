@@ -30,12 +30,14 @@ if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from arxivwatch.config import Settings, SlackSettings
+    from arxivwatch.config.live import LiveConfig
     from arxivwatch.slack.transport import HttpServer
 
 log = logging.getLogger(__name__)
 
 Echo = Callable[[str], None]
 Health = Callable[[], Mapping[str, Any]]
+RELOAD_TICK = 0.2   # seconds between two looks at the SIGHUP flag
 WORKERS = 4   # decisions made at once after their acks (the catalog write is serialised anyway)
 
 
@@ -55,13 +57,16 @@ def can_receive_clicks(slack: SlackSettings) -> bool:
 
 
 @contextmanager
-def listening(settings: Settings, store: Any, health: Health, *, host: str, port: int,
-              clock: Callable[[], dt.datetime], echo: Echo) -> Iterator[HttpServer]:
+def listening(live: LiveConfig, store: Any, health: Health, *, host: str, port: int,
+              clock: Callable[[], dt.datetime], echo: Echo,
+              polls: bool = False) -> Iterator[HttpServer]:
     """`/healthz` always, and Slack's clicks over Socket Mode or HTTP when the tokens allow.
 
-    On exit no new click is taken, and the clicks already acknowledged are decided.
+    The listeners read the config in force (`live`) at each request; `polls` says this process
+    polls too (`run`: its config is the one `status` reports). On exit no new click is taken,
+    and the clicks already acknowledged are decided.
     """
-    slack = settings.slack
+    slack = live.settings.slack
     if not can_receive_clicks(slack):
         why = ("Slack clicks are off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP) or "
                "SLACK_APP_TOKEN (Socket Mode)")
@@ -77,7 +82,7 @@ def listening(settings: Settings, store: Any, health: Health, *, host: str, port
     with ExitStack() as stack:
         workers = ThreadPoolExecutor(WORKERS, thread_name_prefix="slack-work")
         stack.callback(workers.shutdown, wait=True)   # last: the acknowledged clicks decided
-        app = slack_app(settings, store, clock=clock, executor=workers, echo=echo)
+        app = slack_app(live, store, clock=clock, executor=workers, echo=echo, polls=polls)
         if slack.app_token:
             socket_mode = SocketMode(app, slack.app_token)
             socket_mode.connect()
@@ -91,15 +96,17 @@ def listening(settings: Settings, store: Any, health: Health, *, host: str, port
                 SlackRequestHandler(app), health, host=host, port=port, echo=echo))
 
 
-def slack_app(settings: Settings, store: Any, *, clock: Callable[[], dt.datetime],
-              executor: ThreadPoolExecutor, echo: Echo) -> Any:
+def slack_app(live: LiveConfig, store: Any, *, clock: Callable[[], dt.datetime],
+              executor: ThreadPoolExecutor, echo: Echo, polls: bool = False) -> Any:
     """The Bolt App on the decision service, after repairing approvals a crash interrupted."""
     from arxivwatch.app import templates
     from arxivwatch.slack.decider import SlackDecider
     from arxivwatch.slack.interactions import make_app
 
+    settings = live.settings
     envs = templates(settings)   # the user's templates for the filed line and the note (#13)
-    service = DecisionService(store, settings, clock=clock, markdown_env=envs.markdown)
+    # approvers and the rest as in force; templates_dir only changes with a restart
+    service = DecisionService(store, live.view(), clock=clock, markdown_env=envs.markdown)
     for outcome in service.reconcile():
         echo(f"repaired: {outcome.message}")
     client = web_client(settings.slack)
@@ -133,17 +140,28 @@ def http_server(events: WSGIApplication | None, health: Health, *, host: str, po
 
 
 class Signals:
-    """The first SIGTERM/SIGINT sets `stop`; a second one exits at once (status 128 + signal)."""
+    """The first SIGTERM/SIGINT sets `stop`; a second one exits at once (status 128 + signal).
+
+    SIGHUP sets `reload`: the config is read again (`wait_for_stop`).
+    """
 
     def __init__(self, exit_now: Callable[[int], Any] = os._exit) -> None:
         self.stop = threading.Event()
+        self.reload = threading.Event()
         self._exit_now = exit_now
 
     def install(self) -> Signals:
-        """Handle SIGTERM and SIGINT in this (the main) thread."""
+        """Handle SIGTERM, SIGINT and SIGHUP in this (the main) thread."""
         signal.signal(signal.SIGTERM, self.handle)
         signal.signal(signal.SIGINT, self.handle)
+        if hasattr(signal, "SIGHUP"):   # not on Windows
+            signal.signal(signal.SIGHUP, self.handle_reload)
         return self
+
+    def handle_reload(self, signum: int, frame: FrameType | None = None) -> None:
+        """SIGHUP handler: ask for the config to be read again."""
+        log.info("SIGHUP: reading the config again")
+        self.reload.set()
 
     def handle(self, signum: int, frame: FrameType | None = None) -> None:
         """Signal handler: ask for a graceful stop, or give up on it the second time."""
@@ -155,6 +173,27 @@ class Signals:
             return
         log.info("%s: stopping (a second signal exits at once)", name)
         self.stop.set()
+
+
+def wait_for_stop(stop: threading.Event, reload: threading.Event | None,
+                  on_reload: Callable[[], Any], *, tick: float = RELOAD_TICK) -> None:
+    """Block until `stop` is set, calling `on_reload` (in this thread) whenever `reload` is."""
+    while not stop.wait(tick if reload is not None else None):
+        if reload is not None and reload.is_set():
+            reload.clear()
+            try:
+                on_reload()
+            except Exception:  # a failed reload must not end the process
+                log.exception("reloading the config failed")
+
+
+def post_to_channel(settings: Settings, text: str) -> None:
+    """Post a plain note to the digest channel of `settings` (nothing without Slack)."""
+    from arxivwatch.scheduler import slack_notifier
+
+    notify = slack_notifier(settings)
+    if notify is not None:
+        notify(text)
 
 
 def flush() -> None:

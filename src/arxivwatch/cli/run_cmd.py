@@ -10,9 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from apscheduler.triggers.base import BaseTrigger  # type: ignore[import-untyped]
 
 from arxivwatch import app, logs, service
 from arxivwatch.cli import Context
+from arxivwatch.config.live import ConfigVersion, LiveConfig, secret_env
+from arxivwatch.pipeline import PollReport
+from arxivwatch.reports import CONFIG_KEY, record_config
 from arxivwatch.scheduler import Daemon, slack_notifier, utcnow
 from arxivwatch.template_check import require_templates
 
@@ -24,28 +28,53 @@ DEFAULT_STOP_TIMEOUT = 600.0     # seconds a running poll may take to finish aft
 def run_until(settings: Any, store: Any, stop: threading.Event, *, poll_now: bool = False,
               host: str = "127.0.0.1", port: int = 3000,
               stop_timeout: float = DEFAULT_STOP_TIMEOUT,
-              clock: Callable[[], dt.datetime] = utcnow) -> int:
+              clock: Callable[[], dt.datetime] = utcnow,
+              reload: threading.Event | None = None, trigger: BaseTrigger | None = None) -> int:
     """Poll on schedule and serve until `stop` is set; 0 when every poll finished in time.
 
     The caller holds the store's instance lock, so a run still marked running was left by a
     dead process: it is marked interrupted (and caught up), not reported as in progress.
+    topics.yaml is read again before each poll and whenever `reload` is set (SIGHUP).
+    `trigger` replaces the config's cron (tests).
     """
     store.abandon_running_runs()
-    poller = app.make_poller(settings, store)
-    daemon = Daemon(settings.schedule, poller.poll, store, now=clock,
-                    notify=slack_notifier(settings))
+    live = LiveConfig(settings, secret_env(settings.slack), warn=service.post_to_channel,
+                      on_change=lambda _s, version: _record(store, live, version))
+    _record(store, live, live.version)
+    daemon: Daemon
+
+    def poll() -> PollReport:
+        current = live.refresh("before the poll")
+        daemon.reschedule(current.schedule)
+        with app.polite_session(current.arxiv) as session:
+            return app.make_poller(current, store, session=session).poll()
+
+    def notify(text: str) -> None:
+        service.post_to_channel(live.settings, text)
+
+    daemon = Daemon(settings.schedule, poll, store, now=clock, trigger=trigger,
+                    notify=notify if slack_notifier(settings) else None)
 
     def health() -> dict[str, Any]:
-        return daemon.health()[1]
+        return {**daemon.health()[1], "config": live.describe()}
 
-    with service.listening(settings, store, health, host=host, port=port, clock=clock,
-                           echo=log.info):
+    def on_reload() -> None:
+        daemon.reschedule(live.refresh("SIGHUP").schedule)
+
+    with service.listening(live, store, health, host=host, port=port, clock=clock,
+                           echo=log.info, polls=True):
         daemon.start(poll_now=poll_now)
-        stop.wait()
+        service.wait_for_stop(stop, reload, on_reload)
         log.info("stopping: no new polls; a running poll has %s s to finish", stop_timeout)
         finished = daemon.stop(stop_timeout)
     log.info("stopped" if finished else "stopped with a poll still running")
     return 0 if finished else 1
+
+
+def _record(store: Any, live: LiveConfig, version: ConfigVersion) -> None:
+    """Note in the store which config version is in force, for `arxivwatch status`."""
+    store.set_meta(CONFIG_KEY, record_config(version, loaded_at=live.loaded_at,
+                                             pid=os.getpid()))
 
 
 @click.command("run")
@@ -72,6 +101,11 @@ def run(ctx: Context, poll_now: bool, host: str, port: int, log_format: logs.Log
     state database: a second `run` refuses to start. SIGTERM or Ctrl-C lets a running poll
     finish, then exits 0; a second signal exits at once (status 128 + signal number).
 
+    topics.yaml is read again before each poll and on SIGHUP: a valid edit (topics, queries,
+    thresholds, channel, approvers, schedule) takes effect without a restart; a broken one is
+    logged, said once in the channel, and the last good version stays in force. /healthz and
+    `arxivwatch status` show the version in force (hash and file time).
+
     \b
     Examples:
       arxivwatch run                     poll on schedule, serve Slack clicks
@@ -89,7 +123,7 @@ def run(ctx: Context, poll_now: bool, host: str, port: int, log_format: logs.Log
         signals = service.Signals().install()
         log.info("arxivwatch run: pid %d, state %s", os.getpid(), settings.state.url)
         code = run_until(settings, store, signals.stop, poll_now=poll_now, host=host,
-                         port=port, stop_timeout=stop_timeout)
+                         port=port, stop_timeout=stop_timeout, reload=signals.reload)
         if code:
             service.flush()
             os._exit(code)   # the stuck poll's thread would keep a normal exit waiting

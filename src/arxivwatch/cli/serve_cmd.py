@@ -13,6 +13,7 @@ import click
 from arxivwatch import logs, service
 from arxivwatch.cli import Context
 from arxivwatch.cli.decide_cmd import open_store, utcnow
+from arxivwatch.config.live import LiveConfig, secret_env
 from arxivwatch.errors import ConfigError
 
 log = logging.getLogger("arxivwatch.serve")
@@ -33,19 +34,24 @@ def check_secrets(settings: Any) -> None:
 
 
 def serve_until(settings: Any, store: Any, stop: threading.Event, *, host: str, port: int,
-                echo: Echo = log.info) -> None:
-    """Serve Slack interactions until `stop` is set; the testable body of `serve`."""
+                echo: Echo = log.info, reload: threading.Event | None = None) -> None:
+    """Serve Slack interactions until `stop` is set; the testable body of `serve`.
+
+    topics.yaml is read again whenever `reload` is set (SIGHUP) and when a query is saved.
+    """
     check_secrets(settings)
     started = utcnow().isoformat(timespec="seconds")
     mode = "socket" if settings.slack.app_token else "http"
+    live = LiveConfig(settings, secret_env(settings.slack), warn=service.post_to_channel)
 
     def health() -> Mapping[str, Any]:
         return {"ok": True, "mode": mode, "started": started,
-                "now": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+                "now": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "config": live.describe()}
 
-    with service.listening(settings, store, health, host=host, port=port, clock=utcnow,
+    with service.listening(live, store, health, host=host, port=port, clock=utcnow,
                            echo=echo):
-        stop.wait()
+        service.wait_for_stop(stop, reload, lambda: live.refresh("SIGHUP"))
         echo("stopping: no new clicks; the ones acknowledged are decided first")
     echo("stopped")
 
@@ -76,7 +82,8 @@ def serve(ctx: Context, host: str, port: int, log_format: logs.LogFormat) -> Non
     check_secrets(ctx.settings)
     signals = service.Signals().install()
     with open_store(ctx) as store:
-        serve_until(ctx.settings, store, signals.stop, host=host, port=port)
+        serve_until(ctx.settings, store, signals.stop, host=host, port=port,
+                    reload=signals.reload)
 
 
 def register(cli: click.Group) -> None:

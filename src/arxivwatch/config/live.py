@@ -74,6 +74,13 @@ def file_version(path: Path) -> ConfigVersion:
     return ConfigVersion(path, hashlib.sha256(data).hexdigest(), mtime)
 
 
+def secret_env(slack: Any) -> dict[str, str]:
+    """The environment that gives a reloaded config the secrets the process started with."""
+    values = {"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": slack.signing_secret,
+              "SLACK_APP_TOKEN": slack.app_token}
+    return {k: v for k, v in values.items() if v}
+
+
 def one_line(error: ConfigError) -> str:
     """A config problem on one line: `file:line: key: message` (a caret drawing dropped)."""
     first = str(error.message).splitlines()[0] if error.message else ""
@@ -144,6 +151,12 @@ class LiveConfig:
         """The version of the file the settings in force were read from."""
         with self._lock:
             return self._version
+
+    @property
+    def loaded_at(self) -> dt.datetime:
+        """When the version in force was read."""
+        with self._lock:
+            return self._loaded_at
 
     def view(self) -> LiveSettings:
         """An object that reads like Settings and always shows the ones in force."""
