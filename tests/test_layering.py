@@ -27,7 +27,7 @@ CORE = (
 ADAPTERS = ("config", "sources", "store", "slack", "catalog_file", "logs", "llm")
 WIRING = (
     "app", "pipeline", "decisions", "scheduler", "service", "cli", "replay", "template_check",
-    "reports", "__main__",
+    "reports", "workbench", "__main__",
 )
 # Libraries that do I/O or run things: none of them in the core.
 IO_LIBRARIES = (

@@ -60,7 +60,8 @@ def can_receive_clicks(slack: SlackSettings) -> bool:
 def listening(live: LiveConfig, store: Any, health: Health, *, host: str, port: int,
               clock: Callable[[], dt.datetime], echo: Echo,
               polls: bool = False) -> Iterator[HttpServer]:
-    """`/healthz` always, and Slack's clicks over Socket Mode or HTTP when the tokens allow.
+    """`/healthz` always, and Slack's clicks, `/arxivwatch` and the shortcut over Socket Mode or
+    HTTP when the tokens allow.
 
     The listeners read the config in force (`live`) at each request; `polls` says this process
     polls too (`run`: its config is the one `status` reports). On exit no new click is taken,
@@ -100,8 +101,10 @@ def slack_app(live: LiveConfig, store: Any, *, clock: Callable[[], dt.datetime],
               executor: ThreadPoolExecutor, echo: Echo, polls: bool = False) -> Any:
     """The Bolt App on the decision service, after repairing approvals a crash interrupted."""
     from arxivwatch.app import templates
+    from arxivwatch.reports import config_lines
     from arxivwatch.slack.decider import SlackDecider
     from arxivwatch.slack.interactions import make_app
+    from arxivwatch.workbench import AppWorkbench
 
     settings = live.settings
     envs = templates(settings)   # the user's templates for the filed line and the note (#13)
@@ -110,8 +113,13 @@ def slack_app(live: LiveConfig, store: Any, *, clock: Callable[[], dt.datetime],
     for outcome in service.reconcile():
         echo(f"repaired: {outcome.message}")
     client = web_client(settings.slack)
+    # `serve` alone: the config `run` has in force is the one it recorded in the store
+    lines = None if polls else (lambda: config_lines(store, live.path))
+    workbench = AppWorkbench(live, store, service, templates=envs, config_lines=lines,
+                             clock=clock)
     return make_app(SlackDecider(service, client, decided=envs.decided_blocks()), client,
-                    signing_secret=settings.slack.signing_secret, executor=executor)
+                    signing_secret=settings.slack.signing_secret, executor=executor,
+                    workbench=workbench)
 
 
 @contextmanager

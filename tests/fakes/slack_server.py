@@ -9,7 +9,9 @@ Point `slack_sdk.WebClient(token=fake.token, base_url=fake.api_url)` at it::
 
 Implemented methods: `chat.postMessage`, `chat.update`, `chat.postEphemeral`,
 `conversations.history` (with `metadata` when `include_all_metadata` is set), `auth.test`,
-`views.open`, `users.info`, `apps.connections.open` (needs the app token and `socket_url`).
+`views.open`, `views.update` (by view id, checking `hash` like Slack; `fake.view(id)` is the
+modal as it stands), `users.info`, `apps.connections.open` (needs the app token and
+`socket_url`).
 `POST /response_url/<n>` records what an interaction handler sends to a `response_url`
 (`fake.response_url(channel, ts)` hands one out; `replace_original` rewrites that message).
 
@@ -76,6 +78,8 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.ephemerals: list[dict[str, Any]] = []
         self.views: list[dict[str, Any]] = []
+        self.view_updates: list[dict[str, Any]] = []
+        self._open_views: dict[str, dict[str, Any]] = {}
         self.responses: dict[int, list[dict[str, Any]]] = {}
         self._history: dict[str, list[dict[str, Any]]] = {}
         self._faults: dict[str | None, deque[str]] = {}
@@ -151,6 +155,11 @@ class FakeSlack:
             msg = {"type": "message", "ts": self._next_ts(), "text": "", **fields}
             self._history.setdefault(cid, []).append(msg)
             return dict(msg)
+
+    def view(self, view_id: str) -> dict[str, Any]:
+        """A modal as it stands after `views.open` and any `views.update` (KeyError if none)."""
+        with self._lock:
+            return dict(self._open_views[view_id])
 
     def response_url(self, channel: str | None = None, ts: str | None = None) -> str:
         """A fresh `response_url`, optionally tied to a message for `replace_original`."""
@@ -304,14 +313,28 @@ class FakeSlack:
         view = args.get("view")
         if not args.get("trigger_id"):
             return {"ok": False, "error": "invalid_trigger_id"}
-        if not isinstance(view, dict) or view.get("type") != "modal":
-            return {"ok": False, "error": "invalid_arguments"}
-        problems = _check_blocks(view.get("blocks", []), MAX_MODAL_BLOCKS)
-        problems += _check_plain(view, "title", 24) + _check_plain(view, "submit", 24)
-        if problems:
-            return _fail("invalid_blocks", problems)
+        refused = _view_refused(view)
+        if refused is not None:
+            return refused
         self.views.append(dict(args))
-        return {"ok": True, "view": {"id": f"V{len(self.views):06d}", **view}}
+        opened = {**view, "id": f"V{len(self.views):06d}", "hash": f"{len(self.views)}.0"}
+        self._open_views[opened["id"]] = opened
+        return {"ok": True, "view": dict(opened)}
+
+    def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        view, current = args.get("view"), self._open_views.get(str(args.get("view_id")))
+        if current is None:
+            return {"ok": False, "error": "not_found"}
+        if args.get("hash") and args["hash"] != current["hash"]:
+            return {"ok": False, "error": "hash_conflict"}
+        refused = _view_refused(view)
+        if refused is not None:
+            return refused
+        self.view_updates.append(dict(args))
+        serial, count = current["hash"].split(".")
+        updated = {**view, "id": current["id"], "hash": f"{serial}.{int(count) + 1}"}
+        self._open_views[current["id"]] = updated
+        return {"ok": True, "view": dict(updated)}
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = args.get("user")
@@ -333,9 +356,19 @@ _METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "conversations.history": FakeSlack._history_page,
     "auth.test": FakeSlack._auth_test,
     "views.open": FakeSlack._views_open,
+    "views.update": FakeSlack._views_update,
     "users.info": FakeSlack._users_info,
     "apps.connections.open": FakeSlack._connections_open,
 }
+
+
+def _view_refused(view: Any) -> dict[str, Any] | None:
+    """Slack's answer to a modal it would refuse (None when it is a valid one)."""
+    if not isinstance(view, dict) or view.get("type") != "modal":
+        return _fail("invalid_arguments")
+    problems = _check_blocks(view.get("blocks", []), MAX_MODAL_BLOCKS)
+    problems += _check_plain(view, "title", 24) + _check_plain(view, "submit", 24)
+    return _fail("invalid_blocks", problems) if problems else None
 
 
 def _fail(error: str, problems: list[str] | None = None) -> dict[str, Any]:

@@ -70,8 +70,14 @@ class SlackDecider:
 
     def __init__(self, decider: Decider, client: WebClient | None, *,
                  decided: DecidedBlocks = decided_blocks) -> None:
-        self.decider = decider
+        self.decider, self._decided = decider, decided
         self.updater = MessageUpdater(client, decided=decided) if client is not None else None
+
+    def decided_blocks(self, blocks: Blocks, outcome: Outcome) -> Blocks:
+        """`blocks` with the decided paper's controls replaced by the decision."""
+        d = outcome.decision
+        return self._decided(blocks, d.paper_id, action=d.action, user_id=d.user,
+                             section=d.section, catalog_line=outcome.catalog_line)
 
     def approve(self, paper_id: str, user: str, *, section: str | None = None,
                 summary: str | None = None, where: Where | None = None,

@@ -7,7 +7,11 @@ decides in a lazy listener on the app's executor, so an ack never waits behind s
 push, a busy catalog) and always beats Slack's 3 seconds.
 
 The listeners decide through `decider.SlackDecider`, over the port `decider.Decider` that the
-wiring implements; new listeners (a slash command, a shortcut) are registered the same way.
+wiring implements. The slash command (`commands.py`) and the "File in catalog" shortcut
+(`shortcut.py`) are registered on the same App, over the port `workbench.Workbench`.
+
+A paper's card may also be an ephemeral message (`/arxivwatch add`): Slack cannot update those
+through `chat.update`, so its buttons answer through the click's `response_url`.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
@@ -27,10 +31,14 @@ from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.middleware.request_verification import RequestVerification
 from slack_sdk import WebClient
 from slack_sdk.signature import Clock, SignatureVerifier
+from slack_sdk.webhook import WebhookClient
 
 from arxivwatch.errors import ArxivWatchError
-from arxivwatch.slack.blocks import APPROVE, EDIT, REJECT, SECTION
+from arxivwatch.slack.blocks import APPROVE, EDIT, REJECT, SECTION, actions_block_id
 from arxivwatch.slack.decider import Blocks, Shown, SlackDecider, Where, why
+
+if TYPE_CHECKING:
+    from arxivwatch.slack.workbench import Workbench
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +46,14 @@ EDIT_CALLBACK = "arxivwatch_edit"
 # Bolt sets the logger named after the App to the root's level at every request: kept under
 # Bolt's namespace, so that it can never silence the `arxivwatch` loggers.
 BOLT_NAME = "slack_bolt.arxivwatch"
+Respond = Callable[..., Any]
 
 
 def make_app(decider: SlackDecider, client: WebClient, *, signing_secret: str | None,
-             executor: Executor, clock: Callable[[], float] = time.time) -> App:
-    """The App behind both transports: the digest's buttons and the edit modal.
+             executor: Executor, clock: Callable[[], float] = time.time,
+             workbench: Workbench | None = None) -> App:
+    """The App behind both transports: the digest's buttons and the edit modal, and with a
+    `workbench` the `/arxivwatch` slash command and the "File in catalog" shortcut.
 
     `client` carries the bot token (no `auth.test` call: the token is handed to Bolt as is);
     `executor` runs the work after the acks, and finishing it is the caller's (shut it down).
@@ -61,6 +72,12 @@ def make_app(decider: SlackDecider, client: WebClient, *, signing_secret: str | 
     )
     app.error(_on_error)
     Listeners(decider).register(app)
+    if workbench is not None:
+        from arxivwatch.slack.commands import Commands
+        from arxivwatch.slack.shortcut import Shortcut
+
+        Commands(workbench).register(app)
+        Shortcut(workbench, decider).register(app)
     return app
 
 
@@ -156,29 +173,36 @@ class Listeners:
         app.action(_control(SECTION))(_ack)
         app.view(EDIT_CALLBACK)(ack=_ack, lazy=[_logged(self.submit)])
 
-    def approve(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def approve(self, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                respond: Respond) -> None:
         """Approve into the section picked in the paper's select (default: the suggested one)."""
         pid, user, where = str(action.get("value", "")), _user(body), _where(body)
         section = chosen_section(body, pid, action.get("block_id"))
+        card = _card(body, respond)
         self._decide(client, where[0], user, lambda: self.decider.approve(
-            pid, user, section=section, where=_known(where), blocks=_blocks(body)))
+            pid, user, section=section, where=_shown_where(where, card),
+            blocks=_blocks(body)), card)
 
-    def reject(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def reject(self, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+               respond: Respond) -> None:
         """Reject the paper."""
         pid, user, where = str(action.get("value", "")), _user(body), _where(body)
+        card = _card(body, respond)
         self._decide(client, where[0], user, lambda: self.decider.reject(
-            pid, user, where=_known(where), blocks=_blocks(body)))
+            pid, user, where=_shown_where(where, card), blocks=_blocks(body)), card)
 
-    def edit(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def edit(self, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+             respond: Respond) -> None:
         """Open the modal to file the paper under a chosen section with an edited summary."""
         pid, (channel, ts), user = str(action.get("value", "")), _where(body), _user(body)
+        card = _card(body, respond)
+        tell = card.tell if card else functools.partial(_tell, client, channel, user)
         port = self.decider.decider
         if not port.allowed(user):
-            _tell(client, channel, user,
-                  f":no_entry: <@{user}> is not in slack.approvers; nothing was changed")
+            tell(f":no_entry: <@{user}> is not in slack.approvers; nothing was changed")
             return
         blocks = _blocks(body)
-        if blocks and self.decider.updater is not None:
+        if blocks and self.decider.updater is not None and card is None:
             self.decider.updater.remember((channel, ts), blocks)
         try:
             sections, summary = port.sections(), port.suggested_summary(pid)
@@ -186,9 +210,10 @@ class Listeners:
                 or port.suggested_section(pid)
         except ArxivWatchError as exc:  # the candidate is gone, or the catalog is unreadable
             log.info("edit of %s by %s refused: %s", pid, user, exc)
-            _tell(client, channel, user, f":no_entry: {exc}")
+            tell(f":no_entry: {exc}")
             return
-        view = edit_modal(pid, channel, ts, sections=sections, current=current, summary=summary)
+        view = edit_modal(pid, channel, ts, sections=sections, current=current, summary=summary,
+                          response_url=str(body.get("response_url") or "") if card else None)
         client.views_open(trigger_id=body.get("trigger_id"), view=view)
 
     def submit(self, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -199,20 +224,69 @@ class Listeners:
         picked = ((values.get("section") or {}).get("section") or {}).get("selected_option")
         summary = ((values.get("summary") or {}).get("summary") or {}).get("value")
         user, section = _user(body), (picked or {}).get("value")
+        card = _Card.through(meta["response_url"]) if meta.get("response_url") else None
         self._decide(client, where[0], user, lambda: self.decider.approve(
-            pid, user, section=section, summary=summary, where=_known(where)))
+            pid, user, section=section, summary=summary, where=_shown_where(where, card)), card)
 
     def _decide(self, client: WebClient, channel: str, user: str,
-                act: Callable[[], Shown]) -> None:
+                act: Callable[[], Shown], card: _Card | None = None) -> None:
+        tell = card.tell if card else functools.partial(_tell, client, channel, user)
         try:
             shown = act()
         except ArxivWatchError as exc:
             log.info("decision by %s refused: %s", user, exc)
-            _tell(client, channel, user, f":no_entry: {exc}")
+            tell(f":no_entry: {exc}")
             return
-        if shown.note:
-            _tell(client, channel, user, f":information_source: {shown.note}")
+        if card is not None:
+            card.show(self.decider, shown)
+        elif shown.note:
+            tell(f":information_source: {shown.note}")
         log.info("%s", shown.outcome.message)
+
+
+class _Card:
+    """An ephemeral card's way back: its response_url (Bolt's `respond`, or a webhook)."""
+
+    def __init__(self, respond: Respond, blocks: Blocks | None) -> None:
+        self.respond, self.blocks = respond, blocks
+
+    @classmethod
+    def through(cls, response_url: str) -> _Card:
+        hook = WebhookClient(response_url, timeout=10)
+        return cls(lambda **kw: hook.send(**kw), None)
+
+    def tell(self, text: str) -> None:
+        """A notice to the clicker alone, under the card."""
+        try:
+            self.respond(text=text, response_type="ephemeral", replace_original=False)
+        except Exception as exc:  # a courtesy, as `_tell`
+            log.warning("could not answer through the response_url: %s", why(exc))
+
+    def show(self, decider: SlackDecider, shown: Shown) -> None:
+        """The card's buttons replaced by the decision (or, if it stood before, a notice)."""
+        if not shown.outcome.applied:
+            self.tell(f":information_source: {shown.outcome.message}")
+            return
+        pid = shown.outcome.decision.paper_id
+        base = self.blocks or [{"type": "actions", "block_id": actions_block_id(pid),
+                                "elements": []}]
+        try:
+            self.respond(text=shown.outcome.message, replace_original=True,
+                         blocks=decider.decided_blocks(base, shown.outcome))
+        except Exception as exc:
+            log.warning("could not update the ephemeral card of %s: %s", pid, why(exc))
+
+
+def _card(body: Mapping[str, Any], respond: Respond) -> _Card | None:
+    """The way back to an ephemeral card, when the click came from one."""
+    if not (body.get("container") or {}).get("is_ephemeral"):
+        return None
+    return _Card(respond, _blocks(body))
+
+
+def _shown_where(where: Where, card: _Card | None) -> Where | None:
+    """The digest message to update: the clicked one, unless it is an ephemeral card."""
+    return None if card is not None else _known(where)
 
 
 def _tell(client: WebClient, channel: str, user: str, text: str) -> None:
@@ -240,14 +314,19 @@ def chosen_section(payload: Mapping[str, Any], paper_id: str, block_id: Any = No
 
 
 def edit_modal(paper_id: str, channel: str, ts: str, *, sections: list[str],
-               current: str | None, summary: str) -> dict[str, Any]:
-    """The modal to file a paper under a chosen section with an edited summary."""
+               current: str | None, summary: str,
+               response_url: str | None = None) -> dict[str, Any]:
+    """The modal to file a paper under a chosen section with an edited summary.
+
+    `response_url`: the card is an ephemeral message, answered through it after the approval.
+    """
     options = [_option(s) for s in sections if len(s) <= 150][:100]
     select: dict[str, Any] = {"type": "static_select", "action_id": "section", "options": options}
     initial = next((o for o in options if o["value"] == current), None)
     if initial:
         select["initial_option"] = initial
-    meta = json.dumps({"paper_id": paper_id, "channel": channel, "ts": ts})
+    fields = {"paper_id": paper_id, "channel": channel, "ts": ts}
+    meta = json.dumps({**fields, "response_url": response_url} if response_url else fields)
     return {
         "type": "modal", "callback_id": EDIT_CALLBACK, "private_metadata": meta,
         "title": _plain("File into catalog"), "submit": _plain("Approve"),
