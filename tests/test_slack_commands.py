@@ -505,3 +505,23 @@ def test_edit_on_an_added_card_answers_through_its_response_url(world: World) ->
     lines = world.project.catalog.read_text().splitlines()
     assert "Sparse updates." in lines[lines.index("### Training System") + 1]
     assert world.slack.calls_to("chat.update") == []
+
+
+@pytest.mark.parametrize("name", ["slack-manifest-http.yaml", "slack-manifest-socket.yaml"])
+def test_manifests_declare_the_command_the_shortcut_and_the_scope(name: str) -> None:
+    """What the listeners answer to is what the app manifests ask Slack for."""
+    import yaml
+
+    from arxivwatch.slack.commands import COMMAND
+    from arxivwatch.slack.shortcut import SHORTCUT
+
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[1] / "deploy" / name)
+                              .read_text(encoding="utf-8"))
+    features = manifest["features"]
+    [command] = features["slash_commands"]
+    assert command["command"] == COMMAND
+    [shortcut] = features["shortcuts"]
+    assert (shortcut["type"], shortcut["callback_id"]) == ("message", SHORTCUT)
+    assert "commands" in manifest["oauth_config"]["scopes"]["bot"]
+    if name.endswith("http.yaml"):
+        assert command["url"] == manifest["settings"]["interactivity"]["request_url"]
