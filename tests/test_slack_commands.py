@@ -525,3 +525,22 @@ def test_manifests_declare_the_command_the_shortcut_and_the_scope(name: str) -> 
     assert "commands" in manifest["oauth_config"]["scopes"]["bot"]
     if name.endswith("http.yaml"):
         assert command["url"] == manifest["settings"]["interactivity"]["request_url"]
+
+
+def test_long_answers_stay_within_slacks_message_size() -> None:
+    """A long `pending` or a huge catalog section is cut with a note, under the ~13k limit."""
+    from arxivwatch.slack.commands import ANSWER_BUDGET, code_answer, tune_answer
+    from arxivwatch.slack.workbench import TuneReport
+
+    blocks = code_answer([f"2611.{n:05d}  lora  0.90  posted  A title of some length {n}"
+                          for n in range(2000)])
+    assert len(json.dumps(blocks)) < ANSWER_BUDGET + 1000
+    assert "more lines cut here" in blocks[-1]["elements"][0]["text"]
+    coverage = "\n".join(["catalog section X (300 entries):",
+                          *(f"  +  Entry {n}" for n in range(300))])
+    report = TuneReport("lora", "X", "ti:LoRA", ("summary line", coverage, "+ 1 gained"), True)
+    _, blocks = tune_answer(report, can_save=True)
+    shown = text_of({"blocks": blocks})
+    assert "more lines (arxivwatch tune lora shows them)" in shown
+    assert "+ 1 gained" in shown                  # the parts after a long one still show
+    assert blocks[-1]["type"] == "actions"

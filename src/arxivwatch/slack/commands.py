@@ -34,7 +34,9 @@ COMMAND = "/arxivwatch"
 SAVE_QUERY = "save_query"
 SLOW = ("tune", "add")                 # acknowledged with a line saying the answer is coming
 MAX_CODE = 2900                        # characters of one code block (a section holds 3000)
-MAX_CODE_BLOCKS = 12                   # code blocks in one answer (a message holds 50 blocks)
+ANSWER_BUDGET = 10_000                 # characters of code in one answer: Slack refuses a
+                                       # message of more than about 13k (bolt-js #2509)
+PART_LINES = 24                        # lines of one part of `tune` (a long list is cut)
 MAX_VALUE = 2000                       # a button's value
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]*)(?:\|[^>]*)?>")
@@ -185,7 +187,10 @@ def tune_answer(report: TuneReport, *, can_save: bool) -> tuple[str, Blocks]:
     if report.query is not None:
         head += f"\ntrying: `{slack_escape(_fence(report.query))}`"
     blocks: Blocks = [_mrkdwn(head)]
-    blocks += code_answer("\n".join(report.parts).strip("\n").splitlines())
+    lines: list[str] = []
+    for part in report.parts:
+        lines += [*_cut(part.strip("\n").splitlines(), PART_LINES, report.topic), ""]
+    blocks += code_answer(lines[:-1], tail=f"`arxivwatch tune {report.topic}` in a terminal")
     value = json.dumps({"topic": report.topic, "query": report.query})
     if report.saveable and report.query is not None and can_save and len(value) <= MAX_VALUE:
         blocks.append({"type": "actions", "block_id": "tune_save", "elements": [{
@@ -203,22 +208,33 @@ def tune_answer(report: TuneReport, *, can_save: bool) -> tuple[str, Blocks]:
     return f"tune {report.topic}", blocks
 
 
-def code_answer(lines: list[str]) -> Blocks:
-    """Lines in code blocks (split between lines to fit), cut with a note past the limit."""
-    chunks: list[str] = []
-    current: list[str] = []
-    for line in lines:
-        escaped = slack_escape(_fence(line))[:MAX_CODE]
-        if current and sum(len(x) + 1 for x in current) + len(escaped) > MAX_CODE:
-            chunks.append("\n".join(current))
-            current = []
-        current.append(escaped)
-    if current:
-        chunks.append("\n".join(current))
-    blocks = [_mrkdwn(f"```{c}```") for c in chunks[:MAX_CODE_BLOCKS]]
-    if len(chunks) > MAX_CODE_BLOCKS:
-        blocks.append(_context("… cut here: run the command in a terminal for all of it."))
-    return blocks or [_context("(nothing)")]
+def code_answer(lines: list[str], *, tail: str = "the command in a terminal") -> Blocks:
+    """Lines in code blocks, split between lines to fit, cut with a note past ANSWER_BUDGET."""
+    chunks: list[list[str]] = [[]]
+    used = size = 0
+    for n, line in enumerate(lines):
+        escaped = slack_escape(_fence(line))[:MAX_CODE] or " "
+        if used + len(escaped) > ANSWER_BUDGET:
+            cut = _context(f"… {len(lines) - n} more lines cut here: {tail} shows all of it.")
+            return [*_code_blocks(chunks), cut]
+        if chunks[-1] and size + len(escaped) + 1 > MAX_CODE:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(escaped)
+        used, size = used + len(escaped) + 1, size + len(escaped) + 1
+    return _code_blocks(chunks) or [_context("(nothing)")]
+
+
+def _code_blocks(chunks: list[list[str]]) -> Blocks:
+    return [_mrkdwn("```" + "\n".join(c) + "```") for c in chunks if c]
+
+
+def _cut(lines: list[str], limit: int, topic: str) -> list[str]:
+    """At most `limit` lines, the rest counted."""
+    if len(lines) <= limit:
+        return lines
+    rest = len(lines) - limit + 1
+    return [*lines[:limit - 1], f"  … {rest} more lines (arxivwatch tune {topic} shows them)"]
 
 
 def error_answer(exc: ArxivWatchError) -> tuple[str, Blocks]:
