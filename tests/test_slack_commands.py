@@ -544,3 +544,14 @@ def test_long_answers_stay_within_slacks_message_size() -> None:
     assert "more lines (arxivwatch tune lora shows them)" in shown
     assert "+ 1 gained" in shown                  # the parts after a long one still show
     assert blocks[-1]["type"] == "actions"
+
+
+def test_shortcut_when_arxiv_is_down_says_so_in_the_modal(world: World) -> None:
+    """The look-up fails after its retries: the modal says why; nothing is written."""
+    world.arxiv.script(["503"] * 8, path="/api")
+    message = world.slack.add_message(CHANNEL, text="https://arxiv.org/abs/2611.00090")
+    world.dispatch(form(shortcut_payload(message, world.slack.response_url())))
+    view = world.slack.view("V000001")
+    assert "could not look the paper up on arXiv" in json.dumps(view["blocks"])
+    assert "submit" not in view
+    assert world.store.get_candidate("2611.00090") is None

@@ -104,7 +104,11 @@ class Shortcut:
         try:
             content = filing_view(self.workbench.filing(meta["ids"], meta["paper_id"]), meta)
         except ArxivWatchError as exc:
-            content = waiting_view(meta, f":no_entry: {exc}", done=True)
+            content = waiting_view(meta, f":no_entry: {slack_escape(exc)}", done=True)
+        except Exception:  # a bug: say so in the modal rather than leave it "looking up"
+            log.exception("could not prepare the File in catalog modal for %s", meta["paper_id"])
+            content = waiting_view(meta, ":warning: something went wrong; the arxivwatch log "
+                                         "says what", done=True)
         client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=content)
 
     def submit(self, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
