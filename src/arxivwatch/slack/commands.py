@@ -25,7 +25,7 @@ from slack_bolt import App
 from arxivwatch.config.live import one_line, problems_of
 from arxivwatch.errors import ArxivWatchError, ConfigError, QuerySyntaxError
 from arxivwatch.render import slack_escape
-from arxivwatch.slack.interactions import _ack, _logged
+from arxivwatch.slack.interactions import ack_only, logged
 from arxivwatch.slack.workbench import Blocks, TuneReport, Workbench
 
 log = logging.getLogger(__name__)
@@ -110,8 +110,8 @@ class Commands:
 
     def register(self, app: App) -> None:
         """Attach the listeners to `app`."""
-        app.command(COMMAND)(ack=self.acknowledge, lazy=[_logged(self.run)])
-        app.action(SAVE_QUERY)(ack=_ack, lazy=[_logged(self.save)])
+        app.command(COMMAND)(ack=self.acknowledge, lazy=[logged(self.run)])
+        app.action(SAVE_QUERY)(ack=ack_only, lazy=[logged(self.save)])
 
     def acknowledge(self, ack: Callable[..., None], body: dict[str, Any]) -> None:
         """Ack within Slack's 3 seconds; a slow command says that its answer follows."""

@@ -138,7 +138,8 @@ def _on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
     return None
 
 
-def _ack(ack: Callable[..., None]) -> None:
+def ack_only(ack: Callable[..., None]) -> None:
+    """The acknowledgement of a listener whose work (if any) is lazy."""
     ack()
 
 
@@ -147,7 +148,7 @@ def _control(kind: str) -> re.Pattern[str]:
     return re.compile(rf"^{re.escape(kind)}(:|$)")
 
 
-def _logged(work: Callable[..., None]) -> Callable[..., None]:
+def logged(work: Callable[..., None]) -> Callable[..., None]:
     """A lazy listener whose failure is logged with its traceback (Bolt logs one line)."""
     @functools.wraps(work)
     def run(**kwargs: Any) -> None:
@@ -166,17 +167,17 @@ class Listeners:
 
     def register(self, app: App) -> None:
         """Attach the listeners to `app`."""
-        app.action(_control(APPROVE))(ack=_ack, lazy=[_logged(self.approve)])
-        app.action(_control(REJECT))(ack=_ack, lazy=[_logged(self.reject)])
-        app.action(_control(EDIT))(ack=_ack, lazy=[_logged(self.edit)])
+        app.action(_control(APPROVE))(ack=ack_only, lazy=[logged(self.approve)])
+        app.action(_control(REJECT))(ack=ack_only, lazy=[logged(self.reject)])
+        app.action(_control(EDIT))(ack=ack_only, lazy=[logged(self.edit)])
         # The select needs no work: Slack sends its value in `state` with the next click.
-        app.action(_control(SECTION))(_ack)
-        app.view(EDIT_CALLBACK)(ack=_ack, lazy=[_logged(self.submit)])
+        app.action(_control(SECTION))(ack_only)
+        app.view(EDIT_CALLBACK)(ack=ack_only, lazy=[logged(self.submit)])
 
     def approve(self, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                 respond: Respond) -> None:
         """Approve into the section picked in the paper's select (default: the suggested one)."""
-        pid, user, where = str(action.get("value", "")), _user(body), _where(body)
+        pid, user, where = str(action.get("value", "")), user_of(body), _where(body)
         section = chosen_section(body, pid, action.get("block_id"))
         card = _card(body, respond)
         self._decide(client, where[0], user, lambda: self.decider.approve(
@@ -186,7 +187,7 @@ class Listeners:
     def reject(self, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                respond: Respond) -> None:
         """Reject the paper."""
-        pid, user, where = str(action.get("value", "")), _user(body), _where(body)
+        pid, user, where = str(action.get("value", "")), user_of(body), _where(body)
         card = _card(body, respond)
         self._decide(client, where[0], user, lambda: self.decider.reject(
             pid, user, where=_shown_where(where, card), blocks=_blocks(body)), card)
@@ -194,7 +195,7 @@ class Listeners:
     def edit(self, body: dict[str, Any], action: dict[str, Any], client: WebClient,
              respond: Respond) -> None:
         """Open the modal to file the paper under a chosen section with an edited summary."""
-        pid, (channel, ts), user = str(action.get("value", "")), _where(body), _user(body)
+        pid, (channel, ts), user = str(action.get("value", "")), _where(body), user_of(body)
         card = _card(body, respond)
         tell = card.tell if card else functools.partial(_tell, client, channel, user)
         port = self.decider.decider
@@ -223,7 +224,7 @@ class Listeners:
         values = (view.get("state") or {}).get("values") or {}
         picked = ((values.get("section") or {}).get("section") or {}).get("selected_option")
         summary = ((values.get("summary") or {}).get("summary") or {}).get("value")
-        user, section = _user(body), (picked or {}).get("value")
+        user, section = user_of(body), (picked or {}).get("value")
         card = _Card.through(meta["response_url"]) if meta.get("response_url") else None
         self._decide(client, where[0], user, lambda: self.decider.approve(
             pid, user, section=section, summary=summary, where=_shown_where(where, card)), card)
@@ -275,6 +276,8 @@ class _Card:
                          blocks=decider.decided_blocks(base, shown.outcome))
         except Exception as exc:
             log.warning("could not update the ephemeral card of %s: %s", pid, why(exc))
+        if shown.error:   # the digest message that also shows the paper
+            self.tell(f":information_source: {shown.note}")
 
 
 def _card(body: Mapping[str, Any], respond: Respond) -> _Card | None:
@@ -307,9 +310,9 @@ def chosen_section(payload: Mapping[str, Any], paper_id: str, block_id: Any = No
             if not str(aid).startswith(SECTION):
                 continue
             if bid == block_id or paper_id in str(bid) or paper_id in str(aid):
-                option = (state or {}).get("selected_option") or {}
-                if option.get("value"):
-                    return str(option["value"])
+                picked = (state or {}).get("selected_option") or {}
+                if picked.get("value"):
+                    return str(picked["value"])
     return None
 
 
@@ -320,7 +323,7 @@ def edit_modal(paper_id: str, channel: str, ts: str, *, sections: list[str],
 
     `response_url`: the card is an ephemeral message, answered through it after the approval.
     """
-    options = [_option(s) for s in sections if len(s) <= 150][:100]
+    options = [option(s) for s in sections if len(s) <= 150][:100]
     select: dict[str, Any] = {"type": "static_select", "action_id": "section", "options": options}
     initial = next((o for o in options if o["value"] == current), None)
     if initial:
@@ -329,13 +332,13 @@ def edit_modal(paper_id: str, channel: str, ts: str, *, sections: list[str],
     meta = json.dumps({**fields, "response_url": response_url} if response_url else fields)
     return {
         "type": "modal", "callback_id": EDIT_CALLBACK, "private_metadata": meta,
-        "title": _plain("File into catalog"), "submit": _plain("Approve"),
-        "close": _plain("Cancel"),
+        "title": plain("File into catalog"), "submit": plain("Approve"),
+        "close": plain("Cancel"),
         "blocks": [
-            {"type": "section", "text": _plain(f"arXiv {paper_id}")},
-            {"type": "input", "block_id": "section", "label": _plain("Section"),
+            {"type": "section", "text": plain(f"arXiv {paper_id}")},
+            {"type": "input", "block_id": "section", "label": plain("Section"),
              "element": select},
-            {"type": "input", "block_id": "summary", "label": _plain("Summary"),
+            {"type": "input", "block_id": "summary", "label": plain("Summary"),
              "element": {"type": "plain_text_input", "action_id": "summary",
                          "initial_value": summary[:3000], "max_length": 3000,
                          "multiline": True}},
@@ -343,16 +346,19 @@ def edit_modal(paper_id: str, channel: str, ts: str, *, sections: list[str],
     }
 
 
-def _option(section: str) -> dict[str, Any]:
+def option(section: str) -> dict[str, Any]:
+    """A select option for a section path (its tail kept when the label must be shortened)."""
     text = section if len(section) <= 75 else "…" + section[-74:]
-    return {"text": _plain(text), "value": section}
+    return {"text": plain(text), "value": section}
 
 
-def _plain(text: str) -> dict[str, Any]:
+def plain(text: str) -> dict[str, Any]:
+    """A plain_text object."""
     return {"type": "plain_text", "text": text}
 
 
-def _user(payload: Mapping[str, Any]) -> str:
+def user_of(payload: Mapping[str, Any]) -> str:
+    """The id of the user who clicked, submitted or typed."""
     return str((payload.get("user") or {}).get("id", ""))
 
 

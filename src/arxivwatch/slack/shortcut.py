@@ -25,7 +25,7 @@ from arxivwatch.errors import ArxivWatchError
 from arxivwatch.ids import find_arxiv_ids
 from arxivwatch.render import slack_escape, slack_link
 from arxivwatch.slack.decider import SlackDecider, why
-from arxivwatch.slack.interactions import _ack, _logged, _option, _plain, _user
+from arxivwatch.slack.interactions import ack_only, logged, option, plain, user_of
 from arxivwatch.slack.workbench import Filing, Workbench
 
 log = logging.getLogger(__name__)
@@ -67,13 +67,13 @@ class Shortcut:
 
     def register(self, app: App) -> None:
         """Attach the listeners to `app`."""
-        app.message_shortcut(SHORTCUT)(ack=_ack, lazy=[_logged(self.open)])
-        app.action(PICK)(ack=_ack, lazy=[_logged(self.pick)])
-        app.view(FILE_CALLBACK)(ack=_ack, lazy=[_logged(self.submit)])
+        app.message_shortcut(SHORTCUT)(ack=ack_only, lazy=[logged(self.open)])
+        app.action(PICK)(ack=ack_only, lazy=[logged(self.pick)])
+        app.view(FILE_CALLBACK)(ack=ack_only, lazy=[logged(self.submit)])
 
     def open(self, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         """Refuse, or open the modal for the message's first arXiv link."""
-        user, message = _user(body), body.get("message") or {}
+        user, message = user_of(body), body.get("message") or {}
         if not self.workbench.allowed(user):
             respond(text=f":no_entry: <@{user}> is not in slack.approvers; nothing was filed",
                     response_type="ephemeral", replace_original=False)
@@ -113,7 +113,7 @@ class Shortcut:
 
     def submit(self, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         """Approve: make the paper a candidate, then approve it as a digest click would."""
-        meta, user = _meta(view), _user(body)
+        meta, user = _meta(view), user_of(body)
         pid = str(meta.get("paper_id", ""))
         section, summary = submitted(view)
         try:
@@ -152,7 +152,7 @@ class Shortcut:
 def waiting_view(meta: Mapping[str, Any], text: str, *, done: bool = False) -> dict[str, Any]:
     """The modal while the look-up runs, or with the reason it cannot go on (`done`)."""
     return {"type": "modal", "callback_id": FILE_CALLBACK, "private_metadata": json.dumps(meta),
-            "title": _plain("File in catalog"), "close": _plain("Close" if done else "Cancel"),
+            "title": plain("File in catalog"), "close": plain("Close" if done else "Cancel"),
             "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]}
 
 
@@ -161,7 +161,7 @@ def filing_view(filing: Filing, meta: Mapping[str, Any]) -> dict[str, Any]:
     pid = filing.paper_id
     blocks: list[dict[str, Any]] = []
     if len(filing.choices) > 1:
-        options = [{"text": _plain(_fit(label, 75)), "value": i} for i, label in filing.choices]
+        options = [{"text": plain(_fit(label, 75)), "value": i} for i, label in filing.choices]
         picker = {"type": "static_select", "action_id": PICK, "options": options[:100],
                   "initial_option": next((o for o in options if o["value"] == pid), options[0])}
         blocks.append({"type": "section", "block_id": "pick",
@@ -173,28 +173,28 @@ def filing_view(filing: Filing, meta: Mapping[str, Any]) -> dict[str, Any]:
                    "text": {"type": "mrkdwn", "text": about[:3000]}})
     view = {"type": "modal", "callback_id": FILE_CALLBACK,
             "private_metadata": json.dumps({**meta, "paper_id": pid}),
-            "title": _plain("File in catalog"), "close": _plain("Cancel"), "blocks": blocks}
+            "title": plain("File in catalog"), "close": plain("Cancel"), "blocks": blocks}
     if filing.already:
         blocks.append({"type": "context", "elements": [
             {"type": "mrkdwn", "text": f":information_source: {slack_escape(filing.already)}"}]})
         return view
-    options = [_option(s) for s in filing.sections if len(s) <= 150][:100]
+    options = [option(s) for s in filing.sections if len(s) <= 150][:100]
     select: dict[str, Any] = {"type": "static_select", "action_id": "section",
                               "options": options,
-                              "placeholder": _plain("Pick the section")}
+                              "placeholder": plain("Pick the section")}
     initial = next((o for o in options if o["value"] == filing.section), None)
     if initial:
         select["initial_option"] = initial
     # The block ids carry the paper: Slack keeps what was typed in an input whose block id is
     # unchanged, so another paper's summary would otherwise survive a switch.
     blocks += [
-        {"type": "input", "block_id": f"section:{pid}", "label": _plain("Section"),
+        {"type": "input", "block_id": f"section:{pid}", "label": plain("Section"),
          "element": select},
-        {"type": "input", "block_id": f"summary:{pid}", "label": _plain("Summary"),
+        {"type": "input", "block_id": f"summary:{pid}", "label": plain("Summary"),
          "element": {"type": "plain_text_input", "action_id": "summary", "multiline": True,
                      "initial_value": filing.summary[:3000], "max_length": 3000}},
     ]
-    return {**view, "submit": _plain("Approve")}
+    return {**view, "submit": plain("Approve")}
 
 
 def submitted(view: Mapping[str, Any]) -> tuple[str | None, str | None]:
