@@ -154,3 +154,33 @@ def test_sighup_reloads_at_once_and_keeps_restart_only_settings(running: Running
                       "the restart-only warning")
     assert "state.url" in kept[0]["text"]
     assert not (running.config.parent / "elsewhere.db").exists()
+
+
+def test_status_names_the_version_run_has_in_force(running: Running) -> None:
+    """`arxivwatch status` beside a running `run`: the version it loaded, and whether the file
+    on disk is that one."""
+    import os
+
+    from click.testing import CliRunner
+
+    from arxivwatch.cli import _register, cli
+    from tests.cli_env import NO_SECRETS
+
+    _register()
+
+    def status() -> str:
+        result = CliRunner().invoke(cli, ["--config", str(running.config), "status"],
+                                    env=NO_SECRETS)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    wait_until(lambda: running.posted(), "the first digest")
+    short = file_version(running.config).short
+    line = next(ln for ln in status().splitlines() if ln.startswith("config"))
+    assert line.startswith(f"config loaded by arxivwatch run (pid {os.getpid()}): {short}")
+    assert line.endswith("the file on disk is the same")
+    running.edit("section: Training > Techniques", "section: Training > Technique")
+    broken = next(ln for ln in status().splitlines() if ln.startswith("config"))
+    assert "topics[0].section: not a section of the catalog" in broken
+    assert broken.endswith("so run keeps the version above")
+    assert broken.startswith(f"config loaded by arxivwatch run (pid {os.getpid()}): {short}")

@@ -51,8 +51,10 @@ def status_lines(store: StatusStore, *, limit: int = 10, config: Sequence[str] =
     return lines
 
 
-def config_lines(store: StatusStore, on_disk: Path | None) -> list[str]:
-    """Which config version `arxivwatch run` has in force (as it recorded it), and the file's."""
+def config_lines(store: StatusStore, on_disk: Path | None, *,
+                 problem: str | None = None) -> list[str]:
+    """Which config version `arxivwatch run` has in force (as it recorded it), and the file's;
+    `problem`: why the file on disk does not load, when it does not."""
     from arxivwatch.config.live import file_version
 
     recorded = _recorded(store.get_meta(CONFIG_KEY))
@@ -60,14 +62,17 @@ def config_lines(store: StatusStore, on_disk: Path | None) -> list[str]:
         disk = file_version(on_disk) if on_disk is not None else None
     except OSError as exc:
         return [*recorded[:1], f"config on disk: cannot be read ({exc.strerror or exc})"]
+    broken = f", not valid: {problem}" if problem else ""
     if not recorded:
-        return [f"config on disk: {disk.describe()}"] if disk else []
+        return [f"config on disk: {disk.describe()}{broken}"] if disk else []
     line = recorded[0]
-    if disk is not None:
-        same = disk.sha256 == recorded[1]
-        line += "; the file on disk is the same" if same else (
-            f"; the file on disk is {disk.describe()}, not yet in force (the next poll or "
-            "SIGHUP reloads it, or refuses it and says why)")
+    if disk is not None and disk.sha256 == recorded[1]:
+        line += "; the file on disk is the same"
+    elif disk is not None and problem:
+        line += f"; the file on disk is {disk.describe()}{broken}, so run keeps the version above"
+    elif disk is not None:
+        line += (f"; the file on disk is {disk.describe()}, not yet in force (the next poll or "
+                 "SIGHUP reloads it)")
     return [line]
 
 

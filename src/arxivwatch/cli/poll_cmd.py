@@ -81,10 +81,20 @@ def status(ctx: Context, limit: int) -> None:
     Example:
       arxivwatch status --runs 5
     """
+    from arxivwatch.config import load_state_settings
+    from arxivwatch.config.live import one_line, problems_of
+    from arxivwatch.errors import ConfigError
     from arxivwatch.reports import config_lines, status_lines
 
-    with app.open_store(ctx.settings, read_only=True) as store:
-        config = config_lines(store, ctx.settings.config_path)
+    try:   # a broken config must not hide which version `run` keeps in force
+        url, problem = ctx.settings.state.url, None
+    except ConfigError as exc:
+        found = problems_of(exc)
+        url = load_state_settings(ctx.config_path).url
+        more = f" (and {len(found) - 1} more: `arxivwatch check`)" if len(found) > 1 else ""
+        problem = one_line(found[0]) + more
+    with Store.open_copy(url) as store:
+        config = config_lines(store, ctx.config_path, problem=problem)
         lines = status_lines(store, limit=limit, config=config)
     for line in lines:
         click.echo(line)

@@ -40,7 +40,7 @@ __all__ = [
     "ANNOUNCE_TYPES", "DEFAULT_CATEGORIES", "SECRET_ENV", "ArxivSettings", "CatalogParser",
     "CatalogSettings", "ConfigErrors", "DigestSettings", "QueryParser", "ScheduleSettings",
     "SectionFinder", "Settings", "SlackSettings", "StateSettings", "cron_trigger", "load",
-    "load_catalog_settings", "project_root",
+    "load_catalog_settings", "load_state_settings", "project_root",
 ]
 
 
@@ -66,6 +66,17 @@ def load_catalog_settings(path: Path) -> tuple[CatalogSettings, Path | None]:
     templates = _sections.templates_dir(doc, top)
     doc.raise_if_any()
     return catalog, templates
+
+
+def load_state_settings(path: Path) -> StateSettings:
+    """Only the `state` block: where the state is, also when the rest of the file is broken."""
+    doc = Doc(path.absolute())
+    top = Block(doc, doc.read(), "", _sections.TOP_KEYS)
+    state = _sections._state(doc, top)   # the package's own reader of that block
+    wrong = [p for p in doc.problems if (p.key or "").startswith("state")]
+    if wrong:
+        raise ConfigErrors(wrong)
+    return state
 
 
 def _default_query_parser() -> QueryParser:
