@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import click
@@ -29,16 +29,19 @@ def run_until(settings: Any, store: Any, stop: threading.Event, *, poll_now: boo
               host: str = "127.0.0.1", port: int = 3000,
               stop_timeout: float = DEFAULT_STOP_TIMEOUT,
               clock: Callable[[], dt.datetime] = utcnow,
-              reload: threading.Event | None = None, trigger: BaseTrigger | None = None) -> int:
+              reload: threading.Event | None = None, trigger: BaseTrigger | None = None,
+              env: Mapping[str, str] | None = None) -> int:
     """Poll on schedule and serve until `stop` is set; 0 when every poll finished in time.
 
     The caller holds the store's instance lock, so a run still marked running was left by a
     dead process: it is marked interrupted (and caught up), not reported as in progress.
-    topics.yaml is read again before each poll and whenever `reload` is set (SIGHUP).
+    topics.yaml is read again before each poll and whenever `reload` is set (SIGHUP), with
+    `env` (the process's environment: the secrets; default: those `settings` were loaded with).
     `trigger` replaces the config's cron (tests).
     """
     store.abandon_running_runs()
-    live = LiveConfig(settings, secret_env(settings.slack), warn=service.post_to_channel,
+    live = LiveConfig(settings, env if env is not None else secret_env(settings.slack),
+                      warn=service.post_to_channel,
                       on_change=lambda _s, version: _record(store, live, version))
     _record(store, live, live.version)
     daemon: Daemon
@@ -123,7 +126,8 @@ def run(ctx: Context, poll_now: bool, host: str, port: int, log_format: logs.Log
         signals = service.Signals().install()
         log.info("arxivwatch run: pid %d, state %s", os.getpid(), settings.state.url)
         code = run_until(settings, store, signals.stop, poll_now=poll_now, host=host,
-                         port=port, stop_timeout=stop_timeout, reload=signals.reload)
+                         port=port, stop_timeout=stop_timeout, reload=signals.reload,
+                         env=ctx.env)
         if code:
             service.flush()
             os._exit(code)   # the stuck poll's thread would keep a normal exit waiting

@@ -34,15 +34,18 @@ def check_secrets(settings: Any) -> None:
 
 
 def serve_until(settings: Any, store: Any, stop: threading.Event, *, host: str, port: int,
-                echo: Echo = log.info, reload: threading.Event | None = None) -> None:
+                echo: Echo = log.info, reload: threading.Event | None = None,
+                env: Mapping[str, str] | None = None) -> None:
     """Serve Slack interactions until `stop` is set; the testable body of `serve`.
 
-    topics.yaml is read again whenever `reload` is set (SIGHUP) and when a query is saved.
+    topics.yaml is read again, with `env` (default: the secrets `settings` were loaded with),
+    whenever `reload` is set (SIGHUP) and when a query is saved.
     """
     check_secrets(settings)
     started = utcnow().isoformat(timespec="seconds")
     mode = "socket" if settings.slack.app_token else "http"
-    live = LiveConfig(settings, secret_env(settings.slack), warn=service.post_to_channel)
+    live = LiveConfig(settings, env if env is not None else secret_env(settings.slack),
+                      warn=service.post_to_channel)
 
     def health() -> Mapping[str, Any]:
         return {"ok": True, "mode": mode, "started": started,
@@ -83,7 +86,7 @@ def serve(ctx: Context, host: str, port: int, log_format: logs.LogFormat) -> Non
     signals = service.Signals().install()
     with open_store(ctx) as store:
         serve_until(ctx.settings, store, signals.stop, host=host, port=port,
-                    reload=signals.reload)
+                    reload=signals.reload, env=ctx.env)
 
 
 def register(cli: click.Group) -> None:
