@@ -58,7 +58,10 @@ class Topic:
     query: Query
     query_text: str                           # the query as written in topics.yaml
     categories: tuple[str, ...]               # defaults to arxiv.categories
-    min_score: float | None = None
+    min_score: float | None = None            # the least chance of belonging that is posted
+    kind: str = "method"                      # what the section's papers contribute (KINDS)
+    about: Query | None = None                # the section's subject; None: the query's terms
+    against: Query | None = None              # cues that a contribution belongs elsewhere
 
 
 @dataclass(frozen=True, slots=True)

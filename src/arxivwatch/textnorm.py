@@ -45,7 +45,7 @@ _E_SINGULARS = frozenset({"lie", "tie", "pie", "die", "avalanche", "headache", "
 # Singulars that end in "s" and take "-es" in the plural.
 _S_SINGULARS = frozenset({
     "bias", "alias", "atlas", "canvas", "lens", "gas", "bus", "status", "virus", "corpus",
-    "focus", "census", "consensus", "bonus", "campus", "radius", "plus", "minus",
+    "focus", "census", "consensus", "bonus", "campus", "radius", "plus", "minus", "news",
 })
 _KEEP_ENDINGS = ("ss", "us", "is")
 

@@ -205,7 +205,8 @@ def templates_dir(doc: Doc, top: Block) -> Path | None:
     return path
 
 
-_TOPIC_KEYS = ("name", "section", "query", "categories", "min_score")
+_TOPIC_KEYS = ("name", "section", "query", "kind", "about", "against", "categories", "min_score")
+KINDS = ("method", "system", "survey", "dataset", "benchmark")
 
 
 def _topics(top: Block, categories: tuple[str, ...], parse_query: QueryParser,
@@ -246,22 +247,37 @@ def _topic(block: Block, categories: tuple[str, ...], parse_query: QueryParser,
         if cat not in categories:
             block.doc.problem(f"{block.path('categories')}[{i}]", f"{cat!r} is not in "
                               "arxiv.categories, so the feed never brings it; add it there")
-    min_score = block.number("min_score", None, minimum=float("-inf"))
-    query = _query(block, text, parse_query) if text is not None else None
+    min_score = block.number("min_score", None, minimum=0.0)
+    if min_score is not None and min_score > 1:
+        block.doc.problem(block.path("min_score"), f"{min_score} is above 1: a score is the "
+                          "estimated chance that a paper belongs, from 0 to 1")
+    query = _query(block, "query", text, parse_query) if text is not None else None
+    kind = block.get("kind", "a string", "method")
+    if kind not in KINDS:
+        block.doc.problem(block.path("kind"), f"{kind!r} is not a kind of section; use one of "
+                          f"{', '.join(KINDS)}")
+    about, against = (_cues(block, key, parse_query) for key in ("about", "against"))
     if section is not None and finder is not None:
         _check_section(block, section, finder)
     if name is None or section is None or query is None:
         return None
     return Topic(name=name, section=" > ".join(" ".join(p.split()) for p in section.split(">")),
-                 query=query, query_text=text, categories=mine, min_score=min_score)
+                 query=query, query_text=text, categories=mine, min_score=min_score,
+                 kind=kind if kind in KINDS else "method", about=about, against=against)
 
 
-def _query(block: Block, text: str, parse_query: QueryParser) -> Query | None:
+def _query(block: Block, key: str, text: str, parse_query: QueryParser) -> Query | None:
     try:
         return parse_query(text)
     except QuerySyntaxError as exc:
-        block.doc.problem(block.path("query"), f"malformed query: {exc}")
+        block.doc.problem(block.path(key), f"malformed query: {exc}")
         return None
+
+
+def _cues(block: Block, key: str, parse_query: QueryParser) -> Query | None:
+    """`about` / `against`: words and phrases in the query language (optional)."""
+    text = block.get(key, "a string", None)
+    return None if text is None else _query(block, key, text, parse_query)
 
 
 def _check_section(block: Block, section: str, finder: SectionFinder) -> None:

@@ -1,8 +1,9 @@
 """The one selection path shared by the daily poll and the backtest.
 
 For one announcement day: drop papers already known, match every topic (within its categories),
-give each paper to the topic where it scores best (the others become alternatives), rank each
-topic's papers, and mark the top `cap` at or above the topic's `min_score` as posted.
+give each paper to the best-scoring topic among those whose `min_score` it clears (or, when it
+clears none, to its best-scoring topic, where it is not posted; the other topics become
+alternatives), rank each topic's papers, and mark the top `cap` at or above `min_score` posted.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ class Selector:
                     continue
                 matches = self._match(paper, possible)
             if matches:
-                top, alternatives = matches[0], tuple(m.topic.name for m in matches[1:])
+                top = _route(matches)
+                alternatives = tuple(m.topic.name for m in matches if m is not top)
                 best[top.topic.name].append((paper, top, alternatives))
         out: list[Candidate] = []
         for topic in self.topics:
@@ -126,6 +128,19 @@ def select(
 ) -> list[Candidate]:
     """Candidates of one day: see the module doc (the poll's and the backtest's one path)."""
     return Selector(topics, scorer, doc=doc).select(papers, known=known, cap=cap, day=day)
+
+
+def _route(matches: list[_Match]) -> _Match:
+    """The best-scoring match whose topic's `min_score` it clears, else the best one.
+
+    Routing before thresholds lost papers: a paper that clears its own section's bar but scores
+    higher, under the bar, for another topic was posted nowhere.
+    """
+    for match in matches:       # best first
+        floor = match.topic.min_score
+        if floor is None or match.score >= floor:
+            return match
+    return matches[0]
 
 
 def _category_test(categories: Sequence[str]) -> Callable[[Sequence[str]], bool]:

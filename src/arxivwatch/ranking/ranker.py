@@ -1,0 +1,111 @@
+"""The shipped ranking: the estimated chance that a matched paper belongs in its topic's section.
+
+A matched paper is described by a few features in [0, 1]: how strongly the query's own terms
+speak for it (`QueryEvidence`), how much it resembles what the section already holds
+(`CatalogSimilarity`), how central the matched terms are to its abstract (`Focus`), and what it
+says it contributes (`Contribution`: the subject in the title or a coined name, in the sentence
+that states the contribution, what points to another section, the kind of contribution). A
+logistic model per kind of section (method, system, survey, dataset, benchmark) weighs them:
+
+    score = 1 / (1 + exp(-(bias + sum(weight * feature))))
+
+The weights were fitted on a reviewer's verdicts of real arXiv papers read against the curator's
+rubric (`bench/relevance.py --fit`); a topic's `min_score` is then a chance to clear. Reasons
+name the features that moved the score most, and the catalog entry the paper is closest to.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from arxivwatch.models import Hit, Paper, Topic
+from arxivwatch.ranking.base import DocLike, Scored
+from arxivwatch.ranking.contribution import FEATURES as READ_FEATURES
+from arxivwatch.ranking.contribution import Contribution, TopicCues
+from arxivwatch.ranking.evidence import QueryEvidence
+from arxivwatch.ranking.focus import Focus
+from arxivwatch.ranking.reading import Reading
+from arxivwatch.ranking.similarity import CatalogSimilarity, SectionLike
+
+FEATURES = ("evidence", "similarity", "focus", *READ_FEATURES)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """A logistic model over `FEATURES`: its bias and one weight per feature (missing = 0)."""
+
+    bias: float
+    of: Mapping[str, float]
+
+    def logit(self, values: Mapping[str, float]) -> float:
+        """bias + the weighted sum of the features."""
+        return self.bias + sum(w * values.get(name, 0.0) for name, w in self.of.items())
+
+
+# Fitted by `bench/relevance.py --fit` on ../shared/data/judged-*.tsv (see bench/README.md).
+KIND_WEIGHTS: Mapping[str, Weights] = {
+    "method": Weights(-3.5, {"evidence": 1.0, "similarity": 2.5, "focus": 1.0,
+                             "subject_title": 1.0, "subject_spread": 2.0,
+                             "against_title": -1.5, "against_contribution": -1.0,
+                             "other_kind": -1.5}),
+    "system": Weights(-5.0, {"evidence": 2.0, "similarity": 2.0, "focus": 2.0, "kind": 0.7,
+                             "other_kind": -1.0}),
+    "survey": Weights(-2.0, {"kind": 1.0, "against_title": -1.0}),
+    "dataset": Weights(-3.0, {"subject_title": 1.0, "kind": 0.5, "other_kind": -1.0}),
+    "benchmark": Weights(-1.0, {"similarity": 1.0, "subject_spread": 1.5, "against_title": -2.0}),
+}
+MAX_REASONS = 4
+
+
+def sigmoid(z: float) -> float:
+    """The logistic function, safe for any z."""
+    return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+
+
+class Ranker:
+    """Scores a matched paper for a topic: see the module doc."""
+
+    def __init__(self, sections: Iterable[SectionLike], papers: Mapping[str, Paper] | None = None,
+                 *, weights: Mapping[str, Weights] = KIND_WEIGHTS) -> None:
+        self.similarity = CatalogSimilarity(sections, papers)
+        self.evidence = QueryEvidence(vocabularies=self.similarity.vocabularies())
+        self.focus = Focus()
+        self.contribution = Contribution()
+        self.weights = weights
+        self._reading: Reading | None = None
+        self._cues: dict[str, TopicCues] = {}
+
+    def features(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...],
+                 ) -> tuple[dict[str, float], list[str]]:
+        """Every feature of the paper for the topic, and the reasons of the parts."""
+        reasons: list[str] = []
+        values: dict[str, float] = {}
+        for name, part in (("evidence", self.evidence), ("similarity", self.similarity),
+                           ("focus", self.focus)):
+            scored = part.score(doc, topic, hits)
+            values[name] = scored.score
+            reasons.extend(scored.reasons)
+        read = self.contribution.read(self._read(doc), self.cues(topic))
+        values.update(read.values)
+        reasons.extend(read.reasons)
+        return values, reasons
+
+    def score(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...]) -> Scored:
+        """The chance that the paper belongs, and why."""
+        values, reasons = self.features(doc, topic, hits)
+        weights = self.weights[self.cues(topic).kind]
+        return Scored(round(sigmoid(weights.logit(values)), 6), tuple(reasons[:MAX_REASONS * 3]))
+
+    def cues(self, topic: Topic) -> TopicCues:
+        """The topic's cues (built once per topic)."""
+        found = self._cues.get(topic.name)
+        if found is None:
+            found = self._cues[topic.name] = TopicCues.of(topic)
+        return found
+
+    def _read(self, doc: DocLike) -> Reading:
+        if self._reading is None or self._reading.doc is not doc:
+            self._reading = Reading(doc)  # type: ignore[arg-type]
+        return self._reading
