@@ -64,6 +64,7 @@ class SectionModel:
     intercept: float
     positives: int
     negatives: int
+    decisions: int = 0          # the curator's own examples: approvals, rejections, moves
 
     def probability(self, row: sparse.csr_matrix) -> float:
         """P(belongs) of one vectorised paper."""
@@ -151,5 +152,6 @@ def _fit(matrix: sparse.csr_matrix, index: Mapping[str, int], bucket: SectionExa
     # The dual solver: far more features than examples, and 10-30x faster here than the primal.
     clf = LogisticRegression(C=policy.c, max_iter=1000, solver="liblinear", dual=True)
     clf.fit(x, y, sample_weight=w)
+    own = sum(e.source != "catalog" for e in (*bucket.positives, *bucket.negatives))
     return SectionModel(bucket.key, clf.coef_[0].copy(), float(clf.intercept_[0]),
-                        len(bucket.positives), len(bucket.negatives))
+                        len(bucket.positives), len(bucket.negatives), own)

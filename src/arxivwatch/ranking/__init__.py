@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from arxivwatch.models import Paper
-from arxivwatch.ranking.base import Blend, DocLike, Scored, Scorer
+from arxivwatch.ranking.base import DocLike, Scored, Scorer
 from arxivwatch.ranking.evidence import QueryEvidence
-from arxivwatch.ranking.focus import Focus
+from arxivwatch.ranking.ranker import KIND_WEIGHTS, Ranker, Weights
 from arxivwatch.ranking.select import (
     Known,
     Selector,
@@ -23,15 +23,17 @@ from arxivwatch.ranking.select import (
 from arxivwatch.ranking.similarity import CatalogSimilarity, SectionLike, section_key
 
 __all__ = [
-    "Blend",
+    "KIND_WEIGHTS",
     "CatalogSimilarity",
     "DocLike",
     "Known",
     "QueryEvidence",
+    "Ranker",
     "Scored",
     "Scorer",
     "SectionLike",
     "Selector",
+    "Weights",
     "default_scorer",
     "either",
     "in_categories",
@@ -41,12 +43,7 @@ __all__ = [
 ]
 
 
-WEIGHTS = (0.3, 0.4, 0.3)   # query evidence, catalog similarity, focus: chosen on bench/quality.py
-
-
 def default_scorer(sections: Iterable[SectionLike], papers: Mapping[str, Paper] | None = None,
-                   ) -> Blend:
-    """The shipped ranking: query evidence, similarity to the catalog section, and focus."""
-    similarity = CatalogSimilarity(sections, papers)
-    evidence = QueryEvidence(vocabularies=similarity.vocabularies())
-    return Blend(((evidence, WEIGHTS[0]), (similarity, WEIGHTS[1]), (Focus(), WEIGHTS[2])))
+                   ) -> Ranker:
+    """The shipped ranking: the chance that a matched paper belongs (see `ranking.ranker`)."""
+    return Ranker(sections, papers)

@@ -134,7 +134,8 @@ class Contribution:
         if stated:
             values["subject_contribution"] = 1.0
             reasons.append(f"its contribution names {stated}")
-        values["subject_spread"] = 1.0 - math.exp(-cues.about.count(reading, reading.sentences) / SPREAD)
+        spread = cues.about.count(reading, reading.sentences)
+        values["subject_spread"] = 1.0 - math.exp(-spread / SPREAD)
         self._against(reading, cues, values, reasons)
         self._kind(reading, cues.kind, values, reasons)
         values["language_model"] = float(self._family(reading, "language_model", anywhere=True)

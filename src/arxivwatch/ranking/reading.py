@@ -16,7 +16,7 @@ substrings any match must leave, see `query.matcher`) are present.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 

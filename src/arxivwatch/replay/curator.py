@@ -1,9 +1,11 @@
 """A simulated curator for `backtest --curator`: the learning measured over replayed days.
 
-Each posted candidate is approved when its paper carries a label whose sections include the
-candidate's section, and rejected otherwise. The decisions go into a `Store` exactly as Slack
-decisions do (`Store.decide`), and the models are rebuilt from that store before each day, so a
-day is ranked only with what was decided before it.
+With a labels file (two columns), each posted candidate is approved when its paper carries a
+label whose sections include the candidate's section, and rejected otherwise. With a verdicts
+file (a `relevant` column), 1 is an approval, 0 a rejection, and a paper the file does not judge
+for that section gets no decision: it stays pending, like a paper the curator skipped. The
+decisions go into a `Store` exactly as Slack decisions do (`Store.decide`), and the models are
+rebuilt from that store before each day, so a day is ranked only with what was decided before.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any, Protocol
 
 from arxivwatch.learning.model import DEFAULT_POLICY, Policy
-from arxivwatch.learning.scorer import DEAD_ZONE, WEIGHT, LearnedScorer
+from arxivwatch.learning.scorer import LearnedScorer
 from arxivwatch.learning.trainer import ModelCache, StoreSource
 from arxivwatch.models import Candidate, Decision, Paper, Topic
-from arxivwatch.ranking import Blend, Known, SectionLike, section_key
+from arxivwatch.ranking import Known, Scorer, SectionLike, section_key
 from arxivwatch.replay.days import Replay
 from arxivwatch.replay.labels import Labels
 
@@ -35,23 +37,30 @@ class CuratorStore(Protocol):
 
 
 class Curator:
-    """Approves a posted candidate when its (paper, section) is labelled, rejects it otherwise."""
+    """Decides a posted candidate from labels (approve or reject) or verdicts (or skip it)."""
 
     def __init__(self, labels: Labels) -> None:
         self.labels = labels
         self._sections = {name: {section_key(s) for s in paths}
                           for name, paths in labels.sections.items()}
 
-    def approves(self, cand: Candidate) -> bool:
-        """True when one of the paper's labels counts as found in the candidate's section."""
+    def approves(self, cand: Candidate) -> bool | None:
+        """True: it belongs in the candidate's section; False: it does not; None: not judged."""
         key = section_key(cand.section)
-        return any(key in self._sections.get(name, ())
-                   for name in self.labels.by_id.get(cand.paper.id, ()))
+        names = [n for n, keys in self._sections.items() if key in keys]
+        if self.labels.verdicts is None:
+            return any(n in names for n in self.labels.by_id.get(cand.paper.id, ()))
+        said = [self.labels.verdict(cand.paper.id, n) for n in names]
+        judged = [v for v in said if v is not None]
+        return bool(max(judged)) if judged else None
 
-    def decision(self, cand: Candidate) -> Decision:
-        """The decision taken on a posted candidate, the morning after its day."""
+    def decision(self, cand: Candidate) -> Decision | None:
+        """The decision taken on a posted candidate, the morning after its day (None: skipped)."""
+        verdict = self.approves(cand)
+        if verdict is None:
+            return None
         at = dt.datetime.combine(cand.day, dt.time(), dt.UTC) + DECIDED_AFTER
-        if self.approves(cand):
+        if verdict:
             return Decision(cand.paper.id, "approve", CURATOR, at, cand.section, None, cand.topic)
         return Decision(cand.paper.id, "reject", CURATOR, at, None, None, cand.topic)
 
@@ -61,16 +70,15 @@ class LearningLoop:
 
     def __init__(self, store: CuratorStore, curator: Curator, sections: Iterable[SectionLike],
                  topics: Sequence[Topic], *, policy: Policy = DEFAULT_POLICY,
-                 retrain_every: int = 1, dead_zone: float = DEAD_ZONE) -> None:
-        self.store, self.curator, self.dead_zone = store, curator, dead_zone
+                 retrain_every: int = 1) -> None:
+        self.store, self.curator = store, curator
         self.cache = ModelCache(StoreSource(store, list(sections), topics), policy)
         self.retrain_every = retrain_every      # days; > 1 trades freshness for replay speed
         self._last: dt.date | None = None
 
-    def scorer(self, base: Blend, weight: float = WEIGHT) -> Blend:
-        """`base` with the learned part, which always reads the latest models."""
-        learned = LearnedScorer(self.cache.current, fallback=base, dead_zone=self.dead_zone)
-        return base.with_part(learned, weight)
+    def scorer(self, base: Scorer) -> LearnedScorer:
+        """`base` moved by the learned models, which it always reads at their latest."""
+        return LearnedScorer(base, self.cache.current)
 
     def before_day(self, day: dt.date) -> None:
         """Rebuild the models if the curator decided anything since the last rebuild."""
@@ -82,12 +90,15 @@ class LearningLoop:
         """Store the posted candidates and decide them; returns (approved, rejected)."""
         posted = [c for c in cands if c.posted]
         self.store.add_candidates(posted)
-        approved = 0
+        approved = rejected = 0
         for cand in posted:
             decision = self.curator.decision(cand)
+            if decision is None:
+                continue
             self.store.decide(decision)
             approved += decision.action == "approve"
-        return approved, len(posted) - approved
+            rejected += decision.action == "reject"
+        return approved, rejected
 
 
 
@@ -96,11 +107,11 @@ class CuratedReplay(Replay):
 
     learns = True
 
-    def __init__(self, topics: Sequence[Topic], base: Blend, *, learning: LearningLoop,
+    def __init__(self, topics: Sequence[Topic], base: Scorer, *, learning: LearningLoop,
                  known: Known, cap: int, labels: Labels | None = None, out: IO[str] | None = None,
-                 weight: float = WEIGHT) -> None:
-        super().__init__(topics, learning.scorer(base, weight), known=known, cap=cap,
-                         labels=labels, out=out)
+                 ) -> None:
+        super().__init__(topics, learning.scorer(base), known=known, cap=cap, labels=labels,
+                         out=out)
         self.learning = learning
         self.approved = self.rejected = 0
 
@@ -123,18 +134,16 @@ class CuratedReplay(Replay):
 
 
 def curated_replay(
-    topics: Sequence[Topic], base: Any, curator_labels: Labels,
+    topics: Sequence[Topic], base: Scorer, curator_labels: Labels,
     sections: Iterable[SectionLike], catalog_papers: Mapping[str, Paper], *, known: Known,
     cap: int, labels: Labels | None = None, out: IO[str] | None = None,
-    policy: Policy = DEFAULT_POLICY, weight: float = WEIGHT,
+    policy: Policy = DEFAULT_POLICY,
 ) -> CuratedReplay:
     """`backtest --curator`: a replay that learns from a simulated curator, in a scratch store."""
     from arxivwatch.store import Store
 
-    if not isinstance(base, Blend):
-        raise TypeError("the learned part joins a ranking.Blend; got " + type(base).__name__)
     store = Store.open("sqlite:///:memory:")
     store.upsert_papers(catalog_papers.values(), source="catalog")
     loop = LearningLoop(store, Curator(curator_labels), sections, topics, policy=policy)
     return CuratedReplay(topics, base, learning=loop, known=known, cap=cap, labels=labels,
-                         out=out, weight=weight)
+                         out=out)

@@ -22,6 +22,7 @@ from typing import IO
 from arxivwatch.models import Candidate, Paper, Topic
 from arxivwatch.ranking import Known, Scorer, Selector, known_predicate, section_key
 from arxivwatch.replay.labels import BINS, Labels, LabelStats
+from arxivwatch.replay.verdicts import VerdictStats
 
 WINDOW = 7          # days of input kept open for late papers of a day
 
@@ -107,8 +108,11 @@ class Replay:
         self.labels, self.out = labels, out
         self.stats = ReplayStats()
         self.topic_stats = {t.name: TopicStats(t.name, t.section) for t in topics}
-        self.label_stats = labels.stats() if labels else []
+        judged = labels is not None and labels.verdicts is not None
+        self.label_stats = labels.stats() if labels and not judged else []
         self._label_keys = [{section_key(s) for s in ls.sections} for ls in self.label_stats]
+        self.verdict_stats = labels.verdict_stats() if labels and judged else []
+        self._verdict_keys = [{section_key(s) for s in vs.sections} for vs in self.verdict_stats]
 
     def run(self, papers: Iterable[Paper], *, window: int = WINDOW) -> Replay:
         """Replay every day of `papers`; returns self for chaining."""
@@ -129,6 +133,7 @@ class Replay:
             self.topic_stats[name].add_day(topic_cands)
         if self.labels is not None:
             self._score_labels(batch, cands)
+            self._score_verdicts(batch, cands)
         return cands
 
     def keep(self, title: str, abstract: str, comments: str | None) -> bool:
@@ -156,6 +161,42 @@ class Replay:
             for cand in cands:
                 if section_key(cand.section) in keys:
                     self._count_label(ls, cand)
+
+    def _score_verdicts(self, batch: list[Paper], cands: list[Candidate]) -> None:
+        """Account one day for the verdicts: what was posted, and every judged match's score."""
+        if not self.verdict_stats:
+            return
+        assert self.labels is not None
+        assert self.labels.verdicts is not None
+        posted = {c.paper.id: section_key(c.section) for c in cands if c.posted}
+        for paper in batch:
+            judged = self.labels.verdicts.get(paper.id)
+            if not judged:
+                continue
+            known = self.known(paper)
+            scores = {} if known else {section_key(m.topic.section): m.score
+                                       for m in reversed(self.selector.match(paper))}
+            for vs, keys in zip(self.verdict_stats, self._verdict_keys, strict=True):
+                verdict = judged.get(vs.name)
+                if verdict is not None:
+                    self._count_verdict(vs, keys, verdict, known, scores, posted.get(paper.id))
+
+    @staticmethod
+    def _count_verdict(vs: VerdictStats, keys: set[tuple[str, ...]], verdict: int, known: bool,
+                       scores: dict[tuple[str, ...], float], posted: tuple[str, ...] | None,
+                       ) -> None:
+        vs.judged += 1
+        vs.relevant += verdict
+        if known:
+            vs.in_catalog += verdict
+            return
+        mine = [score for key, score in scores.items() if key in keys]
+        if mine:
+            vs.scored.append((max(mine), verdict))
+        if posted in keys:
+            vs.posted_judged += 1
+            vs.posted_relevant += verdict
+            vs.found += verdict
 
     def _count_label(self, ls: LabelStats, cand: Candidate) -> None:
         assert self.labels is not None

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from arxivwatch.errors import ArxivWatchError, BacktestError
 from arxivwatch.ids import normalize_id
 from arxivwatch.models import Topic
+from arxivwatch.replay.verdicts import VerdictStats
 
 BINS = 1000         # score histogram resolution for the AUC (scores lie in [0, 1])
 
@@ -65,37 +66,72 @@ def auc_from_histograms(pos: Sequence[int], neg: Sequence[int]) -> float | None:
 
 
 class Labels:
-    """Labelled papers: id -> label names, and label name -> catalog sections."""
+    """Labelled papers: id -> label names, and label name -> catalog sections.
+
+    A verdicts file (a `relevant` column of 1 or 0) also gives `verdicts`: id -> label -> 1/0,
+    where 0 is a reviewer's "does not belong" and a paper absent was never read; `by_id` then
+    holds the labels judged 1.
+    """
 
     def __init__(self, by_id: Mapping[str, frozenset[str]],
-                 sections: Mapping[str, tuple[str, ...]]) -> None:
+                 sections: Mapping[str, tuple[str, ...]],
+                 verdicts: Mapping[str, Mapping[str, int]] | None = None) -> None:
         self.by_id = by_id
         self.sections = sections
+        self.verdicts = verdicts
 
     def stats(self) -> list[LabelStats]:
         """Fresh, empty figures for every label, in name order."""
         return [LabelStats(n, self.sections[n]) for n in sorted(self.sections)]
+
+    def verdict_stats(self) -> list[VerdictStats]:
+        """Fresh, empty verdict figures for every section of a verdicts file, in name order."""
+        return [VerdictStats(n, self.sections[n]) for n in sorted(self.sections)]
+
+    def verdict(self, paper_id: str, label: str) -> int | None:
+        """1 or 0 for a judged (paper, label); None when unread (or not a verdicts file)."""
+        return None if self.verdicts is None else self.verdicts.get(paper_id, {}).get(label)
 
 
 def parse_labels(
     text: str, *, topics: Sequence[Topic] = (), label_map: Mapping[str, Sequence[str]] = {},
     where: str = "labels",
 ) -> Labels:
-    """Read a TSV with an `arxiv_id` column and a `topic` (or `section`) column."""
+    """Read a TSV with an `arxiv_id` column and a `topic` (or `section`) column.
+
+    With a `relevant` column (1 or 0) it is a verdicts file: see `Labels`.
+    """
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
         raise BacktestError(f"{where}: empty labels file; expected a TSV with arxiv_id and topic")
     header = [h.strip().lower() for h in lines[0].split("\t")]
     id_col, label_col = _label_columns(header, where)
+    verdict_col = header.index("relevant") if "relevant" in header else None
     by_id: dict[str, set[str]] = {}
+    verdicts: dict[str, dict[str, int]] = {}
     for n, line in enumerate(lines[1:], 2):
         cells = line.split("\t")
-        if len(cells) <= max(id_col, label_col):
+        if len(cells) <= max(id_col, label_col, verdict_col or 0):
             raise BacktestError(f"{where}:{n}: expected {len(header)} tab-separated columns")
-        by_id.setdefault(_bare_id(cells[id_col]), set()).add(cells[label_col].strip())
-    names = sorted({name for labels in by_id.values() for name in labels})
+        paper_id, label = _bare_id(cells[id_col]), cells[label_col].strip()
+        if verdict_col is None:
+            by_id.setdefault(paper_id, set()).add(label)
+            continue
+        verdict = _verdict(cells[verdict_col], f"{where}:{n}")
+        verdicts.setdefault(paper_id, {})[label] = verdict
+        if verdict:
+            by_id.setdefault(paper_id, set()).add(label)
+    names = sorted({name for labels in (verdicts or by_id).values() for name in labels})
     sections = {name: label_sections(name, topics, label_map, where) for name in names}
-    return Labels({k: frozenset(v) for k, v in by_id.items()}, sections)
+    return Labels({k: frozenset(v) for k, v in by_id.items()}, sections,
+                  verdicts if verdict_col is not None else None)
+
+
+def _verdict(cell: str, where: str) -> int:
+    value = cell.strip()
+    if value not in ("0", "1"):
+        raise BacktestError(f"{where}: relevant must be 1 or 0, not {value!r}")
+    return int(value)
 
 
 def _label_columns(header: list[str], where: str) -> tuple[int, int]:

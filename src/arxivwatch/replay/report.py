@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from arxivwatch.ranking import section_key
 from arxivwatch.replay.days import Replay
 from arxivwatch.replay.snapshot import SnapshotStats
 
@@ -29,7 +30,28 @@ def format_report(replay: Replay) -> str:
                          + " | ".join(ls.sections))
         lines.append("(labelled: labelled papers in the replayed input, minus those already in "
                      "the catalog; precision counts labelled papers only, so it is a lower bound)")
+    if replay.verdict_stats:
+        lines += ["", *verdict_table(replay)]
     return "\n".join(lines)
+
+
+def verdict_table(replay: Replay) -> list[str]:
+    """Per verdict section: judged precision and recall of the posted, P@R, AUC, volume."""
+    lines = [f"{'VERDICTS':<22} {'JUDGED':>6} {'BELONG':>6} {'POSTED':>6} {'PRECISION':>9}"
+             f" {'RECALL':>7} {'P@R.85':>6} {'P@R.95':>6} {'AUC':>6} {'/DAY':>5}  SECTIONS"]
+    for vs in replay.verdict_stats:
+        keys = {section_key(s) for s in vs.sections}
+        per_day = max((replay.per_day_mean(t.name) for t in replay.topics
+                       if section_key(t.section) in keys), default=0.0)
+        lines.append(
+            f"{vs.name:<22} {vs.judged:>6} {vs.relevant - vs.in_catalog:>6} {vs.posted_judged:>6}"
+            f" {_num(vs.precision):>9} {_num(vs.recall):>7} {_num(vs.precision_at(0.85), 2):>6}"
+            f" {_num(vs.precision_at(0.95), 2):>6} {_num(vs.auc):>6} {per_day:>5.2f}  "
+            + " | ".join(vs.sections))
+    lines.append("(belong: judged 1 and not already in the catalog; posted: judged papers posted "
+                 "under the sections; P@R: precision posting by score alone until that judged "
+                 "recall, '-' where the matches never reach it; /day: the busiest topic's posts)")
+    return lines
 
 
 def skipped_warning(stats: SnapshotStats, path: Path) -> str | None:
@@ -43,5 +65,5 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
-def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
+def _num(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
