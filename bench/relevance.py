@@ -56,17 +56,18 @@ TARGETS = {
                 "moe_systems": (0.92, 0.80)},
 }
 PER_DAY = 1.5
+INTERCEPT = 10.0    # intercept columns' value: their weights are barely regularised
 # The features each kind's model weighs (chosen by forward selection on out-of-fold AUC and
 # precision at recall 0.85; a feature that did not help is left out rather than fitted).
 FIT: Mapping[str, tuple[str, ...]] = {
-    "method": ("evidence", "similarity", "focus", "subject_title", "subject_spread",
-               "against_title", "against_contribution", "other_kind", "language_model"),
+    "method": ("evidence", "similarity", "focus", "subject_title", "subject_contribution",
+               "subject_spread", "against_title", "against_contribution", "other_kind"),
     "system": ("evidence", "similarity", "focus", "kind", "other_kind"),
-    "survey": ("subject_title", "kind", "against_title", "against_contribution"),
-    "dataset": ("similarity", "subject_title", "subject_contribution", "subject_spread", "kind",
-                "other_kind", "against_title"),
-    "benchmark": ("evidence", "similarity", "focus", "subject_title", "subject_spread",
-                  "against_title", "other_kind"),
+    "survey": ("subject_title", "subject_contribution", "against_title", "against_contribution"),
+    "dataset": ("focus", "subject_spread", "kind", "other_kind", "against_title"),
+    "benchmark": ("evidence", "similarity", "focus", "subject_title", "subject_contribution",
+                  "subject_spread", "against_title", "against_contribution", "kind",
+                  "other_kind", "language_model"),
 }
 
 
@@ -161,15 +162,24 @@ def fit(settings: Settings, labels: Labels, args: argparse.Namespace) -> None:
     by_kind: dict[str, list[tuple[str, str, dict[str, float], int]]] = defaultdict(list)
     for row in rows:
         by_kind[row[1]].append((row[0], row[2], row[3], row[4]))
+    print("# fitted by bench/relevance.py --fit on "
+          f"{', '.join(p.name for p in args.verdicts)}: {len(rows)} judged matches")
     print("KIND_WEIGHTS: Mapping[str, Weights] = {")
     oof: dict[tuple[str, str], float] = {}
     for kind, items in sorted(by_kind.items()):
         names = FIT[kind]
-        x = np.array([[f[n] for n in names] for _, _, f, _ in items])
+        topics = sorted({t for _, t, _, _ in items})
+        # One intercept per topic: topics differ in how many of their matches belong, which
+        # must not leak into the features' weights. The shipped bias is their mean; each
+        # topic's min_score absorbs the rest.
+        x = np.array([[f[n] for n in names] + [INTERCEPT * (t == u) for u in topics]
+                      for _, t, f, _ in items])
         y = np.array([v for *_, v in items])
-        model = LogisticRegression(C=args.c, max_iter=5000).fit(x, y)
-        weights = ", ".join(f'"{n}": {w:.2f}' for n, w in zip(names, model.coef_[0], strict=True))
-        print(f'    "{kind}": Weights({model.intercept_[0]:.2f}, {{{weights}}}),')
+        model = LogisticRegression(C=args.c, max_iter=5000, fit_intercept=False).fit(x, y)
+        coef = model.coef_[0]
+        bias = float(np.mean(coef[len(names):])) * INTERCEPT
+        weights = ", ".join(f'"{n}": {w:.2f}' for n, w in zip(names, coef, strict=False))
+        print(f'    "{kind}": Weights({bias:.2f}, {{{weights}}}),')
         for (paper, topic, _, _), p in zip(items, _out_of_fold(x, y, items, args.c), strict=True):
             oof[(paper, topic)] = p
     print("}\n\nout of fold (5 folds by paper): AUC and precision at judged recall 0.85 / 0.95")
@@ -225,7 +235,7 @@ def _out_of_fold(x: Any, y: Any, items: Sequence[tuple[str, str, Any, int]], c: 
         train, test = folds != k, folds == k
         if len(set(y[train])) < 2 or not test.any():
             continue
-        out[test] = LogisticRegression(C=c, max_iter=5000).fit(
+        out[test] = LogisticRegression(C=c, max_iter=5000, fit_intercept=False).fit(
             x[train], y[train]).predict_proba(x[test])[:, 1]
     return out
 

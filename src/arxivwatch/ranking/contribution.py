@@ -12,6 +12,7 @@ the ranking weighs (see `ranking.model`), each in [0, 1], with the reasons a per
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -45,10 +46,6 @@ _FAMILIES = {
         ' "open-source" OR "open source" OR "publicly release" OR "available at" OR huggingface'
         ' OR "hugging face" OR github OR "will be released" OR "are released" OR "is released"'
         ' OR "will be made available" OR "made available" OR "make available"'),
-    "training": (
-        '"instruction tuning" OR "instruction-tuning" OR "fine-tuning" OR finetuning OR'
-        ' pretraining OR "pre-training" OR "supervised fine-tuning" OR SFT OR "post-training" OR'
-        ' alignment OR "training data" OR "train LLMs" OR "training LLMs" OR "for training"'),
     "system": (
         'system OR systems OR serving OR runtime OR engine OR kernel OR GPU OR cluster OR'
         ' throughput OR latency OR speedup OR scheduling OR scheduler OR parallelism OR'
@@ -73,6 +70,52 @@ _FAMILIES = {
         ' "sentiment analysis" OR "shared task" OR SemEval OR "question answering"'
         ' OR "code generation" OR translation OR summarization OR classification OR detection'
         ' OR segmentation'),
+    # The genre word of a survey title ("A Survey of", ": A Review"), not "peer review".
+    "survey_genre": (
+        'survey OR surveys OR overview OR tutorial OR taxonomy OR primer OR roadmap OR'
+        ' "literature review" OR "systematic review" OR "scoping review" OR "a review" OR'
+        ' "comprehensive review" OR "brief review" OR "critical review" OR "review of" OR'
+        ' "review on"'),
+    # What a dataset is for: training a model (not testing one).
+    "training_use": (
+        '"instruction tuning" OR "instruction-tuning" OR "instruction data" OR'
+        ' "instruction dataset" OR "fine-tuning" OR finetuning OR "fine-tune" OR pretraining'
+        ' OR "pre-training" OR pretrain OR "continual pretraining" OR "supervised fine-tuning"'
+        ' OR SFT OR "post-training" OR alignment OR "preference data" OR "preference dataset"'
+        ' OR RLHF OR DPO OR "for training" OR "to train" OR "train LLMs" OR "training LLMs" OR'
+        ' "training set" OR "training resources" OR "language modeling"'),
+    # Methods about data rather than data: choosing, mixing, weighing or filtering examples.
+    "data_method": (
+        '"data selection" OR "selecting" OR "select" OR "data mixture" OR "data mixing" OR'
+        ' "data pruning" OR coreset OR "data valuation" OR "data attribution" OR "influence"'
+        ' OR "data efficiency" OR "data-efficient" OR curriculum OR "data augmentation"'),
+    # The words that name data as a thing (for pairing with a release or a size in one sentence).
+    "data_noun": (
+        'dataset OR datasets OR data OR corpus OR corpora OR collection OR resources OR'
+        ' "instruction pairs" OR "question-answer pairs"'),
+    # How big the offered data is: a dataset is described by its size, a method is not.
+    "scale": (
+        'million OR millions OR billion OR billions OR trillion OR "large-scale" OR "web-scale"'
+        ' OR largest OR tokens'),
+    # A dataset made for one end task (a classifier, an extractor, a QA system): narrower than
+    # training data for language models in general.
+    "task": (
+        'classification OR detection OR recognition OR extraction OR prediction OR "question'
+        ' answering" OR summarization OR identification OR "named entity" OR parsing OR sentiment'
+        ' OR "fact-checking" OR "fact checking" OR retrieval'),
+    # An evaluation resource offered for reuse.
+    "evaluation_resource": (
+        'benchmark OR benchmarks OR leaderboard OR arena OR "evaluation suite" OR'
+        ' "evaluation framework" OR "evaluation harness" OR "evaluation protocol" OR'
+        ' "evaluation methodology" OR "evaluation pipeline" OR "evaluation toolkit" OR toolkit'
+        ' OR "test suite" OR testbed OR "test set" OR metric OR metrics OR "LLM-as-a-judge" OR'
+        ' "LLM-as-judge" OR judge OR evaluator OR dataset OR "python package" OR library'),
+    # A one-off trial of some models on one task rather than a reusable resource.
+    "trial": (
+        '"case study" OR "feasibility study" OR "pilot study" OR "a report" OR "report on" OR'
+        ' "zero-shot" OR "few-shot" OR comparative OR "a comparison" OR "in practice" OR'
+        ' "lessons" OR "real-world deployment" OR ChatGPT OR "GPT-4" OR "GPT-4o" OR "GPT-5" OR'
+        ' DeepSeek OR Gemini OR Claude OR "LLaMA 2" OR "Llama-2" OR "LLaMA 3"'),
     "language_model": (
         'LLM OR "language model" OR transformer OR GPT OR LLaMA OR BERT OR "foundation model"'
         ' OR Mistral OR Qwen OR DeepSeek OR Gemma OR "mixture of experts" OR MoE'),
@@ -84,11 +127,22 @@ _OTHER_KINDS: Mapping[str, tuple[str, ...]] = {
     "method": ("study", "survey", "benchmark", "application"),
     "system": ("study", "survey", "benchmark", "application"),
     "survey": ("benchmark", "dataset"),
-    "dataset": ("benchmark", "survey", "multimodal"),
-    "benchmark": ("survey", "multimodal", "study"),
+    "dataset": ("survey", "multimodal", "data_method", "benchmark"),
+    "benchmark": ("survey", "multimodal", "trial"),
 }
+# A contribution of the section's kind, but for one field only (a medical benchmark): filed, but
+# after the general ones, so it counts as a fraction of another kind.
+_NARROWER: Mapping[str, str] = {"benchmark": "application", "dataset": "task"}
+NARROW = 0.5
 FEATURES = ("subject_title", "subject_contribution", "subject_spread", "against_title",
             "against_contribution", "kind", "other_kind", "language_model")
+# A size figure counting data: "800K question-answer pairs", "73B tokens", "52,000 instructions".
+_SIZE = re.compile(
+    r"\b\d[\d,.]*\s?(?:[kmbt]\b|million|billion|trillion|thousand)?\+?\s*(?:[a-z-]+\s){0,2}"
+    r"(?:samples|examples|instances|pairs|questions|problems|instructions|tokens?|documents|"
+    r"dialogues|conversations|entries|records|sentences|words|texts|items|tasks|trajectories|"
+    r"responses|prompts|articles|pages|hours|images|files|solutions|proofs|theorems)\b",
+    re.IGNORECASE)
 SPREAD = 2.0        # sentences naming the subject at which subject_spread reaches 1 - 1/e
 
 
@@ -138,9 +192,17 @@ class Contribution:
         values["subject_spread"] = 1.0 - math.exp(-spread / SPREAD)
         self._against(reading, cues, values, reasons)
         self._kind(reading, cues.kind, values, reasons)
-        values["language_model"] = float(self._family(reading, "language_model", anywhere=True)
-                                         is not None)
+        values["language_model"] = self._language_model(reading, cues.kind)
         return Read(values, tuple(reasons))
+
+    def _language_model(self, reading: Reading, kind: str) -> float:
+        """1 when a language model is named; for surveys, datasets and benchmarks (whose object
+        must be a language model) 1 only in the title or the contribution, 0.5 elsewhere."""
+        anywhere = self._family(reading, "language_model", anywhere=True) is not None
+        if kind in ("method", "system") or not anywhere:
+            return float(anywhere)
+        named = self._family(reading, "language_model") or self._claimed(reading, "language_model")
+        return 1.0 if named else 0.5
 
     def _against(self, reading: Reading, cues: TopicCues, values: dict[str, float],
                  reasons: list[str]) -> None:
@@ -155,16 +217,27 @@ class Contribution:
 
     def _kind(self, reading: Reading, kind: str, values: dict[str, float],
               reasons: list[str]) -> None:
-        found = self._kind_cue(reading, kind)
-        if found:
-            values["kind"] = 1.0
-            reasons.append(f"{kind}: {found}")
+        if kind == "dataset":
+            values["kind"] = self._dataset_value(reading, reasons)
+        else:
+            found = self._kind_cue(reading, kind)
+            if found:
+                values["kind"] = 1.0
+                reasons.append(f"{kind}: {found}")
         for other in _OTHER_KINDS.get(kind, ()):
+            if kind == "dataset" and other == "benchmark" and self._family(reading, "training_use"):
+                continue        # "A Fine-tuning Dataset and Benchmark": training data first
             label = self._family(reading, other)
             if label:
                 values["other_kind"] = 1.0
                 reasons.append(f"title reads as {other}: {label}")
                 break
+        else:
+            narrow = _NARROWER.get(kind)
+            label = narrow and self._family(reading, narrow)
+            if label:
+                values["other_kind"] = NARROW
+                reasons.append(f"title narrows to one field: {label}")
 
     def _kind_cue(self, reading: Reading, kind: str) -> str | None:
         if kind == "method":
@@ -172,11 +245,60 @@ class Contribution:
             return f"coins {named}" if named else self._family(reading, "method")
         if kind == "system":
             return self._family(reading, "system") or self._stated(reading, "system")
-        if kind == "dataset":
-            data = self._family(reading, "dataset")
-            use = self._stated(reading, "release") or self._stated(reading, "training")
-            return f"{data}, {use}" if data and use else None
+        if kind == "survey":
+            return self._family(reading, "survey_genre")
+        if kind == "benchmark":
+            return self._benchmark(reading)
         return self._family(reading, kind)
+
+    def _dataset_value(self, reading: Reading, reasons: list[str]) -> float:
+        """Data offered (named in the title or the contribution), worth half as much again when
+        it is released or sized ("we release", "800K pairs") and half when it is for training."""
+        data = self._family(reading, "dataset") or self._claimed(reading, "dataset")
+        if not data:
+            return 0.0
+        value = 0.0
+        released = self._released(reading)
+        if released:
+            value += 0.5
+            reasons.append(f"dataset: {data}, {released}")
+        use = self._family(reading, "training_use") or self._claimed(reading, "training_use")
+        if use:
+            value += 0.5
+            reasons.append(f"dataset: {data}, for {use}")
+        return value
+
+    def _released(self, reading: Reading) -> str | None:
+        """A sentence that releases data or gives its size, or a contribution naming its scale."""
+        key = "released"
+        if key not in self._families:
+            self._families[key] = self._release_or_size(reading) or (
+                f"scale: {label}" if (label := self._family(reading, "scale")
+                                      or self._claimed(reading, "scale")) else None)
+        return self._families[key]
+
+    @staticmethod
+    def _release_or_size(reading: Reading) -> str | None:
+        """The first of title and sentences naming data with a release cue or a data size."""
+        nouns, release = FAMILIES["data_noun"], FAMILIES["release"]
+        title = (reading.title, reading.squeezed_title)
+        if nouns.find(*title) and (label := release.find(*title)):
+            return f"released: {label}"
+        for sentence in reading.sentences:
+            one = (sentence,)
+            if nouns.find_any(reading, one) is None:
+                continue
+            label = release.find_any(reading, one)
+            if label:
+                return f"released: {label}"
+            size = _SIZE.search(sentence)
+            if size:
+                return f"sized: {size.group(0).strip()}"
+        return None
+
+    def _benchmark(self, reading: Reading) -> str | None:
+        """An evaluation resource: named in the title, or offered in the contribution."""
+        return self._family(reading, "benchmark") or self._claimed(reading, "evaluation_resource")
 
     def _family(self, reading: Reading, name: str, *, anywhere: bool = False) -> str | None:
         """A built-in family's cue in the title (or, with `anywhere`, the abstract too)."""
@@ -187,6 +309,13 @@ class Contribution:
             if found is None and anywhere:
                 found = cues.find_any(reading, reading.sentences)
             self._families[key] = found
+        return self._families[key]
+
+    def _claimed(self, reading: Reading, name: str) -> str | None:
+        """A built-in family's cue in the sentences that state the contribution."""
+        key = f"{name}:claimed"
+        if key not in self._families:
+            self._families[key] = FAMILIES[name].find_any(reading, reading.contribution)
         return self._families[key]
 
     def _stated(self, reading: Reading, name: str) -> str | None:

@@ -46,15 +46,19 @@ class Weights:
 
 # Fitted by `bench/relevance.py --fit` on ../shared/data/judged-*.tsv (see bench/README.md).
 KIND_WEIGHTS: Mapping[str, Weights] = {
-    "method": Weights(-3.5, {"evidence": 1.0, "similarity": 2.5, "focus": 1.0,
-                             "subject_title": 1.0, "subject_spread": 2.0,
-                             "against_title": -1.5, "against_contribution": -1.0,
-                             "other_kind": -1.5}),
-    "system": Weights(-5.0, {"evidence": 2.0, "similarity": 2.0, "focus": 2.0, "kind": 0.7,
-                             "other_kind": -1.0}),
-    "survey": Weights(-2.0, {"kind": 1.0, "against_title": -1.0}),
-    "dataset": Weights(-3.0, {"subject_title": 1.0, "kind": 0.5, "other_kind": -1.0}),
-    "benchmark": Weights(-1.0, {"similarity": 1.0, "subject_spread": 1.5, "against_title": -2.0}),
+    "method": Weights(-6.05, {"evidence": 2.58, "similarity": 2.40, "focus": 1.95,
+                      "subject_title": 1.28, "subject_contribution": 0.31, "subject_spread": 2.68,
+                      "against_title": -2.32, "against_contribution": -0.74, "other_kind": -1.88}),
+    "system": Weights(-8.75, {"evidence": 3.76, "similarity": 2.37, "focus": 3.46, "kind": 1.32,
+                      "other_kind": -1.09}),
+    "survey": Weights(-0.85, {"subject_title": 1.00, "subject_contribution": 0.48,
+                      "against_title": -1.57, "against_contribution": -0.97}),
+    "dataset": Weights(-2.73, {"focus": -0.24, "subject_spread": 1.28, "kind": 1.65,
+                      "other_kind": -1.16, "against_title": -1.74}),
+    "benchmark": Weights(-3.30, {"evidence": 1.14, "similarity": 1.24, "focus": 1.10,
+                      "subject_title": 0.48, "subject_contribution": 0.14, "subject_spread": 1.94,
+                      "against_title": -1.86, "against_contribution": -0.76, "kind": -0.03,
+                      "other_kind": -1.31, "language_model": 1.24}),
 }
 MAX_REASONS = 4
 
