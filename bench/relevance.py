@@ -37,7 +37,7 @@ from arxivwatch.config import Settings, load
 from arxivwatch.query import Doc
 from arxivwatch.ranking import Ranker, Selector, section_key
 from arxivwatch.replay.build import build_replay, catalog_papers
-from arxivwatch.replay.days import Replay, in_range
+from arxivwatch.replay.days import Replay
 from arxivwatch.replay.labels import Labels, parse_labels
 from arxivwatch.replay.report import format_report
 from arxivwatch.replay.snapshot import read_snapshot
