@@ -107,7 +107,7 @@ def test_new_database_is_migrated_to_the_latest_version_in_wal_mode(db_url: str)
     """A new file gets every migration, WAL journaling and the current user_version."""
     Store.open(db_url).close()
     conn = sqlite3.connect(db_url.removeprefix("sqlite:///"))
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"papers", "candidates", "decisions", "runs", "meta"} <= tables
@@ -170,7 +170,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     """A database from a newer arxivwatch fails with its version and the path."""
     path = tmp_path / "new.db"
     sqlite3.connect(path).execute("PRAGMA user_version = 99")
-    with pytest.raises(StoreError, match=r"schema version 99, newer .* \(3\)") as err:
+    with pytest.raises(StoreError, match=r"schema version 99, newer .* \(4\)") as err:
         Store.open(f"sqlite:///{path}")
     assert str(path) in str(err.value)
 

@@ -95,6 +95,7 @@ class Candidate:
     rank: int = 0                             # 1-based within its topic and day
     posted: bool = True                       # within the per-topic daily cap and min_score
     summary: Summary | None = None            # None: not made yet (the built-in one applies)
+    unsure: bool = False                      # posted as a question: just under min_score
 
     @property
     def matched(self) -> list[str]:

@@ -247,8 +247,9 @@ class Poller:
         candidates: list[Candidate] = []
         for day, batch in sorted(days.items()):
             known = self._known(index, batch, day)
+            digest = self.settings.digest
             chosen = select(batch, self.settings.topics, scorer, known=known,
-                            cap=self.settings.digest.max_per_topic, day=day)
+                            cap=digest.max_per_topic, day=day, ask=digest.ask_per_topic)
             report.matched += len(chosen)
             candidates.extend(c for c in chosen if c.posted)
             papers.extend(batch)

@@ -64,8 +64,11 @@ def build(doc: Doc, data: Any, env: Mapping[str, str], parse_query: QueryParser,
     catalog, arxiv = catalog_block(doc, top), _arxiv(top)
     finder = _read_catalog(doc, catalog.path, parse_catalog)
     topics = _topics(top, arxiv.categories, parse_query, finder)
-    digest = DigestSettings(top.block("digest", ("max_per_topic",)).number(
-        "max_per_topic", 10, minimum=1, integer=True))
+    digest_block = top.block("digest", ("max_per_topic", "ask_per_topic"))
+    digest = DigestSettings(
+        max_per_topic=digest_block.number("max_per_topic", 10, minimum=1, integer=True),
+        ask_per_topic=digest_block.number("ask_per_topic", ASK_PER_TOPIC, minimum=0,
+                                          integer=True))
     settings = Settings(
         config_path=doc.path, root=doc.root, catalog=catalog, arxiv=arxiv,
         slack=_slack(top, env), state=_state(doc, top), schedule=_schedule(top), digest=digest,
@@ -207,6 +210,7 @@ def templates_dir(doc: Doc, top: Block) -> Path | None:
 
 _TOPIC_KEYS = ("name", "section", "query", "kind", "about", "against", "categories", "min_score")
 KINDS = ("method", "system", "survey", "dataset", "benchmark")
+ASK_PER_TOPIC = 1   # papers just under min_score asked about per topic and day (0: none)
 
 
 def _topics(top: Block, categories: tuple[str, ...], parse_query: QueryParser,

@@ -93,6 +93,7 @@ class DigestSettings:
     """How much a digest may hold."""
 
     max_per_topic: int = 10
+    ask_per_topic: int = 1      # papers just under min_score posted as "unsure" per topic
 
 
 @dataclass(frozen=True, slots=True)

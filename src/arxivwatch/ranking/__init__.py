@@ -18,6 +18,7 @@ from arxivwatch.ranking.select import (
     either,
     in_categories,
     known_predicate,
+    route,
     select,
 )
 from arxivwatch.ranking.similarity import CatalogSimilarity, SectionLike, section_key
@@ -38,6 +39,7 @@ __all__ = [
     "either",
     "in_categories",
     "known_predicate",
+    "route",
     "section_key",
     "select",
 ]

@@ -3,12 +3,14 @@
 For one announcement day: drop papers already known, match every topic (within its categories),
 give each paper to the best-scoring topic among those whose `min_score` it clears (or, when it
 clears none, to its best-scoring topic, where it is not posted; the other topics become
-alternatives), rank each topic's papers, and mark the top `cap` at or above `min_score` posted.
+alternatives), rank each topic's papers, and mark the top `cap` at or above `min_score` posted,
+and with `ask`, a few just under it posted as `unsure` (a question to the curator).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Collection, Iterable, Sequence
 
 from arxivwatch.models import Candidate, Hit, Paper, Topic
@@ -18,6 +20,7 @@ from arxivwatch.ranking.prefilter import Prefilter
 
 Known = Callable[[Paper], bool] | Collection[str] | None   # e.g. CatalogIndex.knows, ids
 DocFactory = Callable[[Paper], Doc]
+ASK_BAND = 1.0      # how far under min_score, in log-odds, a paper may be asked about
 MatchRow = tuple[int, tuple[Hit, ...], float, tuple[str, ...]]   # topic position, hits, score
 
 
@@ -64,8 +67,13 @@ class Selector:
         self._ready: dict[str, tuple[Paper, list[_Match]]] = {}
 
     def select(self, papers: Iterable[Paper], *, known: Known = None, cap: int,
-               day: dt.date) -> list[Candidate]:
-        """Candidates of one day, grouped by topic (config order), best first."""
+               day: dt.date, ask: int = 0) -> list[Candidate]:
+        """Candidates of one day, grouped by topic (config order), best first.
+
+        `ask`: per topic, at most this many of the best papers just under `min_score` (within
+        ASK_BAND in log-odds) are posted too, marked `unsure`, so the curator's answer teaches
+        the learned ranking where the boundary lies.
+        """
         is_known = known_predicate(known)
         best: dict[str, list[tuple[Paper, _Match, tuple[str, ...]]]] = {
             t.name: [] for t in self.topics}
@@ -82,12 +90,12 @@ class Selector:
                     continue
                 matches = self._match(paper, possible)
             if matches:
-                top = _route(matches)
+                top = route(matches)
                 alternatives = tuple(m.topic.name for m in matches if m is not top)
                 best[top.topic.name].append((paper, top, alternatives))
         out: list[Candidate] = []
         for topic in self.topics:
-            out.extend(_rank(topic, best[topic.name], cap, day))
+            out.extend(_rank(topic, best[topic.name], cap, day, ask))
         return out
 
     def match(self, paper: Paper) -> list[_Match]:
@@ -124,13 +132,14 @@ class Selector:
 
 def select(
     papers: Iterable[Paper], topics: Sequence[Topic], scorer: Scorer, *,
-    known: Known = None, cap: int, day: dt.date, doc: DocFactory | None = None,
+    known: Known = None, cap: int, day: dt.date, doc: DocFactory | None = None, ask: int = 0,
 ) -> list[Candidate]:
     """Candidates of one day: see the module doc (the poll's and the backtest's one path)."""
-    return Selector(topics, scorer, doc=doc).select(papers, known=known, cap=cap, day=day)
+    return Selector(topics, scorer, doc=doc).select(papers, known=known, cap=cap, day=day,
+                                                    ask=ask)
 
 
-def _route(matches: list[_Match]) -> _Match:
+def route(matches: list[_Match]) -> _Match:
     """The best-scoring match whose topic's `min_score` it clears, else the best one.
 
     Routing before thresholds lost papers: a paper that clears its own section's bar but scores
@@ -159,17 +168,29 @@ def _category_test(categories: Sequence[str]) -> Callable[[Sequence[str]], bool]
 
 def _rank(
     topic: Topic, items: list[tuple[Paper, _Match, tuple[str, ...]]], cap: int, day: dt.date,
+    ask: int = 0,
 ) -> list[Candidate]:
     items.sort(key=lambda item: (-item[1].score, item[0].id))
     floor = topic.min_score if topic.min_score is not None else float("-inf")
-    return [
-        Candidate(
+    near = _near(topic.min_score)
+    out: list[Candidate] = []
+    for rank, (paper, m, alternatives) in enumerate(items, 1):
+        posted = rank <= cap and m.score >= floor
+        unsure = not posted and ask > 0 and near <= m.score < floor
+        ask -= unsure
+        out.append(Candidate(
             paper=paper, topic=topic.name, section=topic.section, score=m.score, day=day,
             hits=m.hits, reasons=m.reasons, alternatives=alternatives, rank=rank,
-            posted=rank <= cap and m.score >= floor,
-        )
-        for rank, (paper, m, alternatives) in enumerate(items, 1)
-    ]
+            posted=posted or unsure, unsure=unsure))
+    return out
+
+
+def _near(floor: float | None) -> float:
+    """The lowest score still near `floor` (ASK_BAND under it in log-odds); inf without one."""
+    if floor is None or not 0.0 < floor < 1.0:
+        return float("inf")
+    z = math.log(floor / (1.0 - floor)) - ASK_BAND
+    return 1.0 / (1.0 + math.exp(-z))
 
 
 def _unique(papers: Iterable[Paper]) -> Iterable[Paper]:

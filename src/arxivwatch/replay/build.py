@@ -53,12 +53,13 @@ def build_replay(settings: Settings, catalog: Catalog, files: Sequence[Path], *,
     papers = catalog_papers(settings, catalog, files)
     scorer = default_scorer(catalog.sections, papers)
     known, cap = catalog.index().knows, settings.digest.max_per_topic
+    ask = settings.digest.ask_per_topic
     if curator is None:
-        return Replay(settings.topics, scorer, known=known, cap=cap, labels=labels)
+        return Replay(settings.topics, scorer, known=known, cap=cap, labels=labels, ask=ask)
     from arxivwatch.replay.curator import curated_replay  # sklearn: only for a curator
 
     return curated_replay(settings.topics, scorer, curator, catalog.sections, papers,
-                          known=known, cap=cap, labels=labels)
+                          known=known, cap=cap, labels=labels, ask=ask)
 
 
 def replay_input(path: Path, replay: Replay, *, jobs: int, progress: Progress | None,

@@ -109,9 +109,9 @@ class CuratedReplay(Replay):
 
     def __init__(self, topics: Sequence[Topic], base: Scorer, *, learning: LearningLoop,
                  known: Known, cap: int, labels: Labels | None = None, out: IO[str] | None = None,
-                 ) -> None:
+                 ask: int = 0) -> None:
         super().__init__(topics, learning.scorer(base), known=known, cap=cap, labels=labels,
-                         out=out)
+                         out=out, ask=ask)
         self.learning = learning
         self.approved = self.rejected = 0
 
@@ -137,7 +137,7 @@ def curated_replay(
     topics: Sequence[Topic], base: Scorer, curator_labels: Labels,
     sections: Iterable[SectionLike], catalog_papers: Mapping[str, Paper], *, known: Known,
     cap: int, labels: Labels | None = None, out: IO[str] | None = None,
-    policy: Policy = DEFAULT_POLICY,
+    policy: Policy = DEFAULT_POLICY, ask: int = 0,
 ) -> CuratedReplay:
     """`backtest --curator`: a replay that learns from a simulated curator, in a scratch store."""
     from arxivwatch.store import Store
@@ -146,4 +146,4 @@ def curated_replay(
     store.upsert_papers(catalog_papers.values(), source="catalog")
     loop = LearningLoop(store, Curator(curator_labels), sections, topics, policy=policy)
     return CuratedReplay(topics, base, learning=loop, known=known, cap=cap, labels=labels,
-                         out=out)
+                         out=out, ask=ask)

@@ -101,8 +101,8 @@ class Replay:
     learns = False   # True when the scorer changes as the days go: no worker can score ahead
 
     def __init__(self, topics: Sequence[Topic], scorer: Scorer, *, known: Known, cap: int,
-                 labels: Labels | None = None, out: IO[str] | None = None) -> None:
-        self.topics, self.cap = topics, cap
+                 labels: Labels | None = None, out: IO[str] | None = None, ask: int = 0) -> None:
+        self.topics, self.cap, self.ask = topics, cap, ask
         self.known = known_predicate(known)
         self.selector = Selector(topics, scorer)
         self.labels, self.out = labels, out
@@ -123,7 +123,7 @@ class Replay:
     def day(self, day: dt.date, batch: list[Paper]) -> list[Candidate]:
         """Select one day's candidates and account for them."""
         self.stats.days += 1
-        cands = self.selector.select(batch, known=self.known, cap=self.cap, day=day)
+        cands = self.selector.select(batch, known=self.known, cap=self.cap, day=day, ask=self.ask)
         by_topic: dict[str, list[Candidate]] = {}
         for cand in cands:
             by_topic.setdefault(cand.topic, []).append(cand)

@@ -24,6 +24,7 @@ from arxivwatch.ranking import (
     Selector,
     in_categories,
     known_predicate,
+    route,
 )
 
 SAMPLE = 10             # titles shown, best first
@@ -52,8 +53,9 @@ def replay_topic(papers: Iterable[Paper], topics: Sequence[Topic], scorer: Score
                                                                         Counter[dt.date]]:
     """Match and score every paper for each topic variant; also count papers per day.
 
-    With `others` (the config's topics), a match another topic scores higher goes there, as in
-    the poll (`ranking.select`): `lost_to` records it, and it is not counted as posted.
+    With `others` (the config's topics), a match the poll routes to another topic goes there
+    (`ranking.route`: the best-scoring topic whose min_score it clears): `lost_to` records it,
+    and it is not counted as posted.
     """
     is_known = known_predicate(known)
     runs = [TopicRun() for _ in topics]
@@ -75,8 +77,9 @@ def replay_topic(papers: Iterable[Paper], topics: Sequence[Topic], scorer: Score
             run.matches[paper.id] = (mine.score, paper, mine.hits)
             if paper.day is not None:
                 run.per_day[paper.day] += 1
-            if matches[0] is not mine:
-                run.lost_to[paper.id] = matches[0].topic.name
+            routed = route(matches)
+            if routed is not mine:
+                run.lost_to[paper.id] = routed.topic.name
     return runs, days
 
 

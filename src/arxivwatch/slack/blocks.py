@@ -61,6 +61,8 @@ class CandidateLike(Protocol):
     def rank(self) -> int: ...
     @property
     def summary(self) -> Summary | None: ...
+    @property
+    def unsure(self) -> bool: ...
 
 
 def matched_terms(candidate: CandidateLike) -> list[str]:
@@ -188,7 +190,7 @@ def _paper_text(c: CandidateLike, env: Environment, line: str) -> str:
         venue=_venue(c), code=_code(c), why=why_line(c.hits, c.reasons),
         matched=[shorten(m, 80) for m in matched_terms(c)[:12]],
         reasons=[shorten(r, 200) for r in c.reasons[:5]], alternatives=list(c.alternatives[:5]),
-        score=c.score, excerpt=shorten(p.abstract, 300), catalog_line=SlackSafe(
+        score=c.score, unsure=c.unsure, excerpt=shorten(p.abstract, 300), catalog_line=SlackSafe(
             slack_escape(_fence(line))))
 
 

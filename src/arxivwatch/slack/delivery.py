@@ -342,6 +342,8 @@ class TerminalDelivery:
         p = c.paper
         why = why_line(c.hits, c.reasons)
         self._line(f"{n:2d}. {_clean(p.title)}")
+        if c.unsure:
+            self._line("    unsure: does this belong? (just under the topic's bar)")
         self._line(f"    {p.url}")
         self._line(f"    {_clean(short_authors(p.authors))} · {_clean(', '.join(p.categories))}")
         self._line(f"    why: {_clean(why)}")

@@ -24,7 +24,7 @@ PAPER_COLUMNS = ("id, title, abstract, authors, categories, comments, journal_re
                  "version, day, announce_type")
 CANDIDATE_COLUMNS = ("c.paper_id, c.topic, c.section, c.score, c.day, c.rank, c.posted, c.hits, "
                      "c.reasons, c.alternatives, c.status, c.slack_channel, c.slack_ts, "
-                     "c.created_at, c.updated_at, c.posted_at, c.summary, c.summary_by")
+                     "c.created_at, c.updated_at, c.posted_at, c.summary, c.summary_by, c.unsure")
 DECISION_COLUMNS = "paper_id, action, user, at, section, summary, topic"
 
 
@@ -50,6 +50,7 @@ class StoredCandidate:
     updated_at: dt.datetime | None = None
     posted_at: dt.datetime | None = None   # when mark_posted recorded its Slack message
     summary: Summary | None = None         # made at the poll; None for rows from before v3
+    unsure: bool = False                   # posted as a question, just under min_score
 
     @property
     def id(self) -> str:
@@ -59,7 +60,8 @@ class StoredCandidate:
     def candidate(self) -> Candidate:
         """The models.Candidate this row was stored from."""
         return Candidate(self.paper, self.topic, self.section, self.score, self.day, self.hits,
-                         self.reasons, self.alternatives, self.rank, self.posted, self.summary)
+                         self.reasons, self.alternatives, self.rank, self.posted, self.summary,
+                         self.unsure)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +108,12 @@ def paper_from_row(r: sqlite3.Row | tuple[Any, ...]) -> Paper:
 
 
 def candidate_params(c: Candidate, now: str) -> tuple[Any, ...]:
-    """INSERT parameters for paper_id..alternatives, summary, summary_by, created_at, updated_at."""
+    """INSERT parameters for paper_id..alternatives, summary, summary_by, unsure, created_at,
+    updated_at."""
     return (c.paper.id, c.topic, c.section, c.score, c.day.isoformat(), c.rank, int(c.posted),
             json.dumps([[h.term, h.field] for h in c.hits]), json.dumps(c.reasons),
             json.dumps(c.alternatives), c.summary.text if c.summary else None,
-            c.summary.by if c.summary else None, now, now)
+            c.summary.by if c.summary else None, int(c.unsure), now, now)
 
 
 def decision_params(d: Decision) -> tuple[Any, ...]:
@@ -135,7 +138,8 @@ def stored_from_row(
         paper, r[1], r[2], r[3], day, tuple(Hit(t, f) for t, f in json.loads(r[7])),
         tuple(json.loads(r[8])), tuple(json.loads(r[9])), r[5], bool(r[6]),
         cast(Status, r[10]), r[11], r[12], decision, from_iso(r[13]), from_iso(r[14]),
-        from_iso(r[15]), Summary(r[16], r[17] or "built-in") if r[16] is not None else None)
+        from_iso(r[15]), Summary(r[16], r[17] or "built-in") if r[16] is not None else None,
+        bool(r[18]))
 
 
 def run_from_row(r: tuple[Any, ...]) -> RunRecord:

@@ -72,7 +72,11 @@ _V3 = (
     "ALTER TABLE candidates ADD COLUMN summary_by TEXT",   # "built-in" | "llm:<model>"
 )
 
-MIGRATIONS: tuple[Sequence[str], ...] = (_V1, _V2, _V3)
+# v4: a candidate posted as a question, just under its topic's min_score (issue 11: the curator's
+# answer there teaches the learned ranking where the boundary lies).
+_V4 = ("ALTER TABLE candidates ADD COLUMN unsure INTEGER NOT NULL DEFAULT 0",)
+
+MIGRATIONS: tuple[Sequence[str], ...] = (_V1, _V2, _V3, _V4)
 VERSION = len(MIGRATIONS)
 TABLES = frozenset({"papers", "candidates", "decisions", "runs", "meta"})   # in every version
 

@@ -29,6 +29,6 @@ UPSERT_PAPER = f"""INSERT INTO papers ({rows.PAPER_COLUMNS}, source, first_seen,
         source = COALESCE(excluded.source, source),
         last_seen = excluded.last_seen"""
 INSERT_CANDIDATE = """INSERT INTO candidates (paper_id, topic, section, score, day, rank, posted,
-    hits, reasons, alternatives, summary, summary_by, created_at, updated_at, status)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(paper_id) DO NOTHING"""
+    hits, reasons, alternatives, summary, summary_by, unsure, created_at, updated_at, status)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(paper_id) DO NOTHING"""
 IN_IDS = "IN (SELECT value FROM json_each(?))"

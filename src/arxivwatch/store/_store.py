@@ -389,10 +389,15 @@ def _ensure_candidate(db: sqlite3.Connection, d: Decision, now: str) -> None:
                (d.paper_id, now, now))
     db.execute(sql.INSERT_CANDIDATE, (
         d.paper_id, d.topic or "", d.section or "", 0.0, d.at.astimezone(dt.UTC).date()
-        .isoformat(), 0, 0, "[]", "[]", "[]", None, None, now, now, "pending"))
+        .isoformat(), 0, 0, "[]", "[]", "[]", None, None, 0, now, now, "pending"))
 
 
 def _stored(r: tuple[Any, ...]) -> StoredCandidate:
     """A StoredCandidate from a sql.SELECT_CANDIDATES row (candidate, paper, decision columns)."""
-    decision = rows.decision_from_row(r[29:36]) if r[29] is not None else None
-    return rows.stored_from_row(r[:18], rows.paper_from_row(r[18:29]), decision)
+    n, p = _CANDIDATE_WIDTH, _PAPER_WIDTH
+    decision = rows.decision_from_row(r[n + p:]) if r[n + p] is not None else None
+    return rows.stored_from_row(r[:n], rows.paper_from_row(r[n:n + p]), decision)
+
+
+_CANDIDATE_WIDTH = len(rows.CANDIDATE_COLUMNS.split(","))
+_PAPER_WIDTH = len(rows.PAPER_COLUMNS.split(","))
