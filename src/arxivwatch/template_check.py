@@ -33,14 +33,15 @@ def _contexts(line: str) -> list[dict[str, Any]]:
         "code": "https://github.com/nikhil-ghosh-berkeley/loraplus", "authors": "S. Hayou et al.",
         "categories": list(p.categories), "matched": ["ti:LoRA"], "reasons": ["close to LoRA"],
         "why": "title: LoRA · abstract: low-rank adaptation · closest: LoRA+",
-        "alternatives": ["lowrank_compression"], "score": 0.87, "excerpt": p.abstract,
+        "alternatives": ["lowrank_compression"], "score": 0.87, "unsure": True,
+        "excerpt": p.abstract,
         "catalog_line": line, "action": "approve", "who": "<@U012AB3CD>", "paper_id": p.id,
         "section": "LLM Training > Techniques", "day": "2024-02-20", "count": 3, "part": 1,
         "parts": 2,
     }
     sparse = {**full, "venue": None, "code": None, "matched": [], "reasons": [],
               "alternatives": [], "excerpt": "", "action": "reject", "count": 1, "parts": 1,
-              "summary": ""}
+              "summary": "", "unsure": False}
     return [full, sparse]
 
 
