@@ -65,11 +65,15 @@ class SectionModel:
     positives: int
     negatives: int
     decisions: int = 0          # the curator's own examples: approvals, rejections, moves
+    center: float = 0.0         # mean log-odds over those decided examples
 
     def probability(self, row: sparse.csr_matrix) -> float:
         """P(belongs) of one vectorised paper."""
-        z = float(row.dot(self.coef)[0]) + self.intercept
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, self.log_odds(row)))))
+
+    def log_odds(self, row: sparse.csr_matrix) -> float:
+        """The model's log-odds that one vectorised paper belongs."""
+        return float(row.dot(self.coef)[0]) + self.intercept
 
     def pushes(self, row: sparse.csr_matrix, names: np.ndarray, k: int = 3) -> list[str]:
         """The `k` features of the paper that raised its score most, strongest first."""
@@ -152,6 +156,10 @@ def _fit(matrix: sparse.csr_matrix, index: Mapping[str, int], bucket: SectionExa
     # The dual solver: far more features than examples, and 10-30x faster here than the primal.
     clf = LogisticRegression(C=policy.c, max_iter=1000, solver="liblinear", dual=True)
     clf.fit(x, y, sample_weight=w)
-    own = sum(e.source != "catalog" for e in (*bucket.positives, *bucket.negatives))
+    decided = [i for i, e in enumerate(rows) if e.source in ("approved", "rejected", "moved")]
+    # The model's mean log-odds over the papers the curator decided: the learned evidence is
+    # read against it, so it reorders what the digest shows without raising or lowering all of
+    # it (a section whose digest is mostly approved would otherwise post more and more).
+    center = float(clf.decision_function(x[decided]).mean()) if decided else 0.0
     return SectionModel(bucket.key, clf.coef_[0].copy(), float(clf.intercept_[0]),
-                        len(bucket.positives), len(bucket.negatives), own)
+                        len(bucket.positives), len(bucket.negatives), len(decided), center)

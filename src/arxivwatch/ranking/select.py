@@ -20,7 +20,7 @@ from arxivwatch.ranking.prefilter import Prefilter
 
 Known = Callable[[Paper], bool] | Collection[str] | None   # e.g. CatalogIndex.knows, ids
 DocFactory = Callable[[Paper], Doc]
-ASK_BAND = 1.0      # how far under min_score, in log-odds, a paper may be asked about
+ASK_BAND = 0.4      # how far under min_score, in log-odds, a paper may be asked about
 MatchRow = tuple[int, tuple[Hit, ...], float, tuple[str, ...]]   # topic position, hits, score
 
 
