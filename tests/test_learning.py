@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import math
 import threading
 import time
 from typing import Any
@@ -11,7 +13,7 @@ import pytest
 
 from arxivwatch.catalog import Catalog
 from arxivwatch.learning import (
-    NEUTRAL,
+    EVIDENCE,
     LearnedScorer,
     ModelCache,
     Models,
@@ -20,12 +22,13 @@ from arxivwatch.learning import (
     StoreSource,
     collect,
     learned_scorer,
+    share,
     suggest,
     train,
 )
 from arxivwatch.models import Candidate, Decision, Paper, Topic
 from arxivwatch.query import Doc
-from arxivwatch.ranking import Blend, QueryEvidence, select
+from arxivwatch.ranking import QueryEvidence, Scored, select
 from arxivwatch.replay.curator import Curator, LearningLoop
 from arxivwatch.replay.labels import Labels
 from arxivwatch.store import Store
@@ -127,19 +130,35 @@ def test_collect_skips_decisions_without_metadata() -> None:
 # -- models and the scorer ----------------------------------------------------------------------
 
 
+class Const:
+    """A shipped ranking that gives every paper the same score and reason."""
+
+    def __init__(self, value: float = 0.3, reason: str = "shipped") -> None:
+        self.value, self.reason = value, reason
+
+    def score(self, doc: Doc, topic: Topic, hits: tuple[Any, ...]) -> Scored:
+        return Scored(self.value, (self.reason,))
+
+
 def test_model_ranks_like_papers_above_unlike() -> None:
     """Trained on method approvals and application rejections, a new method outranks an app."""
-    scorer = LearnedScorer(_models())
-    method = _score(scorer, _paper("2406.00001", "Rank allocation for low-rank adapter matrices"))
-    app = _score(scorer, _paper("2406.00002", "LoRA fine-tuning for medical report generation"))
-    assert method.score > 0.5 > app.score
+    models = _models()
+    method = _paper("2406.00001", "Rank allocation for low-rank adapter matrices")
+    app = _paper("2406.00002", "LoRA fine-tuning for medical report generation")
+    key = ("llm training", "techniques")
+    assert models.probability(key, method) > 0.5 > models.probability(key, app)
+    scorer = LearnedScorer(Const(), models)
+    assert _score(scorer, method).score > 0.3 > _score(scorer, app).score
 
 
 def test_reasons_name_the_words_that_pushed_up() -> None:
-    """The reason lists the features that raised the score, with '+' and pairs hyphenated."""
-    scored = _score(LearnedScorer(_models()), _paper("2406.00003", "Low-rank adapter matrices"))
-    (reason,) = scored.reasons
+    """The shipped reasons come first; the learned one lists the words that raised the score."""
+    scored = _score(LearnedScorer(Const(), _models()),
+                    _paper("2406.00003", "Low-rank adapter matrices"))
+    shipped, reason = scored.reasons
+    assert shipped == "shipped"
     assert reason.startswith("learned 0.")
+    assert f"from {len(APPLICATIONS)} decisions, share 0.09: " in reason
     words = reason.split(": ")[1].split()
     assert words
     assert all(w.startswith("+") for w in words)
@@ -154,22 +173,23 @@ def test_reasons_name_the_words_that_pushed_up() -> None:
 ])
 def test_fallback_with_too_few_examples(rejections: int, policy: dict[str, int],
                                         has_model: bool) -> None:
-    """A section below the thresholds has no model; the scorer is neutral and says why."""
+    """A section below the thresholds has no model; the score is the shipped one and says why."""
     models = _models(rejections, **policy)
     assert (("llm training", "techniques") in models.sections) is has_model
-    scored = _score(LearnedScorer(models), _paper("2406.00004", "LoRA for legal review"))
+    scored = _score(LearnedScorer(Const(), models), _paper("2406.00004", "LoRA for legal review"))
     if has_model:
-        assert scored.score != NEUTRAL
+        assert scored.score != 0.3
     else:
-        assert scored.score == NEUTRAL
-        assert "none for this section" in scored.reasons[0]
-        assert f"{rejections} negative" in scored.reasons[0]
+        assert scored.score == 0.3
+        assert scored.reasons[0] == "shipped"
+        assert scored.reasons[1].startswith("learned: none (")
+        assert f"{rejections} negative" in scored.reasons[1]
 
 
-def test_neutral_fallback_keeps_the_query_order() -> None:
-    """Blended in, a fallback section leaves the order of its matches unchanged."""
-    base = Blend(((QueryEvidence(), 1.0),))
-    with_learning = base.with_part(LearnedScorer(_models(0)), 1.0)
+def test_no_model_keeps_the_query_order() -> None:
+    """A section without a model leaves the order of its matches unchanged."""
+    base = QueryEvidence()
+    with_learning = LearnedScorer(base, _models(0))
     papers = [_paper("2406.00010", "LoRA"), _paper("2406.00011", "A low-rank adapter: LoRA"),
               _paper("2406.00012", "Low-rank adapter")]
     order = [[c.paper.id for c in select(papers, TOPICS, s, cap=10, day=DAY)]
@@ -177,27 +197,105 @@ def test_neutral_fallback_keeps_the_query_order() -> None:
     assert order[0] == order[1]
 
 
-def test_fallback_blend_equals_the_base_score() -> None:
-    """With the base as fallback, a section with no model scores exactly as without learning."""
-    base = Blend(((QueryEvidence(), 1.0),))
-    blended = base.with_part(LearnedScorer(_models(0), fallback=base), 2.0)
+def test_no_model_equals_the_base_score() -> None:
+    """A section with no model scores exactly as without learning."""
+    base = QueryEvidence()
+    learned = LearnedScorer(base, _models(0))
     for title in ("LoRA", "A low-rank adapter: LoRA", "Low-rank adapter"):
         paper = _paper("2406.00013", title)
-        assert _score(blended, paper).score == pytest.approx(_score(base, paper).score)
+        assert _score(learned, paper).score == _score(base, paper).score
 
 
-def test_learned_blend_reorders_the_digest() -> None:
-    """With a model, a method paper moves above an application that the query prefers."""
-    base = Blend(((QueryEvidence(), 1.0),))
+def test_learned_ranking_reorders_the_digest() -> None:
+    """With a model of enough decisions, a method moves above an application the query prefers."""
+    base = QueryEvidence()
     cache = ModelCache(StoreSource(_store_with_rejections(), _sections(), TOPICS), SMALL)
     cache.refresh()
     app = _paper("2406.00020", "LoRA fine-tuning for clinical notes summarisation")
     method = _paper("2406.00021", "Rank allocation for adapter matrices")
-    ranked = [c.paper.id for c in select([app, method], TOPICS[:1], learned_scorer(base, cache),
-                                         cap=10, day=DAY)]
+    strong = LearnedScorer(base, cache.current, evidence=1)    # 6 decisions: share capped
+    ranked = [c.paper.id for c in select([app, method], TOPICS[:1], strong, cap=10, day=DAY)]
     query_only = [c.paper.id for c in select([app, method], TOPICS[:1], base, cap=10, day=DAY)]
     assert query_only == [app.id, method.id]
     assert ranked == [method.id, app.id]
+    assert learned_scorer(base, cache).models is cache.current()
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+def _with_decisions(models: Models, n: int) -> Models:
+    """The same models, the LoRA section's counting `n` curator decisions."""
+    key = ("llm training", "techniques")
+    sections = {**models.sections, key: dataclasses.replace(models.sections[key], decisions=n)}
+    return dataclasses.replace(models, sections=sections)
+
+
+@pytest.mark.parametrize(("decisions", "expected"), [
+    (0, 0.0), (-3, 0.0), (1, 1 / (1 + EVIDENCE)), (EVIDENCE, 0.5), (3 * EVIDENCE, 0.75),
+    (340, 0.85), (1000, 0.85), (10**9, 0.85),
+])
+def test_share_grows_with_decisions_and_is_capped(decisions: int, expected: float) -> None:
+    """The model's share is n / (n + EVIDENCE): none without decisions, at most 0.85."""
+    assert share(decisions) == pytest.approx(expected)
+
+
+def test_share_never_shrinks_as_decisions_come() -> None:
+    """One more decision never lowers the model's share."""
+    shares = [share(n) for n in range(0, 2000, 7)]
+    assert shares == sorted(shares)
+
+
+def test_training_counts_only_the_curators_decisions() -> None:
+    """A section model counts its approvals and rejections as decisions, not catalog entries."""
+    assert _models(4).sections[("llm training", "techniques")].decisions == 4
+    alone = _models(0, min_negatives=0).sections[("llm training", "techniques")]
+    assert (alone.positives, alone.decisions) == (6, 0)
+
+
+def test_a_model_without_decisions_keeps_the_shipped_score() -> None:
+    """A model of catalog entries alone (share 0) leaves the shipped score and says so."""
+    models = _models(0, min_negatives=0)
+    assert ("llm training", "techniques") in models.sections
+    scored = _score(LearnedScorer(Const(0.37), models), _paper("2406.00005", "LoRA for law"))
+    assert scored == Scored(0.37, ("shipped", "learned: no decisions yet"))
+
+
+@pytest.mark.parametrize("decisions", [1, 6, 60, 200, 5000])
+def test_the_mix_is_in_log_odds_by_the_share(decisions: int) -> None:
+    """logit(score) = (1 - a) logit(shipped) + a logit(model), a = share(decisions)."""
+    models = _with_decisions(_models(), decisions)
+    paper = _paper("2406.00006", "Rank allocation for low-rank adapter matrices")
+    p = models.probability(("llm training", "techniques"), paper)
+    assert p is not None
+    a = share(decisions)
+    expected = 1 / (1 + math.exp(-((1 - a) * _logit(0.2) + a * _logit(p))))
+    assert _score(LearnedScorer(Const(0.2), models), paper).score == pytest.approx(
+        expected, abs=1e-6)
+
+
+def test_the_score_moves_towards_the_model_as_decisions_accumulate() -> None:
+    """More decisions carry the score from the shipped one towards the model's, never past."""
+    paper = _paper("2406.00007", "Rank allocation for low-rank adapter matrices")
+    p = _models().probability(("llm training", "techniques"), paper)
+    assert p is not None
+    assert p > 0.6
+    scores = [_score(LearnedScorer(Const(0.2), _with_decisions(_models(), n)), paper).score
+              for n in (0, 5, 30, 60, 300, 10**6)]
+    assert scores[0] == 0.2
+    assert scores == sorted(scores)
+    assert len(set(scores)) == len(scores)              # each step moves it
+    assert scores[-1] < p
+    capped = 1 / (1 + math.exp(-(0.15 * _logit(0.2) + 0.85 * _logit(p))))
+    assert scores[-1] == pytest.approx(capped, abs=1e-6)
+
+
+@pytest.mark.parametrize("shipped", [0.0, 1.0])
+def test_the_mix_is_safe_at_certain_scores(shipped: float) -> None:
+    """A shipped score of exactly 0 or 1 mixes without error and stays in [0, 1]."""
+    scored = _score(LearnedScorer(Const(shipped), _models()), _paper("2406.00008", "LoRA"))
+    assert 0.0 <= scored.score <= 1.0
 
 
 # -- retraining ---------------------------------------------------------------------------------
@@ -287,7 +385,7 @@ def test_learning_loop_feeds_decisions_into_the_next_day() -> None:
     """Each day's posted candidates are decided in the store; the next day's models use them."""
     store = Store.open("sqlite:///:memory:", clock=lambda: T0)
     loop = LearningLoop(store, Curator(Labels({}, {})), _sections(), TOPICS, policy=SMALL)
-    scorer = loop.scorer(Blend(((QueryEvidence(), 1.0),)))
+    scorer = loop.scorer(QueryEvidence())
     papers = [_paper(f"2406.{i:05d}", t) for i, t in enumerate(APPLICATIONS)]
     loop.before_day(DAY)
     cands = select(papers, TOPICS, scorer, cap=10, day=DAY)
@@ -385,14 +483,6 @@ def test_backtest_curator_decides_every_posted_candidate(curator_project: Any,
     assert f"simulated curator: 1 approved, {len(posted) - 1} rejected" in result.output
     rows = {line.split()[0]: line.split() for line in result.output.splitlines() if line}
     assert rows["lora"][1:3] == ["1", "1"]            # the curator's labels measure recall too
-
-
-@pytest.mark.parametrize(("p", "shift"), [
-    (0.5, 0.0), (0.6, 0.0), (0.36, 0.0), (0.9, 0.25), (0.1, -0.25), (1.0, 0.35)])
-def test_shift_has_a_dead_zone(p: float, shift: float) -> None:
-    """The model moves the base score by p - 0.5 only outside the dead zone around 0.5."""
-    assert LearnedScorer(Models(), dead_zone=0.15).shift(p) == pytest.approx(shift)
-
 
 
 def test_tune_suggest_prints_the_three_parts(curator_project: Any, tmp_path: Any) -> None:

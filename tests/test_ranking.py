@@ -1,4 +1,4 @@
-"""Tests for ranking: scorer invariants, the blend, the prefilter and `select`."""
+"""Tests for ranking: scorer invariants, the shipped ranker, the prefilter and `select`."""
 
 from __future__ import annotations
 
@@ -14,15 +14,14 @@ from arxivwatch.catalog import Catalog
 from arxivwatch.models import Hit, Paper, Topic
 from arxivwatch.query import Doc, parse
 from arxivwatch.ranking import (
-    Blend,
     CatalogSimilarity,
-    Focus,
     QueryEvidence,
     Scored,
     default_scorer,
     in_categories,
     select,
 )
+from arxivwatch.ranking.focus import Focus
 from arxivwatch.ranking.prefilter import Prefilter, condition, simplify
 from arxivwatch.ranking.similarity import bag, section_key
 from tests.topics import make_topic
@@ -189,60 +188,11 @@ def test_similarity_is_zero_for_a_section_not_in_the_catalog() -> None:
     assert sim.score(doc, t, (Hit("LoRA", "ti"),)) == Scored(0.0)
 
 
-@pytest.mark.parametrize(("method", "application"), [
-    ("LoRA-XS: tiny adapters", "Fine-tuning an LLM with LoRA for medical question answering"),
-    ("Rank allocation for LoRA", "Team X at SemEval-2025 Task 4: LoRA for unlearning"),
-])
-def test_focus_damps_application_titles(method: str, application: str) -> None:
-    """An application domain (or shared task) in the title lowers focus."""
-    abstract = "LoRA adapts weights. LoRA is cheap."
-    focus = Focus()
-    assert scored(focus, LORA, paper("1", method, abstract)) > scored(
-        focus, LORA, paper("2", application, abstract))
-    doc = Doc.from_paper(paper("2", application, abstract))
-    assert focus.score(doc, LORA, LORA.query.match(doc) or ()).reasons[0].startswith(
-        "application cue in title:")
-
-
-@pytest.mark.parametrize(("title", "cues"), [
-    ("Fine-tuning LoRA for clinical notes and legal contracts", ["clinical", "legal"]),
-    ("Team X at SemEval-2025 Task 4: unlearning", ["semeval", "shared task"]),
-    ("WDMoE: Wireless Distributed Large Language Models with Mixture of Experts", []),
-    ("Serving MoE models on IoT and mobile edge devices", []),
-])
-def test_application_cues_are_domains_not_deployment_settings(title: str,
-                                                               cues: list[str]) -> None:
-    """Domains and shared tasks are cues; where a system runs (wireless, IoT, edge) is not."""
-    assert Focus().application_cues(title) == cues
-
-
 def test_focus_grows_with_repeated_mentions() -> None:
     """A paper that keeps naming its subject is more about it than one naming it once."""
     once = paper("1", "Instruction data", "We fine-tune with LoRA.")
     often = paper("2", "Instruction data", "LoRA is studied. LoRA ranks vary. LoRA merges.")
     assert scored(Focus(), LORA, often) > scored(Focus(), LORA, once)
-
-
-def test_blend_is_a_weighted_mean_with_all_reasons() -> None:
-    """Blend averages its parts by weight and keeps every reason in order."""
-    class Const:
-        def __init__(self, value: float, reason: str) -> None:
-            self.value, self.reason = value, reason
-
-        def score(self, doc: Doc, topic: Topic, hits: tuple[Hit, ...]) -> Scored:
-            return Scored(self.value, (self.reason,))
-
-    blend = Blend(((Const(1.0, "a"), 3.0), (Const(0.0, "b"), 1.0)))
-    doc = Doc.from_paper(paper("1", "t"))
-    assert blend.score(doc, LORA, ()) == Scored(0.75, ("a", "b"))
-    assert blend.with_part(Const(0.5, "c"), 4.0).score(doc, LORA, ()).score == pytest.approx(0.625)
-
-
-@pytest.mark.parametrize("parts", [(), ((QueryEvidence(), -1.0),), ((QueryEvidence(), 0.0),)])
-def test_blend_refuses_bad_weights(parts: tuple[tuple[QueryEvidence, float], ...]) -> None:
-    """A blend needs scorers and a positive total weight."""
-    with pytest.raises(ValueError, match="positive weights"):
-        Blend(parts)
 
 
 # --- prefilter -----------------------------------------------------------------------------
