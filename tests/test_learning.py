@@ -278,10 +278,11 @@ def test_the_mix_is_in_log_odds_by_the_share(decisions: int) -> None:
 def test_the_score_moves_towards_the_model_as_decisions_accumulate() -> None:
     """More decisions carry the score from the shipped one towards the model's, never past."""
     paper = _paper("2406.00007", "Rank allocation for low-rank adapter matrices")
-    p = _models().probability(("llm training", "techniques"), paper)
+    models = _models()
+    p = models.probability(("llm training", "techniques"), paper)
     assert p is not None
     assert p > 0.6
-    scores = [_score(LearnedScorer(Const(0.2), _with_decisions(_models(), n)), paper).score
+    scores = [_score(LearnedScorer(Const(0.2), _with_decisions(models, n)), paper).score
               for n in (0, 5, 30, 60, 300, 10**6)]
     assert scores[0] == 0.2
     assert scores == sorted(scores)
