@@ -382,6 +382,47 @@ def test_curator_approves_labelled_section_only() -> None:
     assert rejected.topic == "lora"
 
 
+def _verdict_curator(rows: str) -> Curator:
+    from arxivwatch.replay.labels import parse_labels
+
+    return Curator(parse_labels("arxiv_id\tsection\trelevant\n" + rows, topics=TOPICS))
+
+
+@pytest.mark.parametrize(("rows", "section", "action"), [
+    ("2406.00001\tlora\t1\n", LORA, "approve"),
+    ("2406.00001\tlora\t0\n", LORA, "reject"),
+    ("2406.00002\tlora\t1\n", LORA, None),                 # another paper judged
+    ("2406.00001\tpruning\t1\n", LORA, None),              # judged for another section only
+    ("2406.00001\tpruning\t0\n", PRUNING, "reject"),
+    (f"2406.00001\t{LORA}\t1\n", LORA, "approve"),        # a heading path
+])
+def test_curator_with_verdicts_decides_only_judged_papers(rows: str, section: str,
+                                                          action: str | None) -> None:
+    """With verdicts, 1 approves, 0 rejects, and a paper not judged for the section is skipped."""
+    curator = _verdict_curator(rows)
+    topic = "lora" if section == LORA else "pruning"
+    cand = Candidate(_paper("2406.00001", "LoRA+"), topic, section, 1.0, DAY)
+    decision = curator.decision(cand)
+    assert (decision.action if decision else None) == action
+    if decision is not None:
+        assert decision.topic == topic
+        assert decision.section == (section if action == "approve" else None)
+        assert decision.at > T0
+
+
+def test_learning_loop_leaves_unjudged_candidates_pending() -> None:
+    """after_day decides judged candidates only; the others stay pending in the store."""
+    store = Store.open("sqlite:///:memory:", clock=lambda: T0)
+    curator = _verdict_curator("2406.00000\tlora\t1\n2406.00001\tlora\t0\n")
+    loop = LearningLoop(store, curator, _sections(), TOPICS, policy=SMALL)
+    papers = [_paper(f"2406.{i:05d}", t) for i, t in enumerate(APPLICATIONS[:3])]
+    cands = select(papers, TOPICS, loop.scorer(QueryEvidence()), cap=10, day=DAY)
+    assert loop.after_day(cands) == (1, 1)
+    assert [(d.paper_id, d.action) for d in store.decisions()] == [
+        ("2406.00000", "approve"), ("2406.00001", "reject")]
+    assert store.get_candidate("2406.00002").status == "pending"
+
+
 def test_learning_loop_feeds_decisions_into_the_next_day() -> None:
     """Each day's posted candidates are decided in the store; the next day's models use them."""
     store = Store.open("sqlite:///:memory:", clock=lambda: T0)
