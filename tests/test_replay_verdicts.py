@@ -223,3 +223,15 @@ def test_the_report_prints_the_verdicts_table() -> None:
                                        "1.000", "2.00", "Compression", ">", "Low-rank"]
     assert lines[head + 3].startswith("(belong: judged 1 and not already in the catalog")
     assert "LABEL" not in text
+
+
+@pytest.mark.xfail(strict=True, reason="Replay._score_verdicts walks the day's batch as given, "
+                   "so a paper listed twice counts twice (select and the label figures count it "
+                   "once)")
+def test_a_paper_listed_twice_in_a_day_is_judged_once() -> None:
+    """Duplicates within a day's input count once in the verdict figures, as in the selection."""
+    labels = parse_labels(VERDICTS, topics=TOPICS)
+    r = Replay(TOPICS, Fixed(), known={"2106.09685"}, cap=5, labels=labels)
+    r.run([*PAPERS, PAPERS[0]])
+    adapters, _ = r.verdict_stats
+    assert (adapters.judged, adapters.posted_judged, len(adapters.scored)) == (5, 1, 3)
