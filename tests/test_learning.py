@@ -207,18 +207,18 @@ def test_no_model_equals_the_base_score() -> None:
 
 
 def test_learned_ranking_reorders_the_digest() -> None:
-    """With a model of enough decisions, a method moves above an application the query prefers."""
+    """With a model, a method moves above an application that the query prefers."""
     base = QueryEvidence()
     cache = ModelCache(StoreSource(_store_with_rejections(), _sections(), TOPICS), SMALL)
     cache.refresh()
     app = _paper("2406.00020", "LoRA fine-tuning for clinical notes summarisation")
     method = _paper("2406.00021", "Rank allocation for adapter matrices")
-    strong = LearnedScorer(base, cache.current, evidence=1)    # 6 decisions: share capped
-    ranked = [c.paper.id for c in select([app, method], TOPICS[:1], strong, cap=10, day=DAY)]
+    learned = learned_scorer(base, cache)
+    assert learned.models is cache.current()
+    ranked = [c.paper.id for c in select([app, method], TOPICS[:1], learned, cap=10, day=DAY)]
     query_only = [c.paper.id for c in select([app, method], TOPICS[:1], base, cap=10, day=DAY)]
     assert query_only == [app.id, method.id]
     assert ranked == [method.id, app.id]
-    assert learned_scorer(base, cache).models is cache.current()
 
 
 def _logit(p: float) -> float:

@@ -59,7 +59,7 @@ _WORDS = ["We", "propose", "LoRA", "e.g.", "i.e.", "et", "al.", "vs.", "fig.", "
           "z?", "2.5", "a", "...", "\n", "  ", "(cf.", "Eq.", "etc.", "end."]
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(_WORDS), max_size=30).map(" ".join) | st.text(max_size=80))
 def test_sentences_join_back_to_the_same_text(text: str) -> None:
     """Splitting loses nothing but the white space between sentences."""
@@ -220,7 +220,7 @@ CUE_SETS = [Cues.parse(q) for q in (
     '"mixture of experts" OR MoE OR expert', "low-rank OR quantiz* OR SVD")]
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(cue_texts | st.text(max_size=60), cue_texts | st.text(max_size=200),
        st.sampled_from(CUE_SETS))
 def test_cues_never_raise_and_agree_with_their_patterns(title: str, abstract: str,

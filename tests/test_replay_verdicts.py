@@ -6,7 +6,7 @@ import datetime as dt
 from typing import ClassVar
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arxivwatch.errors import BacktestError
@@ -148,6 +148,7 @@ def test_auc_of_scored_verdicts(scored: list[tuple[float, int]], expected: float
     assert auc(scored) == expected
 
 
+@settings(deadline=None)
 @given(st.lists(st.tuples(st.sampled_from([0.0, 0.1, 0.5, 0.9, 1.0]), st.integers(0, 1)),
                 max_size=30))
 def test_auc_does_not_depend_on_order_and_flips_with_the_scores(
