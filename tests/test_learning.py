@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import math
 import threading
 import time
 from typing import Any
 
+import numpy as np
 import pytest
 
 from arxivwatch.catalog import Catalog
@@ -26,6 +28,7 @@ from arxivwatch.learning import (
     suggest,
     train,
 )
+from arxivwatch.learning.scorer import MAX_SHARE
 from arxivwatch.models import Candidate, Decision, Paper, Topic
 from arxivwatch.query import Doc
 from arxivwatch.ranking import QueryEvidence, Scored, select
@@ -158,7 +161,7 @@ def test_reasons_name_the_words_that_pushed_up() -> None:
     shipped, reason = scored.reasons
     assert shipped == "shipped"
     assert reason.startswith("learned 0.")
-    assert f"from {len(APPLICATIONS)} decisions, share 0.09: " in reason
+    assert f"from {len(APPLICATIONS)} decisions, weight {share(6):.2f}: " in reason
     words = reason.split(": ")[1].split()
     assert words
     assert all(w.startswith("+") for w in words)
@@ -234,17 +237,19 @@ def _with_decisions(models: Models, n: int) -> Models:
 
 @pytest.mark.parametrize(("decisions", "expected"), [
     (0, 0.0), (-3, 0.0), (1, 1 / (1 + EVIDENCE)), (EVIDENCE, 0.5), (3 * EVIDENCE, 0.75),
-    (340, 0.85), (1000, 0.85), (10**9, 0.85),
+    (99 * EVIDENCE, 0.99),
 ])
-def test_share_grows_with_decisions_and_is_capped(decisions: int, expected: float) -> None:
-    """The model's share is n / (n + EVIDENCE): none without decisions, at most 0.85."""
+def test_share_grows_with_decisions(decisions: int, expected: float) -> None:
+    """The model's weight is n / (n + EVIDENCE): none without decisions, half at EVIDENCE."""
     assert share(decisions) == pytest.approx(expected)
 
 
-def test_share_never_shrinks_as_decisions_come() -> None:
-    """One more decision never lowers the model's share."""
-    shares = [share(n) for n in range(0, 2000, 7)]
+def test_share_never_shrinks_as_decisions_come_and_stays_under_its_cap() -> None:
+    """One more decision never lowers the model's weight, which never passes MAX_SHARE."""
+    shares = [share(n) for n in [*range(0, 2000, 7), 10**9]]
     assert shares == sorted(shares)
+    assert 0.0 <= shares[-1] <= MAX_SHARE
+    assert share(10**9) == pytest.approx(min(MAX_SHARE, 1.0), abs=1e-6)
 
 
 def test_training_counts_only_the_curators_decisions() -> None:
@@ -255,41 +260,52 @@ def test_training_counts_only_the_curators_decisions() -> None:
 
 
 def test_a_model_without_decisions_keeps_the_shipped_score() -> None:
-    """A model of catalog entries alone (share 0) leaves the shipped score and says so."""
+    """A model of catalog entries alone (weight 0) leaves the shipped score and says so."""
     models = _models(0, min_negatives=0)
     assert ("llm training", "techniques") in models.sections
     scored = _score(LearnedScorer(Const(0.37), models), _paper("2406.00005", "LoRA for law"))
     assert scored == Scored(0.37, ("shipped", "learned: no decisions yet"))
 
 
-@pytest.mark.parametrize("decisions", [1, 6, 60, 200, 5000])
-def test_the_mix_is_in_log_odds_by_the_share(decisions: int) -> None:
-    """logit(score) = (1 - a) logit(shipped) + a logit(model), a = share(decisions)."""
+@pytest.mark.parametrize("decisions", [1, 6, 30, 200, 5000])
+def test_the_models_evidence_is_added_in_log_odds(decisions: int) -> None:
+    """logit(score) = logit(shipped) + a * logit(model), a = share(decisions)."""
     models = _with_decisions(_models(), decisions)
     paper = _paper("2406.00006", "Rank allocation for low-rank adapter matrices")
     p = models.probability(("llm training", "techniques"), paper)
     assert p is not None
     a = share(decisions)
-    expected = 1 / (1 + math.exp(-((1 - a) * _logit(0.2) + a * _logit(p))))
+    expected = 1 / (1 + math.exp(-(_logit(0.2) + a * _logit(p))))
     assert _score(LearnedScorer(Const(0.2), models), paper).score == pytest.approx(
         expected, abs=1e-6)
 
 
-def test_the_score_moves_towards_the_model_as_decisions_accumulate() -> None:
-    """More decisions carry the score from the shipped one towards the model's, never past."""
-    paper = _paper("2406.00007", "Rank allocation for low-rank adapter matrices")
+def _sure(models: Models, intercept: float) -> Models:
+    """The models with the LoRA section's model saying sigmoid(intercept) of every paper."""
+    key = ("llm training", "techniques")
+    model = models.sections[key]
+    flat = dataclasses.replace(model, coef=np.zeros_like(model.coef), intercept=intercept)
+    return dataclasses.replace(models, sections={**models.sections, key: flat})
+
+
+@pytest.mark.parametrize(("intercept", "direction"), [(0.0, 0), (2.0, 1), (-2.0, -1)])
+def test_the_score_moves_the_way_the_model_leans_more_as_decisions_accumulate(
+    intercept: float, direction: int,
+) -> None:
+    """p = 0.5 keeps the shipped score; a model leaning either way moves it further per decision."""
     models = _models()
-    p = models.probability(("llm training", "techniques"), paper)
-    assert p is not None
-    assert p > 0.6
-    scores = [_score(LearnedScorer(Const(0.2), _with_decisions(models, n)), paper).score
-              for n in (0, 5, 30, 60, 300, 10**6)]
-    assert scores[0] == 0.2
-    assert scores == sorted(scores)
-    assert len(set(scores)) == len(scores)              # each step moves it
-    assert scores[-1] < p
-    capped = 1 / (1 + math.exp(-(0.15 * _logit(0.2) + 0.85 * _logit(p))))
-    assert scores[-1] == pytest.approx(capped, abs=1e-6)
+    paper = _paper("2406.00007", "Rank allocation for low-rank adapter matrices")
+    scores = [_score(LearnedScorer(Const(0.3), _sure(_with_decisions(models, n), intercept)),
+                     paper).score for n in (0, 5, 30, 300, 10**6)]
+    assert scores[0] == 0.3
+    steps = [b - a for a, b in itertools.pairwise(scores)]
+    if direction == 0:
+        assert scores == [0.3] * len(scores)
+    else:
+        assert all(step * direction > 0 for step in steps)
+        a = share(10**6)
+        assert scores[-1] == pytest.approx(
+            1 / (1 + math.exp(-(_logit(0.3) + a * intercept))), abs=1e-6)
 
 
 @pytest.mark.parametrize("shipped", [0.0, 1.0])

@@ -33,9 +33,8 @@ def _two_topics(a_min: float, b_min: float) -> list[Topic]:
 
 @pytest.mark.parametrize(("a_min", "b_min"), [
     (0.6, 0.3),                                    # clears both: A, the best, takes it
-    pytest.param(0.8, 0.3, marks=pytest.mark.xfail(
-        strict=True, reason="replay.tune.replay_topic counts a paper as lost to the topic "
-        "scoring best (matches[0]), while select() routes after thresholds (_route)")),
+    (0.8, 0.3),                                    # clears only B: B keeps it
+    (0.8, 0.6),                                    # clears none: A, the best, takes it
 ])
 def test_tune_loses_a_match_exactly_when_the_poll_routes_it_elsewhere(a_min: float,
                                                                       b_min: float) -> None:
