@@ -413,6 +413,26 @@ def test_a_routed_paper_takes_its_place_in_the_cap_of_its_topic() -> None:
         ("2", "b", 1, True), ("1", "b", 2, False)]
 
 
+@pytest.mark.parametrize(("ask", "min_score", "cap", "posted", "unsure"), [
+    (0, 0.5, 5, ["a"], []),
+    (1, 0.5, 5, ["a", "b"], ["b"]),                 # the best just under min_score
+    (2, 0.5, 5, ["a", "b", "c"], ["b", "c"]),
+    (5, 0.5, 5, ["a", "b", "c"], ["b", "c"]),       # d is more than 1 log-odd under 0.5
+    (5, None, 2, ["a", "b"], []),                   # no min_score: nothing to be unsure of
+    (5, 0.4, 1, ["a", "c", "d"], ["c", "d"]),       # b clears 0.4: over the cap, not asked
+])
+def test_ask_posts_a_few_papers_just_under_min_score_as_unsure(
+    ask: int, min_score: float | None, cap: int, posted: list[str], unsure: list[str],
+) -> None:
+    """With ask, the best papers within 1 log-odd under min_score are posted, marked unsure."""
+    t = topic("t", "LoRA", min_score=min_score)
+    scores = {("a", "t"): 0.6, ("b", "t"): 0.45, ("c", "t"): 0.3, ("d", "t"): 0.2}
+    cands = select([paper(i, "LoRA") for i in "abcd"], [t], Fixed(scores), cap=cap, day=DAY,
+                   ask=ask)
+    assert [c.paper.id for c in cands if c.posted] == posted
+    assert [c.paper.id for c in cands if c.unsure] == unsure
+
+
 def test_selector_remember_routes_like_select() -> None:
     """Matches computed elsewhere (match_rows) are routed after thresholds too."""
     from arxivwatch.ranking import Selector
