@@ -116,6 +116,58 @@ def test_backtest_with_labels_and_a_label_map(project: Path, tmp_path: Path) -> 
     assert rows["lora"][1:3] == ["1", "0"]   # built-in map: LLM Training > Techniques
 
 
+VERDICTS = ("arxiv_id\tsection\trelevant\n"
+            "2405.00001\tTraining > Techniques\t1\n2405.00002\tTraining > Techniques\t0\n"
+            "2106.09685\tTraining > Techniques\t1\n2405.00004\tTraining > Techniques\t1\n"
+            "2405.00003\tlowrank\t1\n2405.00002\tlowrank\t0\n")
+
+
+def test_backtest_with_verdicts_prints_the_verdicts_table(project: Path, tmp_path: Path) -> None:
+    """--labels with a `relevant` column: judged precision, recall, P@R and AUC per section."""
+    verdicts = tmp_path / "verdicts.tsv"
+    verdicts.write_text(VERDICTS, encoding="utf-8")
+    result = run(project, "backtest", "--papers", snap(project), "--labels", str(verdicts))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    head = lines.index(next(x for x in lines if x.startswith("VERDICTS")))
+    # LoRA-XS posted and judged 1, the clinical paper judged 0 scored below it, the catalog
+    # paper left out of the base, the graph paper never matched: recall 1 of 2
+    assert lines[head + 1].split() == ["Training", ">", "Techniques", "4", "2", "1", "1.000",
+                                       "0.500", "-", "-", "1.000", "0.50", "Training", ">",
+                                       "Techniques"]
+    assert lines[head + 2].split()[:9] == ["lowrank", "2", "1", "1", "1.000", "1.000", "1.00",
+                                           "1.00", "-"]
+    assert not any(x.startswith("LABEL") for x in lines)
+
+
+@pytest.mark.parametrize(("rows", "decided"), [
+    ("2405.00001\tTraining > Techniques\t1\n", "1 approved, 0 rejected"),
+    ("2405.00001\tTraining > Techniques\t1\n2405.00003\tlowrank\t0\n", "1 approved, 1 rejected"),
+    ("2405.00001\tTraining > Techniques\t0\n2405.00003\tlowrank\t1\n", "1 approved, 1 rejected"),
+    ("2405.00003\tTraining > Techniques\t1\n", "0 approved, 0 rejected"),   # other section
+])
+def test_backtest_curator_with_verdicts_decides_only_what_is_judged(
+    project: Path, tmp_path: Path, rows: str, decided: str,
+) -> None:
+    """--curator with verdicts: 1 approves, 0 rejects, a paper not judged there stays pending."""
+    verdicts = tmp_path / "verdicts.tsv"
+    verdicts.write_text("arxiv_id\tsection\trelevant\n" + rows, encoding="utf-8")
+    result = run(project, "backtest", "--papers", snap(project), "--curator", str(verdicts))
+    assert result.exit_code == 0, result.output
+    assert f"simulated curator: {decided};" in result.output
+
+
+def test_backtest_bad_verdict_is_one_clear_error(project: Path, tmp_path: Path) -> None:
+    """A `relevant` value other than 1 or 0 fails with file:line, exit 1, no traceback."""
+    verdicts = tmp_path / "verdicts.tsv"
+    verdicts.write_text("arxiv_id\tsection\trelevant\n2405.00001\tlowrank\tmaybe\n",
+                        encoding="utf-8")
+    result = run(project, "backtest", "--papers", snap(project), "--labels", str(verdicts))
+    assert result.exit_code == 1
+    assert f"{verdicts}:2: relevant must be 1 or 0, not 'maybe'" in result.output
+    assert "Traceback" not in result.output
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--from", "2024-13-01"], "is not a date"),
     (["--label-map", "nothing"], "LABEL=Section > Sub"),

@@ -196,6 +196,20 @@ BROKEN = [
     ("push without commit", BASE.replace("README.md\n", "README.md\n  git: {push: true}\n"),
      "catalog.git.push", 3, "push needs commit: true"),
     ("yaml syntax", BASE + "digest: [1, 2\n", None, 13, "not valid YAML"),
+    ("bad kind", BASE.replace("'ti:LoRA'\n", "'ti:LoRA'\n    kind: methods\n"),
+     "topics[0].kind", 9, "'methods' is not a kind of section; use one of method, system, "
+     "survey, dataset, benchmark"),
+    ("kind not a string", BASE.replace("'ti:LoRA'\n", "'ti:LoRA'\n    kind: [method]\n"),
+     "topics[0].kind", 9, "expected a string"),
+    ("malformed about", BASE.replace("'ti:LoRA'\n", "'ti:LoRA'\n    about: 'LoRA OR (DoRA'\n"),
+     "topics[0].about", 9, "malformed query: unbalanced parenthesis at column 9\n"
+     "  LoRA OR (DoRA\n          ^"),
+    ("malformed against", BASE.replace("'ti:pruning'\n", "'ti:pruning'\n    against: '(x'\n"),
+     "topics[1].against", 12, "malformed query: unbalanced parenthesis at column 1\n  (x\n  ^"),
+    ("min_score above 1", BASE.replace("'ti:LoRA'\n", "'ti:LoRA'\n    min_score: 1.5\n"),
+     "topics[0].min_score", 9, "1.5 is above 1: a score is the estimated chance"),
+    ("min_score below 0", BASE.replace("'ti:LoRA'\n", "'ti:LoRA'\n    min_score: -0.1\n"),
+     "topics[0].min_score", 9, "must be at least 0"),
 ]
 
 
@@ -212,6 +226,34 @@ def test_broken_config_names_key_and_line(
     assert (p.key, p.line) == (key, line)
     assert fragment in p.message
     assert str(p).startswith(f"{path.resolve()}:{line}: ")
+
+
+def test_topic_kind_about_and_against_are_parsed(tmp_path: Path) -> None:
+    """kind, about and against reach the Topic; about/against are parsed as queries."""
+    from arxivwatch.query import parse
+
+    text = BASE.replace("'ti:LoRA'\n", "'ti:LoRA'\n    kind: survey\n    about: >-\n"
+                        "      LoRA OR\n      \"low-rank adapter\"\n    against: ti:medical\n"
+                        "    min_score: 0\n").replace("'ti:pruning'\n", "'ti:pruning'\n"
+                                                      "    min_score: 1\n")
+    s = load(write(tmp_path, text), {}, parse_catalog=lambda _: FakeCatalog())
+    lora, pruning = s.topics
+    assert (lora.kind, lora.about, lora.against) == (
+        "survey", parse('LoRA OR "low-rank adapter"'), parse("ti:medical"))
+    assert (lora.min_score, pruning.min_score) == (0.0, 1.0)
+    assert (pruning.kind, pruning.about, pruning.against) == ("method", None, None)
+
+
+def test_malformed_about_with_the_real_parser_points_at_the_column(tmp_path: Path) -> None:
+    """The query parser's own caret message names the about key and its line."""
+    text = BASE.replace("'ti:LoRA'\n", "'ti:LoRA'\n    about: '\"low rank OR LoRA'\n")
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigErrors) as info:
+        load(path, {}, parse_catalog=lambda _: FakeCatalog())
+    (p,) = info.value.problems
+    assert (p.key, p.line) == ("topics[0].about", 9)
+    assert p.message.startswith("malformed query: ")
+    assert p.message.endswith('at column 1\n  "low rank OR LoRA\n  ^')
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import itertools
+import math
 import threading
 import time
 from typing import Any
 
+import numpy as np
 import pytest
 
 from arxivwatch.catalog import Catalog
 from arxivwatch.learning import (
-    NEUTRAL,
+    EVIDENCE,
     LearnedScorer,
     ModelCache,
     Models,
@@ -20,12 +24,14 @@ from arxivwatch.learning import (
     StoreSource,
     collect,
     learned_scorer,
+    share,
     suggest,
     train,
 )
+from arxivwatch.learning.scorer import MAX_SHARE
 from arxivwatch.models import Candidate, Decision, Paper, Topic
 from arxivwatch.query import Doc
-from arxivwatch.ranking import Blend, QueryEvidence, select
+from arxivwatch.ranking import QueryEvidence, Scored, select
 from arxivwatch.replay.curator import Curator, LearningLoop
 from arxivwatch.replay.labels import Labels
 from arxivwatch.store import Store
@@ -127,19 +133,35 @@ def test_collect_skips_decisions_without_metadata() -> None:
 # -- models and the scorer ----------------------------------------------------------------------
 
 
+class Const:
+    """A shipped ranking that gives every paper the same score and reason."""
+
+    def __init__(self, value: float = 0.3, reason: str = "shipped") -> None:
+        self.value, self.reason = value, reason
+
+    def score(self, doc: Doc, topic: Topic, hits: tuple[Any, ...]) -> Scored:
+        return Scored(self.value, (self.reason,))
+
+
 def test_model_ranks_like_papers_above_unlike() -> None:
     """Trained on method approvals and application rejections, a new method outranks an app."""
-    scorer = LearnedScorer(_models())
-    method = _score(scorer, _paper("2406.00001", "Rank allocation for low-rank adapter matrices"))
-    app = _score(scorer, _paper("2406.00002", "LoRA fine-tuning for medical report generation"))
-    assert method.score > 0.5 > app.score
+    models = _models()
+    method = _paper("2406.00001", "Rank allocation for low-rank adapter matrices")
+    app = _paper("2406.00002", "LoRA fine-tuning for medical report generation")
+    key = ("llm training", "techniques")
+    assert models.probability(key, method) > 0.5 > models.probability(key, app)
+    scorer = LearnedScorer(Const(), models)
+    assert _score(scorer, method).score > 0.3 > _score(scorer, app).score
 
 
 def test_reasons_name_the_words_that_pushed_up() -> None:
-    """The reason lists the features that raised the score, with '+' and pairs hyphenated."""
-    scored = _score(LearnedScorer(_models()), _paper("2406.00003", "Low-rank adapter matrices"))
-    (reason,) = scored.reasons
+    """The shipped reasons come first; the learned one lists the words that raised the score."""
+    scored = _score(LearnedScorer(Const(), _models()),
+                    _paper("2406.00003", "Low-rank adapter matrices"))
+    shipped, reason = scored.reasons
+    assert shipped == "shipped"
     assert reason.startswith("learned 0.")
+    assert f"from {len(APPLICATIONS)} decisions, weight {share(6):.2f}: " in reason
     words = reason.split(": ")[1].split()
     assert words
     assert all(w.startswith("+") for w in words)
@@ -154,22 +176,23 @@ def test_reasons_name_the_words_that_pushed_up() -> None:
 ])
 def test_fallback_with_too_few_examples(rejections: int, policy: dict[str, int],
                                         has_model: bool) -> None:
-    """A section below the thresholds has no model; the scorer is neutral and says why."""
+    """A section below the thresholds has no model; the score is the shipped one and says why."""
     models = _models(rejections, **policy)
     assert (("llm training", "techniques") in models.sections) is has_model
-    scored = _score(LearnedScorer(models), _paper("2406.00004", "LoRA for legal review"))
+    scored = _score(LearnedScorer(Const(), models), _paper("2406.00004", "LoRA for legal review"))
     if has_model:
-        assert scored.score != NEUTRAL
+        assert scored.score != 0.3
     else:
-        assert scored.score == NEUTRAL
-        assert "none for this section" in scored.reasons[0]
-        assert f"{rejections} negative" in scored.reasons[0]
+        assert scored.score == 0.3
+        assert scored.reasons[0] == "shipped"
+        assert scored.reasons[1].startswith("learned: none (")
+        assert f"{rejections} negative" in scored.reasons[1]
 
 
-def test_neutral_fallback_keeps_the_query_order() -> None:
-    """Blended in, a fallback section leaves the order of its matches unchanged."""
-    base = Blend(((QueryEvidence(), 1.0),))
-    with_learning = base.with_part(LearnedScorer(_models(0)), 1.0)
+def test_no_model_keeps_the_query_order() -> None:
+    """A section without a model leaves the order of its matches unchanged."""
+    base = QueryEvidence()
+    with_learning = LearnedScorer(base, _models(0))
     papers = [_paper("2406.00010", "LoRA"), _paper("2406.00011", "A low-rank adapter: LoRA"),
               _paper("2406.00012", "Low-rank adapter")]
     order = [[c.paper.id for c in select(papers, TOPICS, s, cap=10, day=DAY)]
@@ -177,27 +200,119 @@ def test_neutral_fallback_keeps_the_query_order() -> None:
     assert order[0] == order[1]
 
 
-def test_fallback_blend_equals_the_base_score() -> None:
-    """With the base as fallback, a section with no model scores exactly as without learning."""
-    base = Blend(((QueryEvidence(), 1.0),))
-    blended = base.with_part(LearnedScorer(_models(0), fallback=base), 2.0)
+def test_no_model_equals_the_base_score() -> None:
+    """A section with no model scores exactly as without learning."""
+    base = QueryEvidence()
+    learned = LearnedScorer(base, _models(0))
     for title in ("LoRA", "A low-rank adapter: LoRA", "Low-rank adapter"):
         paper = _paper("2406.00013", title)
-        assert _score(blended, paper).score == pytest.approx(_score(base, paper).score)
+        assert _score(learned, paper).score == _score(base, paper).score
 
 
-def test_learned_blend_reorders_the_digest() -> None:
-    """With a model, a method paper moves above an application that the query prefers."""
-    base = Blend(((QueryEvidence(), 1.0),))
+def test_learned_ranking_reorders_the_digest() -> None:
+    """With a model, a method moves above an application that the query prefers."""
+    base = QueryEvidence()
     cache = ModelCache(StoreSource(_store_with_rejections(), _sections(), TOPICS), SMALL)
     cache.refresh()
     app = _paper("2406.00020", "LoRA fine-tuning for clinical notes summarisation")
     method = _paper("2406.00021", "Rank allocation for adapter matrices")
-    ranked = [c.paper.id for c in select([app, method], TOPICS[:1], learned_scorer(base, cache),
-                                         cap=10, day=DAY)]
+    learned = learned_scorer(base, cache)
+    assert learned.models is cache.current()
+    ranked = [c.paper.id for c in select([app, method], TOPICS[:1], learned, cap=10, day=DAY)]
     query_only = [c.paper.id for c in select([app, method], TOPICS[:1], base, cap=10, day=DAY)]
     assert query_only == [app.id, method.id]
     assert ranked == [method.id, app.id]
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+def _with_decisions(models: Models, n: int) -> Models:
+    """The same models, the LoRA section's counting `n` curator decisions."""
+    key = ("llm training", "techniques")
+    sections = {**models.sections, key: dataclasses.replace(models.sections[key], decisions=n)}
+    return dataclasses.replace(models, sections=sections)
+
+
+@pytest.mark.parametrize(("decisions", "expected"), [
+    (0, 0.0), (-3, 0.0), (1, 1 / (1 + EVIDENCE)), (EVIDENCE, 0.5), (3 * EVIDENCE, 0.75),
+    (99 * EVIDENCE, 0.99),
+])
+def test_share_grows_with_decisions(decisions: int, expected: float) -> None:
+    """The model's weight is n / (n + EVIDENCE): none without decisions, half at EVIDENCE."""
+    assert share(decisions) == pytest.approx(expected)
+
+
+def test_share_never_shrinks_as_decisions_come_and_stays_under_its_cap() -> None:
+    """One more decision never lowers the model's weight, which never passes MAX_SHARE."""
+    shares = [share(n) for n in [*range(0, 2000, 7), 10**9]]
+    assert shares == sorted(shares)
+    assert 0.0 <= shares[-1] <= MAX_SHARE
+    assert share(10**9) == pytest.approx(min(MAX_SHARE, 1.0), abs=1e-6)
+
+
+def test_training_counts_only_the_curators_decisions() -> None:
+    """A section model counts its approvals and rejections as decisions, not catalog entries."""
+    assert _models(4).sections[("llm training", "techniques")].decisions == 4
+    alone = _models(0, min_negatives=0).sections[("llm training", "techniques")]
+    assert (alone.positives, alone.decisions) == (6, 0)
+
+
+def test_a_model_without_decisions_keeps_the_shipped_score() -> None:
+    """A model of catalog entries alone (weight 0) leaves the shipped score and says so."""
+    models = _models(0, min_negatives=0)
+    assert ("llm training", "techniques") in models.sections
+    scored = _score(LearnedScorer(Const(0.37), models), _paper("2406.00005", "LoRA for law"))
+    assert scored == Scored(0.37, ("shipped", "learned: no decisions yet"))
+
+
+@pytest.mark.parametrize("decisions", [1, 6, 30, 200, 5000])
+def test_the_models_evidence_is_added_in_log_odds(decisions: int) -> None:
+    """logit(score) = logit(shipped) + a * logit(model), a = share(decisions)."""
+    models = _with_decisions(_models(), decisions)
+    paper = _paper("2406.00006", "Rank allocation for low-rank adapter matrices")
+    p = models.probability(("llm training", "techniques"), paper)
+    assert p is not None
+    a = share(decisions)
+    expected = 1 / (1 + math.exp(-(_logit(0.2) + a * _logit(p))))
+    assert _score(LearnedScorer(Const(0.2), models), paper).score == pytest.approx(
+        expected, abs=1e-6)
+
+
+def _sure(models: Models, intercept: float) -> Models:
+    """The models with the LoRA section's model saying sigmoid(intercept) of every paper."""
+    key = ("llm training", "techniques")
+    model = models.sections[key]
+    flat = dataclasses.replace(model, coef=np.zeros_like(model.coef), intercept=intercept)
+    return dataclasses.replace(models, sections={**models.sections, key: flat})
+
+
+@pytest.mark.parametrize(("intercept", "direction"), [(0.0, 0), (2.0, 1), (-2.0, -1)])
+def test_the_score_moves_the_way_the_model_leans_more_as_decisions_accumulate(
+    intercept: float, direction: int,
+) -> None:
+    """p = 0.5 keeps the shipped score; a model leaning either way moves it further per decision."""
+    models = _models()
+    paper = _paper("2406.00007", "Rank allocation for low-rank adapter matrices")
+    scores = [_score(LearnedScorer(Const(0.3), _sure(_with_decisions(models, n), intercept)),
+                     paper).score for n in (0, 5, 30, 300, 10**6)]
+    assert scores[0] == 0.3
+    steps = [b - a for a, b in itertools.pairwise(scores)]
+    if direction == 0:
+        assert scores == [0.3] * len(scores)
+    else:
+        assert all(step * direction > 0 for step in steps)
+        a = share(10**6)
+        assert scores[-1] == pytest.approx(
+            1 / (1 + math.exp(-(_logit(0.3) + a * intercept))), abs=1e-6)
+
+
+@pytest.mark.parametrize("shipped", [0.0, 1.0])
+def test_the_mix_is_safe_at_certain_scores(shipped: float) -> None:
+    """A shipped score of exactly 0 or 1 mixes without error and stays in [0, 1]."""
+    scored = _score(LearnedScorer(Const(shipped), _models()), _paper("2406.00008", "LoRA"))
+    assert 0.0 <= scored.score <= 1.0
 
 
 # -- retraining ---------------------------------------------------------------------------------
@@ -283,11 +398,52 @@ def test_curator_approves_labelled_section_only() -> None:
     assert rejected.topic == "lora"
 
 
+def _verdict_curator(rows: str) -> Curator:
+    from arxivwatch.replay.labels import parse_labels
+
+    return Curator(parse_labels("arxiv_id\tsection\trelevant\n" + rows, topics=TOPICS))
+
+
+@pytest.mark.parametrize(("rows", "section", "action"), [
+    ("2406.00001\tlora\t1\n", LORA, "approve"),
+    ("2406.00001\tlora\t0\n", LORA, "reject"),
+    ("2406.00002\tlora\t1\n", LORA, None),                 # another paper judged
+    ("2406.00001\tpruning\t1\n", LORA, None),              # judged for another section only
+    ("2406.00001\tpruning\t0\n", PRUNING, "reject"),
+    (f"2406.00001\t{LORA}\t1\n", LORA, "approve"),        # a heading path
+])
+def test_curator_with_verdicts_decides_only_judged_papers(rows: str, section: str,
+                                                          action: str | None) -> None:
+    """With verdicts, 1 approves, 0 rejects, and a paper not judged for the section is skipped."""
+    curator = _verdict_curator(rows)
+    topic = "lora" if section == LORA else "pruning"
+    cand = Candidate(_paper("2406.00001", "LoRA+"), topic, section, 1.0, DAY)
+    decision = curator.decision(cand)
+    assert (decision.action if decision else None) == action
+    if decision is not None:
+        assert decision.topic == topic
+        assert decision.section == (section if action == "approve" else None)
+        assert decision.at > T0
+
+
+def test_learning_loop_leaves_unjudged_candidates_pending() -> None:
+    """after_day decides judged candidates only; the others stay pending in the store."""
+    store = Store.open("sqlite:///:memory:", clock=lambda: T0)
+    curator = _verdict_curator("2406.00000\tlora\t1\n2406.00001\tlora\t0\n")
+    loop = LearningLoop(store, curator, _sections(), TOPICS, policy=SMALL)
+    papers = [_paper(f"2406.{i:05d}", t) for i, t in enumerate(APPLICATIONS[:3])]
+    cands = select(papers, TOPICS, loop.scorer(QueryEvidence()), cap=10, day=DAY)
+    assert loop.after_day(cands) == (1, 1)
+    assert [(d.paper_id, d.action) for d in store.decisions()] == [
+        ("2406.00000", "approve"), ("2406.00001", "reject")]
+    assert store.get_candidate("2406.00002").status == "pending"
+
+
 def test_learning_loop_feeds_decisions_into_the_next_day() -> None:
     """Each day's posted candidates are decided in the store; the next day's models use them."""
     store = Store.open("sqlite:///:memory:", clock=lambda: T0)
     loop = LearningLoop(store, Curator(Labels({}, {})), _sections(), TOPICS, policy=SMALL)
-    scorer = loop.scorer(Blend(((QueryEvidence(), 1.0),)))
+    scorer = loop.scorer(QueryEvidence())
     papers = [_paper(f"2406.{i:05d}", t) for i, t in enumerate(APPLICATIONS)]
     loop.before_day(DAY)
     cands = select(papers, TOPICS, scorer, cap=10, day=DAY)
@@ -385,14 +541,6 @@ def test_backtest_curator_decides_every_posted_candidate(curator_project: Any,
     assert f"simulated curator: 1 approved, {len(posted) - 1} rejected" in result.output
     rows = {line.split()[0]: line.split() for line in result.output.splitlines() if line}
     assert rows["lora"][1:3] == ["1", "1"]            # the curator's labels measure recall too
-
-
-@pytest.mark.parametrize(("p", "shift"), [
-    (0.5, 0.0), (0.6, 0.0), (0.36, 0.0), (0.9, 0.25), (0.1, -0.25), (1.0, 0.35)])
-def test_shift_has_a_dead_zone(p: float, shift: float) -> None:
-    """The model moves the base score by p - 0.5 only outside the dead zone around 0.5."""
-    assert LearnedScorer(Models(), dead_zone=0.15).shift(p) == pytest.approx(shift)
-
 
 
 def test_tune_suggest_prints_the_three_parts(curator_project: Any, tmp_path: Any) -> None:

@@ -55,6 +55,7 @@ def test_compounds_join_adjacent_pairs() -> None:
     ("corpora", "corpus"), ("criteria", "criterion"), ("process", "process"),
     ("processes", "process"), ("this", "this"), ("lora", "lora"), ("loran", "loran"),
     ("moe", "moe"), ("moed", "moed"), ("is", "is"), ("ties", "tie"), ("uses", "use"),
+    ("news", "news"), ("new", "new"),
 ])
 def test_stem(token: str, expected: str) -> None:
     """stem() folds plurals to singulars and leaves everything else alone."""
@@ -68,6 +69,7 @@ def test_stem(token: str, expected: str) -> None:
     ("matrix", {"matrix", "matrices", "matrixes", "matrixs"}),
     ("cache", {"cache", "caches"}),
     ("bias", {"bias", "biases"}),
+    ("new", {"new"}),                    # "news" is its own word, not the plural of "new"
 ])
 def test_variants(word: str, expected: set[str]) -> None:
     """variants() lists the surface forms with the word's stem, and nothing that over-stems."""

@@ -9,6 +9,9 @@ from arxivwatch.query import parse
 
 
 def make_topic(name: str, section: str, query: str, *, categories: Sequence[str] = (),
-               min_score: float | None = None) -> Topic:
-    """A topic as `config.load` would give it (query parsed, its text kept)."""
-    return Topic(name, section, parse(query), query, tuple(categories), min_score)
+               min_score: float | None = None, kind: str = "method", about: str | None = None,
+               against: str | None = None) -> Topic:
+    """A topic as `config.load` would give it (query, `about` and `against` parsed)."""
+    return Topic(name, section, parse(query), query, tuple(categories), min_score, kind=kind,
+                 about=parse(about) if about else None,
+                 against=parse(against) if against else None)
