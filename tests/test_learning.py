@@ -28,7 +28,7 @@ from arxivwatch.learning import (
     suggest,
     train,
 )
-from arxivwatch.learning.scorer import MAX_SHARE
+from arxivwatch.learning.scorer import CENTERING, MAX_SHARE
 from arxivwatch.models import Candidate, Decision, Paper, Topic
 from arxivwatch.query import Doc
 from arxivwatch.ranking import QueryEvidence, Scored, select
@@ -269,13 +269,14 @@ def test_a_model_without_decisions_keeps_the_shipped_score() -> None:
 
 @pytest.mark.parametrize("decisions", [1, 6, 30, 200, 5000])
 def test_the_models_evidence_is_added_in_log_odds(decisions: int) -> None:
-    """logit(score) = logit(shipped) + a * logit(model), a = share(decisions)."""
+    """logit(score) = logit(shipped) + a * (logit(model) - c * center), a = share(decisions)."""
     models = _with_decisions(_models(), decisions)
     paper = _paper("2406.00006", "Rank allocation for low-rank adapter matrices")
-    p = models.probability(("llm training", "techniques"), paper)
+    key = ("llm training", "techniques")
+    p = models.probability(key, paper)
     assert p is not None
-    a = share(decisions)
-    expected = 1 / (1 + math.exp(-(_logit(0.2) + a * _logit(p))))
+    a, center = share(decisions), models.sections[key].center
+    expected = 1 / (1 + math.exp(-(_logit(0.2) + a * (_logit(p) - CENTERING * center))))
     assert _score(LearnedScorer(Const(0.2), models), paper).score == pytest.approx(
         expected, abs=1e-6)
 
@@ -284,7 +285,8 @@ def _sure(models: Models, intercept: float) -> Models:
     """The models with the LoRA section's model saying sigmoid(intercept) of every paper."""
     key = ("llm training", "techniques")
     model = models.sections[key]
-    flat = dataclasses.replace(model, coef=np.zeros_like(model.coef), intercept=intercept)
+    flat = dataclasses.replace(model, coef=np.zeros_like(model.coef), intercept=intercept,
+                               center=intercept)
     return dataclasses.replace(models, sections={**models.sections, key: flat})
 
 
@@ -292,7 +294,7 @@ def _sure(models: Models, intercept: float) -> Models:
 def test_the_score_moves_the_way_the_model_leans_more_as_decisions_accumulate(
     intercept: float, direction: int,
 ) -> None:
-    """p = 0.5 keeps the shipped score; a model leaning either way moves it further per decision."""
+    """A model at its decided papers' mean keeps the score; one leaning away moves it further."""
     models = _models()
     paper = _paper("2406.00007", "Rank allocation for low-rank adapter matrices")
     scores = [_score(LearnedScorer(Const(0.3), _sure(_with_decisions(models, n), intercept)),
@@ -305,7 +307,7 @@ def test_the_score_moves_the_way_the_model_leans_more_as_decisions_accumulate(
         assert all(step * direction > 0 for step in steps)
         a = share(10**6)
         assert scores[-1] == pytest.approx(
-            1 / (1 + math.exp(-(_logit(0.3) + a * intercept))), abs=1e-6)
+            1 / (1 + math.exp(-(_logit(0.3) + a * (1 - CENTERING) * intercept))), abs=1e-6)
 
 
 @pytest.mark.parametrize("shipped", [0.0, 1.0])

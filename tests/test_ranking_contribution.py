@@ -98,9 +98,6 @@ def test_method_titles_announcing_another_kind(title: str, other: float) -> None
     assert features(LORA, title)["other_kind"] == other
 
 
-@pytest.mark.xfail(strict=True, reason="contribution._FAMILIES['application'] lists \"law\", "
-                   "which matches 'scaling laws' (plural = singular): an analysis of LoRA "
-                   "reads as a legal application")
 def test_scaling_laws_are_not_a_legal_application() -> None:
     """A LoRA analysis titled with scaling laws is not a legal application (sections.md: in)."""
     assert features(LORA, "Scaling Laws for Low-Rank Adaptation")["other_kind"] == 0.0
@@ -320,8 +317,6 @@ def test_topic_cues_default_to_the_querys_terms() -> None:
     assert features(topic, "QLoRA for everyone")["subject_title"] == 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="TopicCues.of: the default subject is query.terms(), "
-                   "which includes ANDNOT's right side, so excluded words count as the subject")
 def test_topic_cues_default_leaves_out_andnot_terms() -> None:
     """Words a query excludes (ANDNOT) are not the section's subject."""
     topic = make_topic("t", "A > B", "LoRA ANDNOT ti:medical")

@@ -43,9 +43,6 @@ def test_sentences_split_at_ends_but_not_after_abbreviations(text: str,
     assert sentences(textnorm.clean(text)) == expected
 
 
-@pytest.mark.xfail(strict=True, reason="reading.sentences: an abbreviation is matched as a "
-                   "word ending (`config.` ends with `fig.`, `seq2seq.` with `eq.`), so two "
-                   "sentences are joined")
 @pytest.mark.parametrize("text", [
     "We release the code and config. We propose LoRA-X.",
     "Prior work trains seq2seq. We propose LoRA-X.",

@@ -82,8 +82,6 @@ def test_verdict_cells_may_carry_white_space() -> None:
     assert labels.verdicts == {"2401.00001": {"adapters": 1}, "2401.00002": {"adapters": 0}}
 
 
-@pytest.mark.xfail(strict=True, reason="parse_labels numbers only the non-blank lines, so after "
-                   "a blank line file:line points at the wrong line")
 def test_the_line_number_counts_blank_lines() -> None:
     """The line in the message is the file's own line, blank lines included."""
     text = HEADER + "\n2401.00002\tadapters\t1\n\n2401.00001\tadapters\tyes\n"
@@ -126,9 +124,6 @@ def test_verdict_figures_without_a_base_are_none(kw: dict[str, int]) -> None:
     assert (vs.precision, vs.recall, vs.precision_at(0.85), vs.auc) == (None, None, None, None)
 
 
-@pytest.mark.xfail(strict=True, reason="VerdictStats.precision_at stops inside a group of tied "
-                   "scores, so its answer depends on the order matches were seen; a threshold "
-                   "posts every tie at once")
 def test_precision_at_recall_takes_tied_scores_together() -> None:
     """Posting by threshold posts every paper of a tied score, whatever the input order."""
     vs = _stats(relevant=2, scored=[(0.9, 1), (0.8, 1), (0.8, 0)])
@@ -226,9 +221,6 @@ def test_the_report_prints_the_verdicts_table() -> None:
     assert "LABEL" not in text
 
 
-@pytest.mark.xfail(strict=True, reason="Replay._score_verdicts walks the day's batch as given, "
-                   "so a paper listed twice counts twice (select and the label figures count it "
-                   "once)")
 def test_a_paper_listed_twice_in_a_day_is_judged_once() -> None:
     """Duplicates within a day's input count once in the verdict figures, as in the selection."""
     labels = parse_labels(VERDICTS, topics=TOPICS)

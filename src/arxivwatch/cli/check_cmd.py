@@ -101,6 +101,17 @@ def check(ctx: Context) -> None:
         raise SystemExit(1)
     assert settings is not None
     _summary(settings, checked, sections, entries, len(warnings), state)
+    for line in cue_warnings(settings):
+        click.echo(line)
+
+
+def cue_warnings(settings: Settings) -> list[str]:
+    """One line per topic key that its kind of ranking does not read (harmless, but dead)."""
+    from arxivwatch.ranking.ranker import unused_cues
+
+    return [f"  warning:   topics.{t.name}.{key}: a {t.kind} topic's ranking does not weigh "
+            f"{key}; it changes no score (remove it, or change kind)"
+            for t in settings.topics for key in unused_cues(t)]
 
 
 def _summary(settings: Settings, templates: int, sections: int, entries: int,

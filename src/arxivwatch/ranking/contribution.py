@@ -58,18 +58,18 @@ _FAMILIES = {
         ' LVLM OR "vision-language" OR "text-to-image" OR "3D" OR "point cloud" OR audio OR'
         ' speech OR ViT OR CNN OR "vision transformer" OR "remote sensing"'),
     "application": (
-        'medical OR clinical OR biomedical OR healthcare OR radiology OR patient OR disease OR'
-        ' diagnosis OR cancer OR ECG OR EEG OR medicine OR legal OR "law" OR financial OR finance'
-        ' OR education OR educational OR student OR agriculture OR chemistry OR chemical OR'
-        ' molecule OR molecular OR protein OR drug OR genomic OR speech OR ASR OR sentiment OR'
-        ' hate OR sexism OR emotion OR dialect OR "mental health" OR cybersecurity OR malware OR'
-        ' robot OR robotic OR "autonomous driving" OR satellite OR weather OR climate OR music'
-        ' OR game OR physics OR e-commerce OR customer OR industrial OR manufacturing OR'
-        ' "time series" OR tabular OR recommendation OR recommender OR news OR tweet OR'
-        ' misinformation OR "text-to-SQL" OR "named entity" OR "relation extraction" OR'
-        ' "sentiment analysis" OR "shared task" OR SemEval OR "question answering"'
-        ' OR "code generation" OR translation OR summarization OR classification OR detection'
-        ' OR segmentation'),
+        'medical OR clinical OR biomedical OR healthcare OR radiology OR patient OR disease'
+        ' OR diagnosis OR cancer OR ECG OR EEG OR medicine OR legal OR lawyer OR court OR'
+        ' financial OR finance OR education OR educational OR student OR agriculture OR'
+        ' chemistry OR chemical OR molecule OR molecular OR protein OR drug OR genomic OR'
+        ' speech OR ASR OR sentiment OR hate OR sexism OR emotion OR dialect OR'
+        ' "mental health" OR cybersecurity OR malware OR robot OR robotic OR'
+        ' "autonomous driving" OR satellite OR weather OR climate OR music OR game OR physics'
+        ' OR e-commerce OR customer OR industrial OR manufacturing OR "time series" OR tabular'
+        ' OR recommendation OR recommender OR news OR tweet OR misinformation OR "text-to-SQL"'
+        ' OR "named entity" OR "relation extraction" OR "sentiment analysis" OR "shared task"'
+        ' OR SemEval OR "question answering" OR "code generation" OR translation OR'
+        ' summarization OR classification OR detection OR segmentation'),
     # The genre word of a survey title ("A Survey of", ": A Review"), not "peer review".
     "survey_genre": (
         'survey OR surveys OR overview OR tutorial OR taxonomy OR primer OR roadmap OR'

@@ -21,7 +21,7 @@ from functools import cached_property
 from typing import NamedTuple
 
 from arxivwatch import textnorm
-from arxivwatch.query import Doc, Query, Term, parse
+from arxivwatch.query import And, AndNot, Doc, Or, Query, Term, parse
 from arxivwatch.query.matcher import TextMatcher, compile_term
 
 # Clean text is lower case, so a sentence ends at . ! or ? and white space; a piece that ends
@@ -45,11 +45,20 @@ def sentences(clean_text: str) -> list[str]:
     """The sentences of a clean text (`textnorm.clean`); abbreviations do not end one."""
     out: list[str] = []
     for piece in _SENTENCE_END.split(clean_text.strip()):
-        if out and out[-1].endswith(_ABBREVIATIONS):
+        if out and _ends_with_abbreviation(out[-1]):
             out[-1] = f"{out[-1]} {piece}"
         else:
             out.append(piece)
     return out
+
+
+def _ends_with_abbreviation(text: str) -> bool:
+    """`... e.g.` yes; `... config.` no (an abbreviation is a whole word, not a word's end)."""
+    for abbreviation in _ABBREVIATIONS:
+        if text.endswith(abbreviation):
+            before = len(text) - len(abbreviation) - 1
+            return before < 0 or not text[before].isalnum()
+    return False
 
 
 def coined_names(title: str) -> tuple[str, ...]:
@@ -134,10 +143,11 @@ class Cues:
 
     @classmethod
     def of(cls, query: Query | None) -> Cues:
-        """The cues of a parsed query: its word and phrase terms (None: no cues)."""
+        """The cues of a parsed query: the word and phrase terms that can make it match (not
+        those on the right of ANDNOT, which exclude); None: no cues."""
         if query is None:
             return cls("", (), ())
-        terms = [t for t in query.terms() if t.field in ("ti", "abs", "all", "co")]
+        terms = [t for t in positive_terms(query) if t.field in ("ti", "abs", "all", "co")]
         cues = []
         for term in terms:
             matcher = compile_term("abs", term.text, term.prefix)
@@ -189,6 +199,16 @@ class Cues:
                 if word in name and textnorm.stem(name) != textnorm.stem(word):
                     return word
         return None
+
+
+def positive_terms(query: Query) -> list[Term]:
+    """The distinct terms of `query` outside the right-hand side of an ANDNOT, in order."""
+    if isinstance(query, Term):
+        return [query]
+    if isinstance(query, AndNot):
+        return positive_terms(query.left)
+    items = query.items if isinstance(query, And | Or) else ()
+    return list(dict.fromkeys(t for item in items for t in positive_terms(item)))
 
 
 def _word(term: Term) -> str:

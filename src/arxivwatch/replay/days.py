@@ -169,10 +169,12 @@ class Replay:
         assert self.labels is not None
         assert self.labels.verdicts is not None
         posted = {c.paper.id: section_key(c.section) for c in cands if c.posted}
+        seen: set[str] = set()
         for paper in batch:
             judged = self.labels.verdicts.get(paper.id)
-            if not judged:
+            if not judged or paper.id in seen:     # a paper listed twice in a day counts once
                 continue
+            seen.add(paper.id)
             known = self.known(paper)
             scores = {} if known else {section_key(m.topic.section): m.score
                                        for m in reversed(self.selector.match(paper))}

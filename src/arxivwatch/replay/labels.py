@@ -101,15 +101,15 @@ def parse_labels(
 
     With a `relevant` column (1 or 0) it is a verdicts file: see `Labels`.
     """
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
+    numbered = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    if not numbered:
         raise BacktestError(f"{where}: empty labels file; expected a TSV with arxiv_id and topic")
-    header = [h.strip().lower() for h in lines[0].split("\t")]
+    header = [h.strip().lower() for h in numbered[0][1].split("\t")]
     id_col, label_col = _label_columns(header, where)
     verdict_col = header.index("relevant") if "relevant" in header else None
     by_id: dict[str, set[str]] = {}
     verdicts: dict[str, dict[str, int]] = {}
-    for n, line in enumerate(lines[1:], 2):
+    for n, line in numbered[1:]:
         cells = line.split("\t")
         if len(cells) <= max(id_col, label_col, verdict_col or 0):
             raise BacktestError(f"{where}:{n}: expected {len(header)} tab-separated columns")

@@ -51,10 +51,12 @@ class VerdictStats:
         if not base:
             return None
         hits = misses = 0
-        for _score, verdict in sorted(self.scored, key=lambda sv: -sv[0]):
+        ranked = sorted(self.scored, key=lambda sv: -sv[0])
+        for i, (score, verdict) in enumerate(ranked):
             hits += verdict
             misses += 1 - verdict
-            if hits >= recall * base:
+            tied = i + 1 < len(ranked) and ranked[i + 1][0] == score
+            if not tied and hits >= recall * base:    # a threshold posts every tie at once
                 return hits / (hits + misses)
         return None
 
