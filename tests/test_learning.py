@@ -6,8 +6,6 @@ import dataclasses
 import datetime as dt
 import itertools
 import math
-import threading
-import time
 from typing import Any
 
 import numpy as np
@@ -20,7 +18,6 @@ from arxivwatch.learning import (
     ModelCache,
     Models,
     Policy,
-    RetrainOnDecide,
     StoreSource,
     collect,
     learned_scorer,
@@ -341,47 +338,6 @@ def test_cache_rebuilds_only_when_decisions_change() -> None:
     assert second is not first
     assert second.version == first.version + 1
     assert ("llm training", "techniques") in second.sections
-
-
-def test_notify_retrains_in_the_background() -> None:
-    """After notify(), the background thread swaps in new models; current() never waits."""
-    cache = ModelCache(StoreSource(_store_with_rejections(), _sections(), TOPICS), SMALL)
-    assert not cache.current().sections
-    cache.notify()
-    assert cache.wait_idle(10)
-    assert ("llm training", "techniques") in cache.current().sections
-    cache.close()
-
-
-def test_decision_returns_while_the_trainer_is_busy(tmp_path: Any) -> None:
-    """A Slack approve recorded while a retrain is stuck is acknowledged and applied at once."""
-    from tests.fakes.slack_server import FakeSlack
-    from tests.test_slack_interactions import Rig
-
-    started, release = threading.Event(), threading.Event()
-
-    def slow_train(examples: Any, policy: Policy, version: int) -> Any:
-        started.set()
-        release.wait(30)
-        return train(examples, policy, version=version)
-
-    with FakeSlack() as fake:
-        rig = Rig(tmp_path, fake)
-        cache = ModelCache(StoreSource(rig.store, _sections(), TOPICS), trainer=slow_train)
-        rig.service.store = RetrainOnDecide(rig.store, cache)
-        cache.notify()
-        assert started.wait(10)
-        t = time.perf_counter()
-        status = rig.click("approve", "2402.12354")
-        rig.settle()                                 # the decision's own work, not the trainer
-        elapsed = time.perf_counter() - t
-        assert status == 200
-        assert elapsed < 5
-        assert rig.store.get_candidate("2402.12354").status == "approved"
-        assert not cache.wait_idle(0)                # the trainer is still busy
-        release.set()
-        assert cache.wait_idle(10)
-        cache.close()
 
 
 # -- simulated curator --------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 - `examples`: what each section's model is trained on (catalog entries, approvals, rejections);
 - `model`: TF-IDF features and one logistic regression per section (`train`, `Models`, `Policy`);
 - `scorer`: `LearnedScorer`, the shipped ranking moved by the models as decisions accumulate;
-- `trainer`: `ModelCache`, rebuilt off the request path when decisions change;
+- `trainer`: `ModelCache`, rebuilt at the poll when decisions changed;
 - `suggest`: what the decisions say about a topic's query (`tune TOPIC --suggest`).
 """
 
@@ -11,12 +11,12 @@ from arxivwatch.learning.examples import Example, SectionExamples, collect, pape
 from arxivwatch.learning.model import Models, Policy, SectionModel, analyse, train
 from arxivwatch.learning.scorer import EVIDENCE, LearnedScorer, share
 from arxivwatch.learning.suggest import Missed, Suggestions, Term, format_suggestions, suggest
-from arxivwatch.learning.trainer import ModelCache, RetrainOnDecide, StoreSource
+from arxivwatch.learning.trainer import ModelCache, StoreSource
 from arxivwatch.ranking import Scorer
 
 __all__ = [
     "EVIDENCE", "Example", "LearnedScorer", "Missed", "ModelCache", "Models", "Policy",
-    "RetrainOnDecide", "SectionExamples", "SectionModel", "StoreSource", "Suggestions", "Term",
+    "SectionExamples", "SectionModel", "StoreSource", "Suggestions", "Term",
     "analyse", "collect", "format_suggestions", "learned_scorer", "paper_text", "share",
     "suggest", "train",
 ]
