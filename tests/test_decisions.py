@@ -166,7 +166,7 @@ def test_unwritable_catalog_folder_records_nothing(catalog: Path) -> None:
     with pytest.raises(CatalogError, match="lock file"):
         service_for(catalog, store).approve("2402.12354", "U0CURATOR")
     assert decided(store) == {}
-    assert {c.paper.id for c in store.candidates(status="pending")} == {PAPER.id, OTHER.id}
+    assert {c.id for c in store.candidates(status="pending")} == {PAPER.id, OTHER.id}
     assert catalog.read_bytes() == before
 
 

@@ -133,7 +133,7 @@ def test_version_1_database_is_migrated_keeping_its_rows(tmp_path: Path) -> None
     with Store.open(_old_database(path, 1)) as s:
         got = s.get_candidate("2403.00001")
         assert got is not None
-        assert (got.paper.title, got.status, got.posted_at) == ("Old", "pending", None)
+        assert (got.candidate.paper.title, got.status, got.posted_at) == ("Old", "pending", None)
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
@@ -142,7 +142,7 @@ def test_version_2_database_gains_summaries_and_keeps_its_candidates(tmp_path: P
     with Store.open(_old_database(tmp_path / "v2.db", 2)) as s:
         got = s.get_candidate("2403.00001")
         assert got is not None
-        assert (got.paper.title, got.summary) == ("Old", None)
+        assert (got.candidate.paper.title, got.candidate.summary) == ("Old", None)
 
 
 def test_candidate_summary_is_stored_once_with_its_maker(db_url: str) -> None:
@@ -153,9 +153,8 @@ def test_candidate_summary_is_stored_once_with_its_maker(db_url: str) -> None:
         s.add_candidates([dataclasses.replace(cand(1), summary=Summary("Other.", "built-in"))])
         got = s.get_candidate("2403.00001")
         assert got is not None
-        assert got.summary == made
         assert got.candidate.summary == made
-        assert s.unposted()[0].summary == made
+        assert s.unposted()[0].candidate.summary == made
 
 
 def test_reopening_is_idempotent(db_url: str) -> None:
@@ -329,7 +328,8 @@ def test_decision_by_hand_creates_a_never_offered_row(store: Store) -> None:
     assert result.applied
     got = store.get_candidate("2403.00007")
     assert got is not None
-    assert (got.status, got.posted, got.section, got.topic) == ("approved", False, "LoRA", "lora")
+    c = got.candidate
+    assert (got.status, c.posted, c.section, c.topic) == ("approved", False, "LoRA", "lora")
     assert store.get_paper("2403.00007") is None   # only an id so far: no metadata to serve
     assert store.stats() == []
     assert store.unposted() == []

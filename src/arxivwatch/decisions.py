@@ -14,59 +14,24 @@ typo or a read-only folder never records a decision that cannot be written.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import subprocess
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from arxivwatch.cleaner import one_line
 from arxivwatch.errors import DecisionError
 from arxivwatch.ids import normalize_id
-from arxivwatch.models import Action, Decision, Outcome, Paper, Summary
+from arxivwatch.models import Action, Decision, DecisionOutcome, Paper
+from arxivwatch.store import Store, StoredCandidate
 
 log = logging.getLogger(__name__)
 
 GitRunner = Callable[[Sequence[str]], None]
 CLI_PREFIX = "cli:"
-
-
-class _Candidate(Protocol):
-    @property
-    def paper(self) -> Paper: ...
-    @property
-    def section(self) -> str: ...
-    @property
-    def topic(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def summary(self) -> Summary | None: ...
-
-
-class _DecideResult(Protocol):
-    @property
-    def applied(self) -> bool: ...
-    @property
-    def decision(self) -> Decision: ...
-
-
-class DecisionStore(Protocol):
-    """The part of `arxivwatch.store.Store` that decisions use."""
-
-    def get_candidate(self, paper_id: str) -> Any: ...
-    def decide(self, decision: Decision) -> Any: ...
-    def candidates(self, status: Any = ...) -> Iterable[Any]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class _Standing:
-    """A decision that already stands, shaped like the store's DecideResult."""
-
-    decision: Decision
-    applied: bool = False
 
 
 def run_git(args: Sequence[str]) -> None:
@@ -78,7 +43,7 @@ class DecisionService:
     """Records approvals and rejections and files approved papers into the catalog."""
 
     def __init__(
-        self, store: DecisionStore, settings: Any, *, clock: Callable[[], dt.datetime],
+        self, store: Store, settings: Any, *, clock: Callable[[], dt.datetime],
         git: GitRunner = run_git, markdown_env: Any = None,
     ) -> None:
         """`markdown_env`: the catalog template environment the app built (`app.templates`);
@@ -90,11 +55,12 @@ class DecisionService:
 
     def approve(
         self, paper_id: str, user: str, *, section: str | None = None, summary: str | None = None,
-    ) -> Outcome:
+    ) -> DecisionOutcome:
         """Approve a candidate into `section` (default: its suggested one), optional summary."""
         from arxivwatch.catalog_file import check_writable
 
-        pid, cand = self._candidate(paper_id, user)
+        pid, stored = self._candidate(paper_id, user)
+        cand = stored.candidate
         target = self.resolve_section(section or cand.section)
         check_writable(self._catalog_path())   # never record an approval that cannot be filed
         # The line previewed in the digest is the line filed: the summary made at the poll.
@@ -103,19 +69,21 @@ class DecisionService:
         wanted = Decision(pid, "approve", user, self._now(), target, summary, cand.topic)
         return self._settle(self.store.decide(wanted), cand.paper)
 
-    def reject(self, paper_id: str, user: str) -> Outcome:
+    def reject(self, paper_id: str, user: str) -> DecisionOutcome:
         """Reject a candidate; it is never offered again."""
-        pid, cand = self._candidate(paper_id, user)
+        pid, stored = self._candidate(paper_id, user)
+        cand = stored.candidate
         wanted = Decision(pid, "reject", user, self._now(), None, None, cand.topic)
         return self._settle(self.store.decide(wanted), cand.paper)
 
-    def reconcile(self) -> list[Outcome]:
+    def reconcile(self) -> list[DecisionOutcome]:
         """Make sure every recorded approval has its catalog line (repairs a crash mid-approve)."""
         repaired = []
-        for cand in self.store.candidates(status="approved"):
-            if cand.decision is None or not cand.paper.title:
+        for stored in self.store.candidates(status="approved"):
+            paper = stored.candidate.paper
+            if stored.decision is None or not paper.title:
                 continue  # no metadata to render a line from (a paper decided by hand)
-            outcome = self._settle(_Standing(cand.decision), cand.paper)
+            outcome = self._settle(DecisionOutcome(False, stored.decision), paper)
             if outcome.changed:
                 repaired.append(outcome)
         return repaired
@@ -138,39 +106,39 @@ class DecisionService:
         """The summary the catalog line would get when the approver gives none."""
         from arxivwatch.catalog import summarize
 
-        cand = self.store.get_candidate(normalize_id(paper_id))
-        if cand is None:
+        stored = self.store.get_candidate(normalize_id(paper_id))
+        if stored is None:
             raise DecisionError(f"{paper_id}: not a candidate")
+        cand = stored.candidate
         made = cand.summary.text if cand.summary is not None else summarize(cand.paper.abstract)
         return one_line(made)   # shown in the edit modal
 
     def suggested_section(self, paper_id: str) -> str | None:
         """The section the poll suggested for a candidate (None when it is not one)."""
-        cand = self.store.get_candidate(normalize_id(paper_id))
-        return str(cand.section) if cand is not None else None
+        stored = self.store.get_candidate(normalize_id(paper_id))
+        return stored.candidate.section if stored is not None else None
 
     def posted_at(self, paper_id: str) -> tuple[str, str] | None:
         """(channel id, ts) of the digest message that shows the paper, when it was posted."""
-        cand = self.store.get_candidate(normalize_id(paper_id))
-        channel, ts = getattr(cand, "slack_channel", None), getattr(cand, "slack_ts", None)
-        return (str(channel), str(ts)) if channel and ts else None
+        stored = self.store.get_candidate(normalize_id(paper_id))
+        return stored.where if stored is not None else None
 
     # -- steps ---------------------------------------------------------------------------------
 
-    def _candidate(self, paper_id: str, user: str) -> tuple[str, _Candidate]:
+    def _candidate(self, paper_id: str, user: str) -> tuple[str, StoredCandidate]:
         if not self.allowed(user):
             raise DecisionError(
                 f"{user} is not allowed to decide; ask for the Slack user id to be added "
                 "to slack.approvers in the config")
         pid = normalize_id(paper_id)
-        cand = self.store.get_candidate(pid)
-        if cand is None:
+        stored = self.store.get_candidate(pid)
+        if stored is None:
             raise DecisionError(
                 f"{pid} is not a candidate; `arxivwatch pending` lists the papers awaiting "
                 "a decision")
-        return pid, cand
+        return pid, stored
 
-    def _settle(self, result: _DecideResult, paper: Paper) -> Outcome:
+    def _settle(self, result: DecisionOutcome, paper: Paper) -> DecisionOutcome:
         """Apply the standing decision to the catalog (idempotent) and describe the outcome."""
         standing = result.decision
         line, changed, git_note = None, False, ""
@@ -179,7 +147,7 @@ class DecisionService:
             if changed:
                 git_note = self._commit(standing, paper)
         message = _describe(result.applied, standing, changed) + git_note
-        return Outcome(result.applied, standing, line, changed, message)
+        return dataclasses.replace(result, catalog_line=line, changed=changed, message=message)
 
     def _render(self, paper: Paper, summary: str | None) -> str:
         """The catalog line; DecisionError naming file and line when the template fails."""

@@ -13,12 +13,11 @@ import re
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Protocol
 
 from jinja2 import Environment
 
 from arxivwatch.ids import find_arxiv_ids
-from arxivwatch.models import CatalogEntry, Paper, Summary
+from arxivwatch.models import Candidate, CatalogEntry, Paper
 from arxivwatch.render import make_env, printable
 from arxivwatch.summary import ELLIPSIS, summarize
 
@@ -87,17 +86,10 @@ def render_entry(
     return " ".join(line.split())  # a user template may spread the line; the catalog may not
 
 
-class _WithSummary(Protocol):
-    @property
-    def paper(self) -> Paper: ...
-    @property
-    def summary(self) -> Summary | None: ...
-
-
-def entry_preview(env: Environment) -> Callable[[_WithSummary], str]:
+def entry_preview(env: Environment) -> Callable[[Candidate], str]:
     """Renders the line approving a candidate would add, with `env` (the user's catalog
     template) and the summary made for it at the poll (built-in when it was stored without)."""
-    def line(candidate: _WithSummary) -> str:
+    def line(candidate: Candidate) -> str:
         made = candidate.summary
         return render_entry(candidate.paper, summary=made.text if made else None, env=env)
 

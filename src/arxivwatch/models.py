@@ -120,14 +120,18 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
-    """What a decision attempt did: `decision` is the one that stands (maybe someone else's)."""
+class DecisionOutcome:
+    """What a decision attempt did: `decision` is the one that stands (maybe someone else's).
 
-    applied: bool                 # this call's decision was recorded
-    decision: Decision            # the decision that stands
-    catalog_line: str | None      # the line for an approval, None for a rejection
-    changed: bool                 # this call changed the catalog file
-    message: str                  # one human line: what happened, for Slack or the terminal
+    The store's compare-and-set (`Store.decide`) says `applied` and `decision`; the decision
+    service adds the catalog line, whether the file changed, and the message.
+    """
+
+    applied: bool                     # this call's decision was recorded
+    decision: Decision                # the decision that stands
+    catalog_line: str | None = None   # the line for an approval, None for a rejection
+    changed: bool = False             # this call changed the catalog file
+    message: str = ""                 # one human line: what happened, for Slack or the terminal
 
 
 @dataclass(frozen=True, slots=True)

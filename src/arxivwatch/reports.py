@@ -8,31 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 from arxivwatch.render import terminal_line
 
 if TYPE_CHECKING:
     from arxivwatch.config.live import ConfigVersion
+    from arxivwatch.store import Store
 
 OPEN_STATUSES = ("pending", "posted")
 CONFIG_KEY = "run.config"      # meta: the config version `arxivwatch run` has in force (JSON)
 TITLE_WIDTH = 90
 
 
-class StatusStore(Protocol):
-    """What the reports read from `arxivwatch.store.Store`."""
-
-    def last_announcement(self) -> dt.date | None: ...
-    def counts_by_status(self) -> dict[str, int]: ...
-    def runs(self, limit: int = 10, *, source: str | None = None) -> Sequence[Any]: ...
-    def candidates(self, status: str | None = None) -> Iterable[Any]: ...
-    def get_meta(self, key: str) -> str | None: ...
-
-
-def status_lines(store: StatusStore, *, limit: int = 10, config: Sequence[str] = ()) -> list[str]:
+def status_lines(store: Store, *, limit: int = 10, config: Sequence[str] = ()) -> list[str]:
     """The last announcement processed, candidates by status, `config` lines, the last runs."""
     last = store.last_announcement()
     counts = store.counts_by_status()
@@ -51,7 +42,7 @@ def status_lines(store: StatusStore, *, limit: int = 10, config: Sequence[str] =
     return lines
 
 
-def config_lines(store: StatusStore, on_disk: Path | None, *,
+def config_lines(store: Store, on_disk: Path | None, *,
                  problem: str | None = None) -> list[str]:
     """Which config version `arxivwatch run` has in force (as it recorded it), and the file's;
     `problem`: why the file on disk does not load, when it does not."""
@@ -96,19 +87,16 @@ def _recorded(value: str | None) -> list[str]:
     return [f"config loaded by arxivwatch run{pid}: {version}{loaded}", sha]
 
 
-def pending_lines(store: StatusStore) -> list[str]:
+def pending_lines(store: Store) -> list[str]:
     """The candidates awaiting a decision (pending or posted), by topic and score."""
-    rows = [c for status in OPEN_STATUSES for c in store.candidates(status=status)]
+    rows = [s for status in OPEN_STATUSES for s in store.candidates(status=status)]
     if not rows:
         return ["nothing awaits a decision"]
-    rows.sort(key=lambda c: (c.topic, -_score(c), c.paper.id))
+    rows.sort(key=lambda s: (s.candidate.topic, -s.candidate.score, s.candidate.paper.id))
     lines = [f"{'ID':<18} {'TOPIC':<16} {'SCORE':>6}  {'STATUS':<7} TITLE"]
-    for c in rows:
+    for stored in rows:
+        c = stored.candidate
         title = terminal_line(c.paper.title)
         title = title if len(title) <= TITLE_WIDTH else title[:TITLE_WIDTH - 1] + "…"
-        lines.append(f"{c.paper.id:<18} {c.topic:<16} {_score(c):>6.2f}  {c.status:<7} {title}")
+        lines.append(f"{c.paper.id:<18} {c.topic:<16} {c.score:>6.2f}  {stored.status:<7} {title}")
     return lines
-
-
-def _score(candidate: Any) -> float:
-    return float(getattr(candidate, "score", 0) or 0)

@@ -20,7 +20,7 @@ import threading
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.events import (  # type: ignore[import-untyped]
     EVENT_JOB_MAX_INSTANCES,
@@ -36,7 +36,7 @@ from arxivwatch.render import slack_escape
 if TYPE_CHECKING:
     from arxivwatch.config import ScheduleSettings, Settings
     from arxivwatch.pipeline import PollReport
-    from arxivwatch.store import RunRecord
+    from arxivwatch.store import RunRecord, Store
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +47,6 @@ UNFINISHED = ("running", "failed", "interrupted")   # a last poll that must be r
 
 Clock = Callable[[], dt.datetime]
 Notify = Callable[[str], None]
-
-
-class RunStore(Protocol):
-    """What the daemon reads and writes in `arxivwatch.store.Store`."""
-
-    def last_announcement(self) -> dt.date | None: ...
-    def last_run(self, *, source: str | None = None) -> RunRecord | None: ...
-    def get_meta(self, key: str) -> str | None: ...
-    def set_meta(self, key: str, value: str | None) -> None: ...
 
 
 def utcnow() -> dt.datetime:
@@ -111,7 +102,7 @@ class Daemon:
     """The scheduled poll: start, run one poll safely, report health, stop gracefully."""
 
     def __init__(
-        self, schedule: ScheduleSettings, poll: Callable[[], PollReport], store: RunStore, *,
+        self, schedule: ScheduleSettings, poll: Callable[[], PollReport], store: Store, *,
         now: Clock = utcnow, notify: Notify | None = None, trigger: BaseTrigger | None = None,
         scheduler: BackgroundScheduler | None = None,
     ) -> None:

@@ -126,13 +126,14 @@ class AppWorkbench:
             self.store.add_candidates([self._candidate(self._paper(pid), target, catalog)])
             stored = self.store.get_candidate(pid)
             assert stored is not None
-            note = (f"arXiv {pid}, a candidate for {stored.section} now (topic {stored.topic}); "
+            c = stored.candidate
+            note = (f"arXiv {pid}, a candidate for {c.section} now (topic {c.topic}); "
                     "decide below. Left undecided, it joins the next digest.")
         else:
             where = "posted in the digest" if stored.slack_ts else "awaiting the next digest"
-            note = (f"arXiv {pid} is already a candidate for {stored.section} ({where}); "
+            note = (f"arXiv {pid} is already a candidate for {stored.candidate.section} ({where}); "
                     "decide below, or pick another section in the card.")
-        return Card(pid, note, card_blocks(self.templates, catalog, stored))
+        return Card(pid, note, card_blocks(self.templates, catalog, stored.candidate))
 
     def filing(self, ids: list[str], paper_id: str | None = None) -> Filing:
         """The shortcut's modal for `paper_id` (default: the first of `ids`)."""
@@ -147,7 +148,8 @@ class AppWorkbench:
         already = f"{pid} is already in the catalog under {' > '.join(where[0])}; nothing to " \
                   "file" if where else None
         stored = self.store.get_candidate(pid)
-        suggested = stored.section if stored is not None else self._best_section(paper, catalog)
+        suggested = (stored.candidate.section if stored is not None
+                     else self._best_section(paper, catalog))
         choices = tuple((i, f"{i}: {found[i].title}" if i in found else i) for i in wanted)
         return Filing(pid, paper.title, paper.url, _authors(paper), self.decisions.sections(),
                       suggested, _summary(paper), choices, already)
@@ -257,7 +259,7 @@ def tune_parts(settings: Settings, variants: list[Topic], papers: Iterable[Paper
 
 
 def card_blocks(templates: app.Templates, catalog: Catalog,
-                candidate: Any) -> list[dict[str, Any]]:
+                candidate: Candidate) -> list[dict[str, Any]]:
     """The paper's card as a digest shows it: the digest's own card builder and templates."""
     from arxivwatch.slack.blocks import paper_blocks
 

@@ -41,7 +41,7 @@ def project(tmp_path: Path, fake: FakeArxiv) -> Project:
 
 def _candidate_ids(project: Project) -> set[str]:
     with project.store() as store:
-        return {c.paper.id for c in store.candidates()}
+        return {c.id for c in store.candidates()}
 
 
 def test_dry_run_prints_digest_and_changes_nothing(project: Project) -> None:
@@ -84,10 +84,11 @@ def test_best_topic_wins_and_enrichment_adds_venue(project: Project) -> None:
     """Each paper lands in its best topic; the API look-up adds the venue and code link."""
     project.run("poll")
     with project.store() as store:
-        dora = store.get_candidate("2611.00001")
-        serving = store.get_candidate("2611.00004")
-    assert dora is not None
-    assert serving is not None
+        dora_row = store.get_candidate("2611.00001")
+        serving_row = store.get_candidate("2611.00004")
+    assert dora_row is not None
+    assert serving_row is not None
+    dora, serving = dora_row.candidate, serving_row.candidate
     assert dora.topic == "lora"
     assert dora.paper.comments
     assert "ICML 2026" in dora.paper.comments
@@ -338,8 +339,8 @@ def test_with_a_model_every_preview_carries_its_summary_asked_once(
     with project.store() as store:
         made = store.get_candidate("2611.00001")
         assert made is not None
-        assert made.summary is not None
-        assert made.summary.by == "llm:test-model"
+        assert made.candidate.summary is not None
+        assert made.candidate.summary.by == "llm:test-model"
     line = ("Summarising DoRA-X: Weight-Decomposed Low-Rank Adaptation Revisited in the "
             "list's voice.")
     assert line in approved.output
@@ -402,7 +403,8 @@ def test_poll_ranks_with_what_the_curator_decided(project: Project) -> None:
     with project.store() as store:
         dora = store.get_candidate("2611.00001")
     assert dora is not None
-    assert any(r.startswith("learned") for r in dora.reasons), dora.reasons
+    reasons = dora.candidate.reasons
+    assert any(r.startswith("learned") for r in reasons), reasons
 
 
 def test_poll_and_backtest_agree_that_a_title_spelt_apart_is_in_the_catalog(

@@ -31,26 +31,27 @@ def explain(ctx: Context, paper_id: str) -> None:
     settings = ctx.settings
     with app.open_store(settings, read_only=True) as store:
         cand = store.get_candidate(normalize_id(paper_id))
-    if cand is None or not cand.posted:
+    if cand is None or not cand.candidate.posted:
         raise ArxivWatchError(f"{paper_id} was never offered; `arxivwatch pending` lists the "
                               "candidates awaiting a decision")
-    for label, value in explanation(cand, app.templates(settings).catalog_line(cand)):
+    for label, value in explanation(cand, app.templates(settings).catalog_line(cand.candidate)):
         click.echo(f"{label:<9} {terminal_line(value)}".rstrip() if label or value else "")
 
 
-def explanation(c: StoredCandidate, catalog_line: str) -> list[tuple[str, str]]:
+def explanation(stored: StoredCandidate, catalog_line: str) -> list[tuple[str, str]]:
     """The (label, value) lines `explain` prints for one stored candidate."""
-    p = c.paper
+    c, p = stored.candidate, stored.candidate.paper
     lines = [(p.id, p.title), ("", p.url), ("", ""), ("topic", f"{c.topic} -> {c.section}"),
-             ("offered", f"{c.day.isoformat()}, rank {c.rank}, score {c.score:.3f}, {c.status}"),
+             ("offered",
+              f"{c.day.isoformat()}, rank {c.rank}, score {c.score:.3f}, {stored.status}"),
              ("why", why_line(c.hits, c.reasons)),
              ("matched", ", ".join(f"{h.field}:{h.term}" for h in c.hits) or "-")]
     lines += [("reason", r) for r in c.reasons] or [("reason", "-")]
     lines.append(("also", ", ".join(c.alternatives) or "-"))
     summary = f"{c.summary.text} ({c.summary.by})" if c.summary else "- (built-in, made now)"
     lines += [("summary", summary), ("adds", catalog_line)]
-    if c.decision is not None:
-        d = c.decision
+    if stored.decision is not None:
+        d = stored.decision
         where = f" into {d.section}" if d.section else ""
         lines.append(("decided", f"{d.action} by {d.user} at {d.at:%Y-%m-%d %H:%M} UTC{where}"))
     return lines

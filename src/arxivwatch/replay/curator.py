@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING
 
 from arxivwatch.learning.model import DEFAULT_POLICY, Policy
 from arxivwatch.learning.scorer import LearnedScorer
@@ -22,18 +22,11 @@ from arxivwatch.ranking import Known, Scorer, SectionLike, section_key
 from arxivwatch.replay.days import Replay
 from arxivwatch.replay.labels import Labels
 
+if TYPE_CHECKING:
+    from arxivwatch.store import Store
+
 CURATOR = "backtest:curator"
 DECIDED_AFTER = dt.timedelta(days=1, hours=9)     # the curator reads the digest next morning
-
-
-class CuratorStore(Protocol):
-    """The part of `store.Store` the simulated curator writes and the trainer reads."""
-
-    def add_candidates(self, cands: Sequence[Candidate]) -> list[str]: ...
-    def upsert_papers(self, papers: Iterable[Paper], *, source: str | None = None) -> int: ...
-    def decide(self, decision: Decision) -> Any: ...
-    def decisions(self) -> list[Decision]: ...
-    def get_paper(self, paper_id: str) -> Paper | None: ...
 
 
 class Curator:
@@ -68,7 +61,7 @@ class Curator:
 class LearningLoop:
     """Ranks each day with the models of the decisions so far, then lets the curator decide."""
 
-    def __init__(self, store: CuratorStore, curator: Curator, sections: Iterable[SectionLike],
+    def __init__(self, store: Store, curator: Curator, sections: Iterable[SectionLike],
                  topics: Sequence[Topic], *, policy: Policy = DEFAULT_POLICY,
                  retrain_every: int = 1) -> None:
         self.store, self.curator = store, curator

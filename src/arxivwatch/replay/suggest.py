@@ -24,7 +24,7 @@ def suggest_from_store(
     source = StoreSource(store, list(sections), topics)
     examples = source.examples()
     models = train(examples, policy)
-    proposed = {c.paper.id for c in store.candidates()}
+    proposed = {c.candidate.paper.id for c in store.candidates()}
     return suggest(topic, models, examples.get(section_key(topic.section)), store.iter_papers(),
                    known=lambda p: p.id in proposed or known(p), limit=limit)
 

@@ -20,12 +20,12 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 from jinja2 import Environment
 
 from arxivwatch import catalog
-from arxivwatch.models import Hit, Paper, Summary
+from arxivwatch.models import Candidate
 from arxivwatch.render import SlackSafe, make_env, printable, slack_escape
 from arxivwatch.why import why_line
 
@@ -38,36 +38,6 @@ _BUDGET = 11_000      # what papers may use in one message, leaving room for the
 _SELECT_BUDGET = 4_000  # what one paper's section select may use
 APPROVE, REJECT, SECTION, EDIT = "approve", "reject", "section", "edit"
 ELLIPSIS = "…"
-
-
-class CandidateLike(Protocol):
-    """A `models.Candidate`, or the store's `StoredCandidate` that carries the same fields."""
-
-    @property
-    def paper(self) -> Paper: ...
-    @property
-    def section(self) -> str: ...
-    @property
-    def score(self) -> float: ...
-    @property
-    def day(self) -> date: ...
-    @property
-    def hits(self) -> tuple[Hit, ...]: ...
-    @property
-    def reasons(self) -> tuple[str, ...]: ...
-    @property
-    def alternatives(self) -> tuple[str, ...]: ...
-    @property
-    def rank(self) -> int: ...
-    @property
-    def summary(self) -> Summary | None: ...
-    @property
-    def unsure(self) -> bool: ...
-
-
-def matched_terms(candidate: CandidateLike) -> list[str]:
-    """The distinct matched terms as `field:term` (like `Candidate.matched`)."""
-    return list(dict.fromkeys(f"{h.field}:{h.term}" for h in candidate.hits))
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,27 +138,27 @@ def _fence(line: str) -> str:
 # -- one paper ---------------------------------------------------------------------------------
 
 
-CatalogLine = Callable[[CandidateLike], str]
+CatalogLine = Callable[[Candidate], str]
 
 
-def _venue(candidate: CandidateLike) -> str | None:
+def _venue(candidate: Candidate) -> str | None:
     p = candidate.paper
     venue = catalog.venue_tag(p.comments, p.journal_ref, p.year)
     return None if venue.lower().startswith("arxiv") else venue  # the fallback says nothing
 
 
-def _code(candidate: CandidateLike) -> str | None:
+def _code(candidate: Candidate) -> str | None:
     p = candidate.paper
     return catalog.code_link(p.abstract, p.comments or "")
 
 
-def _paper_text(c: CandidateLike, env: Environment, line: str) -> str:
+def _paper_text(c: Candidate, env: Environment, line: str) -> str:
     p = c.paper
     return _render(
         env, "slack_paper.mrkdwn.j2", MAX_TEXT, paper=p, url=p.url, title=shorten(p.title, 300),
         authors=short_authors(p.authors), categories=list(p.categories[:6]),
         venue=_venue(c), code=_code(c), why=why_line(c.hits, c.reasons),
-        matched=[shorten(m, 80) for m in matched_terms(c)[:12]],
+        matched=[shorten(m, 80) for m in c.matched[:12]],
         reasons=[shorten(r, 200) for r in c.reasons[:5]], alternatives=list(c.alternatives[:5]),
         score=c.score, unsure=c.unsure, excerpt=shorten(p.abstract, 300), catalog_line=SlackSafe(
             slack_escape(_fence(line))))
@@ -221,7 +191,7 @@ def _fit_options(paths: list[str], suggested: str) -> list[str]:
     return [p for p in paths if p in keep]
 
 
-def _section_select(c: CandidateLike, sections: Sequence[str]) -> Block:
+def _section_select(c: Candidate, sections: Sequence[str]) -> Block:
     paths = list(dict.fromkeys([c.section, *sections]))   # the topic's own section first
     paths = _fit_options([s for s in paths if s and len(s) <= MAX_OPTION_VALUE], c.section)
     select: Block = {"type": "static_select", "action_id": action_id(SECTION, c.paper.id),
@@ -232,7 +202,7 @@ def _section_select(c: CandidateLike, sections: Sequence[str]) -> Block:
     return select
 
 
-def paper_blocks(c: CandidateLike, *, env: Environment, sections: Sequence[str],
+def paper_blocks(c: Candidate, *, env: Environment, sections: Sequence[str],
                  catalog_line: CatalogLine) -> list[Block]:
     """A divider, the paper's description and its controls (block_id `paper:<id>`)."""
     pid = c.paper.id
@@ -270,7 +240,7 @@ def _pack(groups: list[list[Block]]) -> list[list[list[Block]]]:
 
 
 def digest_messages(
-    section: str, day: date, candidates: Sequence[CandidateLike], *, env: Environment,
+    section: str, day: date, candidates: Sequence[Candidate], *, env: Environment,
     sections: Sequence[str], catalog_line: CatalogLine,
 ) -> list[SlackMessage]:
     """One section's digest for a day, best first, split into as many messages as limits need."""

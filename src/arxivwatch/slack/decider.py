@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from arxivwatch.models import Outcome
+from arxivwatch.models import DecisionOutcome
 from arxivwatch.slack.blocks import decided_blocks
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,8 @@ class Decider(Protocol):
     """
 
     def approve(self, paper_id: str, user: str, *, section: str | None = None,
-                summary: str | None = None) -> Outcome: ...
-    def reject(self, paper_id: str, user: str) -> Outcome: ...
+                summary: str | None = None) -> DecisionOutcome: ...
+    def reject(self, paper_id: str, user: str) -> DecisionOutcome: ...
     def allowed(self, user: str) -> bool: ...
     def sections(self) -> list[str]: ...
     def suggested_section(self, paper_id: str) -> str | None: ...
@@ -49,7 +49,7 @@ class Decider(Protocol):
 class Shown:
     """A decision's outcome and what became of the digest message that shows the paper."""
 
-    outcome: Outcome
+    outcome: DecisionOutcome
     where: Where | None = None     # the message updated, or that could not be
     error: str | None = None       # why it could not be updated
 
@@ -73,7 +73,7 @@ class SlackDecider:
         self.decider, self._decided = decider, decided
         self.updater = MessageUpdater(client, decided=decided) if client is not None else None
 
-    def decided_blocks(self, blocks: Blocks, outcome: Outcome) -> Blocks:
+    def decided_blocks(self, blocks: Blocks, outcome: DecisionOutcome) -> Blocks:
         """`blocks` with the decided paper's controls replaced by the decision."""
         d = outcome.decision
         return self._decided(blocks, d.paper_id, action=d.action, user_id=d.user,
@@ -91,7 +91,7 @@ class SlackDecider:
         """Reject, then show it; `ArxivWatchError` when the decision is refused."""
         return self._show(self.decider.reject(paper_id, user), where, blocks)
 
-    def _show(self, outcome: Outcome, where: Where | None, blocks: Blocks | None) -> Shown:
+    def _show(self, outcome: DecisionOutcome, where: Where | None, blocks: Blocks | None) -> Shown:
         if self.updater is None:
             return Shown(outcome)
         where = where or self.decider.posted_at(outcome.decision.paper_id)
@@ -121,7 +121,7 @@ class MessageUpdater:
         self._locks: dict[Where, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    def update(self, channel: str, ts: str, outcome: Outcome,
+    def update(self, channel: str, ts: str, outcome: DecisionOutcome,
                original: Blocks | None = None) -> None:
         """Rewrite message `ts` in `channel` to show `outcome.decision`."""
         key = (channel, ts)

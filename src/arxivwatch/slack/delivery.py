@@ -24,16 +24,16 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any
 
 from jinja2 import Environment
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from arxivwatch.errors import SlackError
+from arxivwatch.models import Candidate
 from arxivwatch.render import terminal_line as _clean
 from arxivwatch.slack.blocks import (
-    CandidateLike,
     CatalogLine,
     SlackMessage,
     digest_messages,
@@ -42,6 +42,9 @@ from arxivwatch.slack.blocks import (
     short_authors,
 )
 from arxivwatch.why import why_line
+
+if TYPE_CHECKING:
+    from arxivwatch.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -53,15 +56,6 @@ CLOCK_SKEW = 300.0                     # seconds: our clock against Slack's, for
 _AUTH_ERRORS = {"invalid_auth", "not_authed", "token_revoked", "account_inactive",
                 "token_expired"}
 _NO_HISTORY = {"missing_scope", "not_in_channel", "channel_not_found"}
-
-
-class DeliveryStore(Protocol):
-    """What delivery needs from `arxivwatch.store.Store`."""
-
-    def unposted(self) -> Sequence[Any]: ...
-    def mark_posted(self, paper_ids: Iterable[str], channel: str, ts: str) -> object: ...
-    def get_meta(self, key: str) -> str | None: ...
-    def set_meta(self, key: str, value: str | None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +108,7 @@ class SlackDelivery:
     # -- public ------------------------------------------------------------------------------
 
     def deliver(
-        self, store: DeliveryStore, *, env: Environment, sections: Sequence[str],
+        self, store: Store, *, env: Environment, sections: Sequence[str],
         catalog_line: CatalogLine, post_empty_note: bool = False, announced: bool = True,
         day: date | None = None,
     ) -> DeliveryReport:
@@ -125,7 +119,7 @@ class SlackDelivery:
         """
         self._load_channel_id(store)
         recovered = self._recover(store)
-        pending = [c for c in store.unposted() if getattr(c, "posted", True)]
+        pending = [s.candidate for s in store.unposted() if s.candidate.posted]
         ids: list[str] = []
         messages = 0
         for (cday, section), group in group_candidates(pending, sections):
@@ -158,7 +152,7 @@ class SlackDelivery:
 
     # -- the crash-safe post -----------------------------------------------------------------
 
-    def _post_batch(self, store: DeliveryStore, message: SlackMessage) -> None:
+    def _post_batch(self, store: Store, message: SlackMessage) -> None:
         batch, since = self._new_batch(), self._clock()
         intent = {"batch": batch, "ids": list(message.paper_ids), "at": since,
                   "channel": self.channel, "channel_id": self.channel_id}
@@ -175,13 +169,13 @@ class SlackDelivery:
         store.mark_posted(list(message.paper_ids), channel, ts)
         store.set_meta(INTENT_KEY, None)
 
-    def _recover(self, store: DeliveryStore) -> int:
+    def _recover(self, store: Store) -> int:
         """Settles an intent left by an interrupted run; returns the papers it recorded."""
         raw = store.get_meta(INTENT_KEY)
         if not raw:
             return 0
         intent = json.loads(raw)
-        waiting = {c.paper.id for c in store.unposted()} & set(intent["ids"])
+        waiting = {s.candidate.paper.id for s in store.unposted()} & set(intent["ids"])
         found = self._find_for_recovery(intent) if waiting else None
         if found is not None:
             store.mark_posted(sorted(waiting), found[0], found[1])
@@ -267,7 +261,7 @@ class SlackDelivery:
         needed = exc.response.get("needed")
         raise SlackError(explain(error, method, self.channel, needed), error=error) from None
 
-    def _learn(self, resp: Any, store: DeliveryStore | None = None) -> tuple[str, str]:
+    def _learn(self, resp: Any, store: Store | None = None) -> tuple[str, str]:
         """Keeps the channel id Slack answered with (chat.update and history need the id)."""
         channel, ts = str(resp["channel"]), str(resp["ts"])
         if channel != self.channel_id:
@@ -276,10 +270,10 @@ class SlackDelivery:
                 store.set_meta(CHANNEL_ID_KEY + self.channel, channel)
         return channel, ts
 
-    def _load_channel_id(self, store: DeliveryStore) -> None:
+    def _load_channel_id(self, store: Store) -> None:
         self.channel_id = store.get_meta(CHANNEL_ID_KEY + self.channel) or self.channel_id
 
-    def _note_once(self, store: DeliveryStore, kind: str, day: date,
+    def _note_once(self, store: Store, kind: str, day: date,
                    message: SlackMessage) -> int:
         if store.get_meta(NOTE_KEY + kind) == day.isoformat():
             return 0
@@ -301,10 +295,10 @@ def _batch_of(message: Mapping[str, Any]) -> str | None:
 
 
 def group_candidates(
-    candidates: Iterable[CandidateLike], sections: Sequence[str],
-) -> list[tuple[tuple[date, str], list[CandidateLike]]]:
+    candidates: Iterable[Candidate], sections: Sequence[str],
+) -> list[tuple[tuple[date, str], list[Candidate]]]:
     """Candidates by (day, section): days in order, sections in catalog order, unknown last."""
-    groups: dict[tuple[date, str], list[CandidateLike]] = {}
+    groups: dict[tuple[date, str], list[Candidate]] = {}
     for c in candidates:
         groups.setdefault((c.day, c.section), []).append(c)
     order = {s: i for i, s in enumerate(sections)}
@@ -322,7 +316,7 @@ class TerminalDelivery:
                  sections: Sequence[str] = ()) -> None:
         self.stream, self.catalog_line, self.sections = stream, catalog_line, sections
 
-    def show(self, candidates: Sequence[CandidateLike], *, announced: bool = True,
+    def show(self, candidates: Sequence[Candidate], *, announced: bool = True,
              day: date | None = None) -> DeliveryReport:
         """Prints candidates grouped by day and section, best first; touches no store."""
         if not announced:
@@ -338,7 +332,7 @@ class TerminalDelivery:
                 ids.append(c.paper.id)
         return DeliveryReport(0, len(ids), tuple(ids))
 
-    def _paper(self, n: int, c: CandidateLike) -> None:
+    def _paper(self, n: int, c: Candidate) -> None:
         p = c.paper
         why = why_line(c.hits, c.reasons)
         self._line(f"{n:2d}. {_clean(p.title)}")

@@ -8,12 +8,11 @@ from arxivwatch.store._lock import InstanceLock
 from arxivwatch.store._rows import RunRecord, StoredCandidate
 from arxivwatch.store._schema import VERSION as SCHEMA_VERSION
 from arxivwatch.store._stats import TopicStats
-from arxivwatch.store._store import DecideResult, Store
+from arxivwatch.store._store import Store
 
 __all__ = [
     "SCHEMA_VERSION",
     "Backup",
-    "DecideResult",
     "InstanceLock",
     "RunRecord",
     "Store",

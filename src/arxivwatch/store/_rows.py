@@ -30,18 +30,10 @@ DECISION_COLUMNS = "paper_id, action, user, at, section, summary, topic"
 
 @dataclass(frozen=True, slots=True)
 class StoredCandidate:
-    """A candidate as the store holds it: the proposal plus its status, Slack message, decision."""
+    """A candidate as the store holds it: the proposal, its status, Slack message and decision."""
 
-    paper: Paper
-    topic: str
-    section: str
-    score: float
-    day: dt.date
-    hits: tuple[Hit, ...] = ()
-    reasons: tuple[str, ...] = ()
-    alternatives: tuple[str, ...] = ()
-    rank: int = 0
-    posted: bool = True                 # False: the row was made by a decision, never offered
+    candidate: Candidate                # as the poll proposed it (posted=False: made by a
+                                        # decision, never offered)
     status: Status = "pending"
     slack_channel: str | None = None
     slack_ts: str | None = None
@@ -49,19 +41,17 @@ class StoredCandidate:
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
     posted_at: dt.datetime | None = None   # when mark_posted recorded its Slack message
-    summary: Summary | None = None         # made at the poll; None for rows from before v3
-    unsure: bool = False                   # posted as a question, just under min_score
 
     @property
     def id(self) -> str:
-        return self.paper.id
+        """The paper's id: the store keys candidates by it."""
+        return self.candidate.paper.id
 
     @property
-    def candidate(self) -> Candidate:
-        """The models.Candidate this row was stored from."""
-        return Candidate(self.paper, self.topic, self.section, self.score, self.day, self.hits,
-                         self.reasons, self.alternatives, self.rank, self.posted, self.summary,
-                         self.unsure)
+    def where(self) -> tuple[str, str] | None:
+        """(channel id, ts) of the digest message that shows the paper, once posted."""
+        return (self.slack_channel, self.slack_ts) if self.slack_channel and self.slack_ts \
+            else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,12 +124,13 @@ def stored_from_row(
     """A StoredCandidate from the CANDIDATE_COLUMNS of a row."""
     day = from_day(r[4])
     assert day is not None   # NOT NULL column
-    return StoredCandidate(
+    summary = Summary(r[16], r[17] or "built-in") if r[16] is not None else None
+    candidate = Candidate(
         paper, r[1], r[2], r[3], day, tuple(Hit(t, f) for t, f in json.loads(r[7])),
-        tuple(json.loads(r[8])), tuple(json.loads(r[9])), r[5], bool(r[6]),
-        cast(Status, r[10]), r[11], r[12], decision, from_iso(r[13]), from_iso(r[14]),
-        from_iso(r[15]), Summary(r[16], r[17] or "built-in") if r[16] is not None else None,
+        tuple(json.loads(r[8])), tuple(json.loads(r[9])), r[5], bool(r[6]), summary,
         bool(r[18]))
+    return StoredCandidate(candidate, cast(Status, r[10]), r[11], r[12], decision,
+                           from_iso(r[13]), from_iso(r[14]), from_iso(r[15]))
 
 
 def run_from_row(r: tuple[Any, ...]) -> RunRecord:

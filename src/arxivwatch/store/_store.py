@@ -18,12 +18,11 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from arxivwatch.errors import StoreError
-from arxivwatch.models import Candidate, Decision, Paper
+from arxivwatch.models import Candidate, Decision, DecisionOutcome, Paper
 from arxivwatch.store import _file
 from arxivwatch.store import _rows as rows
 from arxivwatch.store import _sql as sql
@@ -34,14 +33,6 @@ from arxivwatch.store._schema import migrate
 from arxivwatch.store._stats import TopicStats, topic_stats
 
 PAGE = 1000                # rows per page when streaming papers
-@dataclass(frozen=True, slots=True)
-class DecideResult:
-    """The outcome of `Store.decide`: whether this decision was applied, and the one that stands."""
-
-    applied: bool
-    decision: Decision
-
-
 class Store:
     """Papers, candidates, decisions, runs and small metadata, in SQLite."""
 
@@ -268,7 +259,7 @@ class Store:
 
     # -- decisions ----------------------------------------------------------------------------
 
-    def decide(self, decision: Decision) -> DecideResult:
+    def decide(self, decision: Decision) -> DecisionOutcome:
         """Record a decision unless one already stands (atomic compare-and-set).
 
         The first decision for a paper wins and moves its candidate to approved/rejected; a later
@@ -280,13 +271,13 @@ class Store:
             standing = db.execute(f"SELECT {rows.DECISION_COLUMNS} FROM decisions "
                                   "WHERE paper_id = ?", (decision.paper_id,)).fetchone()
             if standing is not None:
-                return DecideResult(False, rows.decision_from_row(standing))
+                return DecisionOutcome(False, rows.decision_from_row(standing))
             _ensure_candidate(db, decision, now)
             db.execute("UPDATE candidates SET status = ?, updated_at = ? WHERE paper_id = ?",
                        (status, now, decision.paper_id))
             db.execute(f"INSERT INTO decisions ({rows.DECISION_COLUMNS}) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?)", rows.decision_params(decision))
-        return DecideResult(True, decision)
+        return DecisionOutcome(True, decision)
 
     def decisions(self, since: dt.date | dt.datetime | None = None) -> list[Decision]:
         """Every decision taken at or after `since` (a UTC day or instant), oldest first."""
