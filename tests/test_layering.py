@@ -24,7 +24,7 @@ CORE = (
     "errors", "models", "ids", "textnorm", "cleaner", "query", "ranking", "catalog", "entry",
     "render", "announcements", "learning", "summary", "voice", "why",
 )
-ADAPTERS = ("config", "sources", "store", "slack", "catalog_file", "logs", "llm")
+ADAPTERS = ("clock", "config", "sources", "store", "slack", "catalog_file", "logs", "llm")
 WIRING = (
     "app", "pipeline", "decisions", "scheduler", "service", "cli", "replay", "template_check",
     "reports", "workbench", "__main__",

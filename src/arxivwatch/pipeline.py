@@ -20,6 +20,7 @@ from typing import Protocol
 
 from arxivwatch import announcements
 from arxivwatch.catalog import Catalog, CatalogIndex
+from arxivwatch.clock import Clock, utcnow
 from arxivwatch.config import Settings
 from arxivwatch.errors import ArxivWatchError
 from arxivwatch.llm import Summarizer
@@ -97,7 +98,7 @@ class Poller:
     scorer_for: Callable[[Catalog, Store], Scorer]
     deliver: Delivery
     load_catalog: Callable[[], Catalog]
-    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    now: Clock = utcnow
     write: bool = True                      # False for --dry-run: nothing is stored
     # Each new candidate's catalog-line summary, made once (built-in, or by a language model
     # within a budget) before the commit, so a rerun or a Slack update asks nothing again.

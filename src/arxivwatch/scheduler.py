@@ -31,6 +31,7 @@ from apscheduler.schedulers.background import BackgroundScheduler  # type: ignor
 from apscheduler.triggers.base import BaseTrigger  # type: ignore[import-untyped]
 
 from arxivwatch import announcements
+from arxivwatch.clock import Clock, utcnow
 from arxivwatch.render import slack_escape
 
 if TYPE_CHECKING:
@@ -45,13 +46,7 @@ FAILURE_KEY = "run.failure_reported"   # meta: the failure streak already report
 POLL_SOURCE = "feed"                   # the runs-table source of a scheduled poll
 UNFINISHED = ("running", "failed", "interrupted")   # a last poll that must be redone on start
 
-Clock = Callable[[], dt.datetime]
 Notify = Callable[[str], None]
-
-
-def utcnow() -> dt.datetime:
-    """The wall clock, tz-aware UTC."""
-    return dt.datetime.now(dt.UTC)
 
 
 def needs_catch_up(last_announcement: dt.date | None, now: dt.datetime, *,
@@ -125,7 +120,7 @@ class Daemon:
         The injected clock decides whether a poll is owed; APScheduler fires on its own (real)
         clock, so the times handed to it come from the real clock.
         """
-        real_now = dt.datetime.now(dt.UTC)
+        real_now = utcnow()
         owed = poll_now or self._catching_up(self.now())
         first = real_now if owed else next_run(self.trigger, real_now)
         self.scheduler.add_job(self.run_poll, trigger=self.trigger, id=JOB_ID, name="arXiv poll",

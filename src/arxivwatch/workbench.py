@@ -9,7 +9,6 @@ saved query goes through `config.edit` and becomes the one in force at once.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 import threading
 from collections import OrderedDict
@@ -19,6 +18,7 @@ from typing import Any
 from arxivwatch import app, reports
 from arxivwatch.catalog import Catalog
 from arxivwatch.catalog_file import load_catalog
+from arxivwatch.clock import Clock, utcnow
 from arxivwatch.config import Settings
 from arxivwatch.config.edit import set_topic_query
 from arxivwatch.config.live import LiveConfig
@@ -51,7 +51,7 @@ class AppWorkbench:
     def __init__(self, live: LiveConfig, store: Store, decisions: DecisionService, *,
                  templates: app.Templates | None = None, config_lines: Lines | None = None,
                  lookup: Lookup = arxiv_lookup,
-                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
+                 clock: Clock = utcnow) -> None:
         """`templates`: the ones the app built from `templates_dir` (default: built here);
         `config_lines`: what `status` says of the config (default: the version in force here,
         which is right in `arxivwatch run`)."""

@@ -6,13 +6,13 @@ can start; 1 lists what to fix, one problem per line (file:line: key: message).
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from arxivwatch.cli import Context
+from arxivwatch.clock import utcnow
 from arxivwatch.errors import ArxivWatchError, ConfigError
 from arxivwatch.template_check import template_problems
 
@@ -128,7 +128,7 @@ def _summary(settings: Settings, templates: int, sections: int, entries: int,
     click.echo(f"  state:     {state}")
     click.echo(f"  slack:     {_slack_line(settings)}")
     click.echo(f"  summaries: {_summaries_line(settings)}")
-    now = dt.datetime.now(dt.UTC)
+    now = utcnow()
     fire = settings.schedule.trigger().get_next_fire_time(None, now)
     click.echo(f"  schedule:  {settings.schedule.cron!r} {settings.schedule.timezone}, next poll "
                f"{fire:%a %Y-%m-%d %H:%M %Z}")

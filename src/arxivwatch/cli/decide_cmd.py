@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 import logging
 from collections.abc import Callable, Iterator
@@ -12,17 +11,13 @@ import click
 
 from arxivwatch import app
 from arxivwatch.cli import Context
+from arxivwatch.clock import utcnow
 from arxivwatch.decisions import DecisionService
 from arxivwatch.service import web_client
 from arxivwatch.slack.decider import Shown, SlackDecider
 from arxivwatch.store import Store
 
 log = logging.getLogger(__name__)
-
-def utcnow() -> dt.datetime:
-    """The wall clock, tz-aware UTC (the CLI is where the real clock is chosen)."""
-    return dt.datetime.now(dt.UTC)
-
 
 @contextmanager
 def open_store(ctx: Context, *, read_only: bool = False) -> Iterator[Store]:

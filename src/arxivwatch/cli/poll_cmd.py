@@ -11,6 +11,7 @@ import click
 
 from arxivwatch import app, logs
 from arxivwatch.cli import Context
+from arxivwatch.clock import utcnow
 from arxivwatch.pipeline import PollReport
 from arxivwatch.store import Store
 from arxivwatch.template_check import require_templates
@@ -39,7 +40,7 @@ def poll(ctx: Context, dry_run: bool, since: dt.datetime | None, verbose: bool) 
       arxivwatch poll --since 2026-11-01  fetch what the topics would have matched since then
     """
     logs.setup(level=logging.INFO if verbose else logging.WARNING)
-    if since is not None and since.date() > dt.datetime.now(dt.UTC).date():
+    if since is not None and since.date() > utcnow().date():
         raise click.BadParameter(f"{since.date()} is in the future; give a past day (UTC)",
                                  param_hint="--since")
     settings = ctx.settings

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -14,10 +13,11 @@ from apscheduler.triggers.base import BaseTrigger  # type: ignore[import-untyped
 
 from arxivwatch import app, logs, service
 from arxivwatch.cli import Context
+from arxivwatch.clock import Clock, utcnow
 from arxivwatch.config.live import ConfigVersion, LiveConfig, secret_env
 from arxivwatch.pipeline import PollReport
 from arxivwatch.reports import CONFIG_KEY, record_config
-from arxivwatch.scheduler import Daemon, slack_notifier, utcnow
+from arxivwatch.scheduler import Daemon, slack_notifier
 from arxivwatch.template_check import require_templates
 
 log = logging.getLogger("arxivwatch.run")
@@ -28,7 +28,7 @@ DEFAULT_STOP_TIMEOUT = 600.0     # seconds a running poll may take to finish aft
 def run_until(settings: Any, store: Any, stop: threading.Event, *, poll_now: bool = False,
               host: str = "127.0.0.1", port: int = 3000,
               stop_timeout: float = DEFAULT_STOP_TIMEOUT,
-              clock: Callable[[], dt.datetime] = utcnow,
+              clock: Clock = utcnow,
               reload: threading.Event | None = None, trigger: BaseTrigger | None = None,
               env: Mapping[str, str] | None = None) -> int:
     """Poll on schedule and serve until `stop` is set; 0 when every poll finished in time.

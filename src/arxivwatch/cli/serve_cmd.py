@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -12,7 +11,8 @@ import click
 
 from arxivwatch import logs, service
 from arxivwatch.cli import Context
-from arxivwatch.cli.decide_cmd import open_store, utcnow
+from arxivwatch.cli.decide_cmd import open_store
+from arxivwatch.clock import utcnow
 from arxivwatch.config.live import LiveConfig, secret_env
 from arxivwatch.errors import ConfigError
 
@@ -49,7 +49,7 @@ def serve_until(settings: Any, store: Any, stop: threading.Event, *, host: str, 
 
     def health() -> Mapping[str, Any]:
         return {"ok": True, "mode": mode, "started": started,
-                "now": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "now": utcnow().isoformat(timespec="seconds"),
                 "config": live.describe()}
 
     with service.listening(live, store, health, host=host, port=port, clock=utcnow,

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from arxivwatch.clock import Clock, utcnow
 from arxivwatch.config.settings import ConfigErrors, Settings
 from arxivwatch.errors import ArxivWatchError, ConfigError
 
@@ -122,7 +123,7 @@ class LiveConfig:
 
     def __init__(self, settings: Settings, env: Mapping[str, str], *, load: Loader | None = None,
                  warn: Warn | None = None, on_change: Changed | None = None,
-                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
+                 clock: Clock = utcnow) -> None:
         """`settings` were loaded from `settings.config_path` at start (it is in force now)."""
         self.path, self.env = settings.config_path, env
         self._load = load or _default_load

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import requests
 
 from arxivwatch import __version__
+from arxivwatch.clock import Clock, utcnow
 from arxivwatch.errors import SourceError
 
 PROJECT_URL = "https://github.com/arxivwatch/arxivwatch"
@@ -71,7 +72,7 @@ class PoliteSession:
         backoff: float = 2.0, backoff_max: float = 120.0,
         retry_after_max: float = RETRY_AFTER_MAX,
         retry_statuses: frozenset[int] = frozenset({408, 429}),
-        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        now: Clock = utcnow,
         on_request: Callable[[RequestRecord], None] | None = None,
     ) -> None:
         if max_attempts < 1:

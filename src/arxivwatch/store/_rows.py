@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -138,11 +137,3 @@ def run_from_row(r: tuple[Any, ...]) -> RunRecord:
     started = from_iso(r[2])
     assert started is not None   # NOT NULL column
     return RunRecord(r[0], r[1], started, from_iso(r[3]), r[4], json.loads(r[5]), r[6])
-
-
-Clock = Callable[[], dt.datetime]
-
-
-def utcnow() -> dt.datetime:
-    """The default clock."""
-    return dt.datetime.now(dt.UTC)

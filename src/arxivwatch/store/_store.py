@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from arxivwatch.clock import Clock, utcnow
 from arxivwatch.errors import StoreError
 from arxivwatch.models import Candidate, Decision, DecisionOutcome, Paper
 from arxivwatch.store import _file
@@ -28,7 +29,7 @@ from arxivwatch.store import _rows as rows
 from arxivwatch.store import _sql as sql
 from arxivwatch.store._db import MEMORY, connect, errors, parse_url, use_wal
 from arxivwatch.store._lock import InstanceLock
-from arxivwatch.store._rows import Clock, RunRecord, StoredCandidate
+from arxivwatch.store._rows import RunRecord, StoredCandidate
 from arxivwatch.store._schema import migrate
 from arxivwatch.store._stats import TopicStats, topic_stats
 
@@ -65,7 +66,7 @@ class Store:
         except BaseException:
             conn.close()
             raise
-        return cls(conn, path, clock or rows.utcnow)
+        return cls(conn, path, clock or utcnow)
 
     @classmethod
     def open_copy(cls, url: str, *, clock: Clock | None = None) -> Store:
@@ -92,7 +93,7 @@ class Store:
         except BaseException:
             conn.close()
             raise
-        return cls(conn, None, clock or rows.utcnow, where=where)
+        return cls(conn, None, clock or utcnow, where=where)
 
     def close(self) -> None:
         """Close the connection; the Store cannot be used afterwards."""
