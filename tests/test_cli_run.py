@@ -20,7 +20,7 @@ from arxivwatch import logs
 from arxivwatch.cli import _register, cli
 from arxivwatch.cli.run_cmd import run_until
 from arxivwatch.config import load
-from arxivwatch.service import Signals
+from arxivwatch.serving import Signals
 from arxivwatch.store import Store
 from tests.cli_env import NO_SECRETS
 from tests.fakes.arxiv_server import FakeArxiv

@@ -26,7 +26,7 @@ CORE = (
 )
 ADAPTERS = ("clock", "config", "sources", "store", "slack", "catalog_file", "logs", "llm")
 WIRING = (
-    "app", "pipeline", "decisions", "scheduler", "service", "cli", "replay", "template_check",
+    "wiring", "pipeline", "decisions", "scheduler", "serving", "cli", "replay", "template_check",
     "reports", "workbench", "__main__",
 )
 # Libraries that do I/O or run things: none of them in the core.
@@ -34,15 +34,6 @@ IO_LIBRARIES = (
     "requests", "urllib.request", "http", "socket", "sqlite3", "feedparser", "arxiv",
     "slack_sdk", "slack_bolt", "apscheduler", "subprocess", "waitress",
 )
-# Known crossings, left for the work named; any other crossing fails the tests.
-KNOWN_CROSSINGS = {
-    # serve_cmd and run_cmd are the Slack work's (issue 16, merged); issue 13 moves what they
-    # share (check_secrets, open_store, utcnow) to a library place next
-    ("cli/run_cmd.py", "arxivwatch.cli.serve_cmd"):
-        "issue 13 (structure), rest: check_secrets to a library place",
-    ("cli/serve_cmd.py", "arxivwatch.cli.decide_cmd"):
-        "issue 13 (structure), rest: open_store and utcnow to a library place",
-}
 
 
 def _files(name: str) -> list[Path]:
@@ -90,15 +81,10 @@ def _crossings(names: tuple[str, ...], allowed: tuple[str, ...]) -> Iterator[tup
                     yield str(path.relative_to(SRC)), module
 
 
-def _unknown(crossings: Iterable[tuple[str, str]]) -> list[str]:
-    """The crossings not in KNOWN_CROSSINGS, one line per imported module (`a.b` in `a`)."""
-    found = {(f, m) for f, m in crossings if not _known(f, m)}
+def _lines(crossings: Iterable[tuple[str, str]]) -> list[str]:
+    """The crossings, one line per imported module (`a.b` counted in `a`)."""
+    found = set(crossings)
     return sorted(f"{f} imports {m}" for f, m in found if (f, m.rpartition(".")[0]) not in found)
-
-
-def _known(file: str, module: str) -> bool:
-    return any(file == f and (module == m or module.startswith(m + "."))
-               for f, m in KNOWN_CROSSINGS)
 
 
 def test_every_module_has_a_layer() -> None:
@@ -110,7 +96,7 @@ def test_every_module_has_a_layer() -> None:
 
 def test_core_imports_only_core() -> None:
     """The core imports no adapter (config, sources, store, slack, file reading) nor wiring."""
-    assert _unknown(_crossings(CORE, CORE)) == []
+    assert _lines(_crossings(CORE, CORE)) == []
 
 
 @pytest.mark.parametrize("name", CORE)
@@ -123,7 +109,7 @@ def test_core_imports_no_io_library(name: str) -> None:
 
 def test_adapters_import_no_wiring() -> None:
     """Adapters import the core and each other, never app, pipeline, decisions, cli, replay..."""
-    assert _unknown(_crossings(ADAPTERS, CORE + ADAPTERS)) == []
+    assert _lines(_crossings(ADAPTERS, CORE + ADAPTERS)) == []
 
 
 def test_cli_commands_import_no_other_command() -> None:
@@ -131,23 +117,14 @@ def test_cli_commands_import_no_other_command() -> None:
     crossings = ((str(path.relative_to(SRC)), m) for path in sorted(SRC.glob("cli/*_cmd.py"))
                  for m in sorted(_imports(path))
                  if m.startswith("arxivwatch.cli.") and m.split(".")[2].endswith("_cmd"))
-    assert _unknown(crossings) == []
+    assert _lines(crossings) == []
 
 
 def test_bench_imports_no_cli() -> None:
     """The benchmarks run the library, not the command line."""
     bad = [(f"bench/{p.name}", m) for p in sorted((ROOT / "bench").glob("*.py"))
            for m in _imports(p) if _under(m, ("cli",))]
-    assert _unknown(bad) == []
-
-
-@pytest.mark.parametrize("crossing", [
-    pytest.param(key, marks=pytest.mark.xfail(strict=True, reason=why), id=key[0])
-    for key, why in KNOWN_CROSSINGS.items()])
-def test_known_crossing_is_gone(crossing: tuple[str, str]) -> None:
-    """Passes once the work named in KNOWN_CROSSINGS lands: then remove the entry."""
-    file, module = crossing
-    assert not any(m == module or m.startswith(module + ".") for m in _imports(SRC / file))
+    assert _lines(bad) == []
 
 
 def test_core_reads_no_environment() -> None:

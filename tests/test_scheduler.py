@@ -15,7 +15,7 @@ import requests
 from apscheduler.triggers.date import DateTrigger  # type: ignore[import-untyped]
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
-from arxivwatch import service
+from arxivwatch import serving
 from arxivwatch.config import ScheduleSettings
 from arxivwatch.errors import SourceError, StoreError
 from arxivwatch.pipeline import PollReport
@@ -356,7 +356,7 @@ def test_healthz_over_http_answers_200_then_503(
     polls = Polls()
     daemon = daemons(polls, store)
     daemon.run_poll()
-    with service.http_server(None, lambda: daemon.health()[1], host="127.0.0.1", port=0,
+    with serving.http_server(None, lambda: daemon.health()[1], host="127.0.0.1", port=0,
                              echo=lambda _: None) as server:
         first = requests.get(f"{server.url}/healthz", timeout=5)
         polls.failures = 1

@@ -17,10 +17,10 @@ import requests
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.socket_mode.request import SocketModeRequest
 
-from arxivwatch.cli.serve_cmd import check_secrets, serve_until
+from arxivwatch.cli.serve_cmd import serve_until
 from arxivwatch.config import SlackSettings
 from arxivwatch.errors import ArxivWatchError, ConfigError
-from arxivwatch.service import http_server
+from arxivwatch.serving import check_secrets, http_server
 from arxivwatch.slack.transport import MAX_BODY, HttpServer, Routes, SocketMode
 from tests.fakes.slack_server import FakeSlack
 from tests.test_decisions import OTHER, PAPER, decided
@@ -287,7 +287,7 @@ def test_serve_names_the_missing_secret(fake: FakeSlack, tmp_path: Path,
                                         secrets: dict[str, str], needed: str) -> None:
     """Without the bot token, or (in HTTP mode) the signing secret: a ConfigError naming it."""
     with pytest.raises(ConfigError, match=needed):
-        check_secrets(_settings(fake, tmp_path / "README.md", **secrets))
+        check_secrets(_settings(fake, tmp_path / "README.md", **secrets).slack)
 
 
 @contextmanager

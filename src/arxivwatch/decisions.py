@@ -46,7 +46,7 @@ class DecisionService:
         self, store: Store, settings: Any, *, clock: Callable[[], dt.datetime],
         git: GitRunner = run_git, markdown_env: Any = None,
     ) -> None:
-        """`markdown_env`: the catalog template environment the app built (`app.templates`);
+        """`markdown_env`: the catalog template environment built once (`wiring.templates`);
         without one, it is built from `settings.templates_dir`."""
         self.store, self.settings, self.clock, self.git = store, settings, clock, git
         self._md_env: Any = markdown_env

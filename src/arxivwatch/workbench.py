@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from arxivwatch import app, reports
+from arxivwatch import reports, wiring
 from arxivwatch.catalog import Catalog
 from arxivwatch.catalog_file import load_catalog
 from arxivwatch.clock import Clock, utcnow
@@ -41,7 +41,7 @@ def arxiv_lookup(settings: Settings, ids: Sequence[str]) -> list[Paper]:
     """The papers' metadata from the arXiv API, in one polite request."""
     from arxivwatch.sources import ArxivAPI
 
-    with app.polite_session(settings.arxiv) as session:
+    with wiring.polite_session(settings.arxiv) as session:
         return ArxivAPI(session, settings.arxiv.api_url, page_size=len(ids)).lookup(list(ids))
 
 
@@ -49,14 +49,14 @@ class AppWorkbench:
     """The Workbench on the config in force, the store and the decision service."""
 
     def __init__(self, live: LiveConfig, store: Store, decisions: DecisionService, *,
-                 templates: app.Templates | None = None, config_lines: Lines | None = None,
+                 templates: wiring.Templates | None = None, config_lines: Lines | None = None,
                  lookup: Lookup = arxiv_lookup,
                  clock: Clock = utcnow) -> None:
         """`templates`: the ones the app built from `templates_dir` (default: built here);
         `config_lines`: what `status` says of the config (default: the version in force here,
         which is right in `arxivwatch run`)."""
         self.live, self.store, self.decisions = live, store, decisions
-        self.templates = templates or app.templates(live.settings)
+        self.templates = templates or wiring.templates(live.settings)
         self._config_lines = config_lines or (lambda: [live.status_line()])
         self._lookup, self._clock = lookup, clock
         self._papers: OrderedDict[str, Paper] = OrderedDict()
@@ -207,7 +207,7 @@ class AppWorkbench:
         from arxivwatch.ranking import Selector
 
         settings = self.live.settings
-        scorer = app.scorer_for(settings)(catalog, self.store)
+        scorer = wiring.scorer_for(settings)(catalog, self.store)
         return Selector(settings.topics, scorer).match(paper)
 
     def _best_section(self, paper: Paper, catalog: Catalog) -> str | None:
@@ -258,12 +258,12 @@ def tune_parts(settings: Settings, variants: list[Topic], papers: Iterable[Paper
     return parts
 
 
-def card_blocks(templates: app.Templates, catalog: Catalog,
+def card_blocks(templates: wiring.Templates, catalog: Catalog,
                 candidate: Candidate) -> list[dict[str, Any]]:
     """The paper's card as a digest shows it: the digest's own card builder and templates."""
     from arxivwatch.slack.blocks import paper_blocks
 
-    return paper_blocks(candidate, env=templates.slack, sections=app.section_paths(catalog),
+    return paper_blocks(candidate, env=templates.slack, sections=wiring.section_paths(catalog),
                         catalog_line=templates.catalog_line)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import arxivwatch
-from arxivwatch import app
+from arxivwatch import wiring
 from arxivwatch.config import load
 from arxivwatch.models import Decision, Paper
 from tests.fakes.arxiv_server import FakeArxiv
@@ -186,7 +186,7 @@ def test_killed_between_storing_and_delivering_resumes_without_duplicates(
         env = {"SLACK_BOT_TOKEN": "xoxb-test"}
         settings = load(project.config, env)
         with project.store() as store:
-            poller = app.make_poller(settings, store)
+            poller = wiring.make_poller(settings, store)
             poller.deliver = _die
             with pytest.raises(KeyboardInterrupt):
                 poller.poll()
@@ -228,14 +228,14 @@ def test_summary_counts_papers_in_a_slack_digest(tmp_path: Path, fake: FakeArxiv
 def test_ctrl_c_during_poll_exits_130_and_records_an_interrupted_run(
         project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C mid-poll: exit status 130, one line, and the run is 'interrupted', not failed."""
-    make_poller = app.make_poller
+    make_poller = wiring.make_poller
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         poller = make_poller(*args, **kwargs)
         poller.deliver = _die
         return poller
 
-    monkeypatch.setattr(app, "make_poller", interrupted)
+    monkeypatch.setattr(wiring, "make_poller", interrupted)
     result = project.run("poll")
     assert result.exit_code == 130, result.output
     assert "Traceback" not in result.output

@@ -41,7 +41,7 @@ def paper_lookup(ctx: Context) -> Lookup | None:
     Uses the config's `arxiv` block when the config loads, else arXiv's defaults (with
     `--catalog PATH` no config is needed).
     """
-    from arxivwatch import app
+    from arxivwatch import wiring
     from arxivwatch.config.settings import ArxivSettings
     from arxivwatch.errors import ConfigError
 
@@ -52,7 +52,7 @@ def paper_lookup(ctx: Context) -> Lookup | None:
             if ctx.config_path.exists():
                 raise
             arxiv = ArxivSettings()
-        return app.lookup_paper(arxiv, paper_id)
+        return wiring.lookup_paper(arxiv, paper_id)
 
     return lookup
 

@@ -4,27 +4,18 @@ from __future__ import annotations
 
 import getpass
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import click
 
-from arxivwatch import app
+from arxivwatch import wiring
 from arxivwatch.cli import Context
 from arxivwatch.clock import utcnow
 from arxivwatch.decisions import DecisionService
-from arxivwatch.service import web_client
+from arxivwatch.serving import web_client
 from arxivwatch.slack.decider import Shown, SlackDecider
-from arxivwatch.store import Store
 
 log = logging.getLogger(__name__)
-
-@contextmanager
-def open_store(ctx: Context, *, read_only: bool = False) -> Iterator[Store]:
-    """The state store named by `state.url`, closed afterwards (an in-memory copy if read-only)."""
-    with app.open_store(ctx.settings, read_only=read_only) as store:
-        yield store
-
 
 def cli_user(ctx: Context) -> str:
     """`cli:<login>`: who decided, when it was not a Slack click."""
@@ -43,7 +34,7 @@ def pending(ctx: Context) -> None:
     """
     from arxivwatch.reports import pending_lines
 
-    with open_store(ctx, read_only=True) as store:
+    with wiring.open_store(ctx.settings, read_only=True) as store:
         lines = pending_lines(store)
     for line in lines:
         click.echo(line)
@@ -86,8 +77,8 @@ def reject(ctx: Context, paper_id: str) -> None:
 
 def _decide(ctx: Context, act: Callable[[SlackDecider], Shown]) -> None:
     """Decide through the same path as the Slack buttons, then say what happened."""
-    with open_store(ctx) as store:
-        envs = app.templates(ctx.settings)   # the user's line and "decided" note templates
+    with wiring.open_store(ctx.settings) as store:
+        envs = wiring.templates(ctx.settings)   # the user's line and "decided" note templates
         service = DecisionService(store, ctx.settings, clock=utcnow, markdown_env=envs.markdown)
         slack = ctx.settings.slack
         client = web_client(slack) if slack.bot_token else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from arxivwatch import app
+from arxivwatch import wiring
 from arxivwatch.cli import Context
 from arxivwatch.errors import ArxivWatchError
 from arxivwatch.ids import normalize_id
@@ -29,12 +29,12 @@ def explain(ctx: Context, paper_id: str) -> None:
       arxivwatch explain 2611.00001
     """
     settings = ctx.settings
-    with app.open_store(settings, read_only=True) as store:
+    with wiring.open_store(settings, read_only=True) as store:
         cand = store.get_candidate(normalize_id(paper_id))
     if cand is None or not cand.candidate.posted:
         raise ArxivWatchError(f"{paper_id} was never offered; `arxivwatch pending` lists the "
                               "candidates awaiting a decision")
-    for label, value in explanation(cand, app.templates(settings).catalog_line(cand.candidate)):
+    for label, value in explanation(cand, wiring.templates(settings).catalog_line(cand.candidate)):
         click.echo(f"{label:<9} {terminal_line(value)}".rstrip() if label or value else "")
 
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import click
 
-from arxivwatch import app, logs
+from arxivwatch import logs, wiring
 from arxivwatch.cli import Context
 from arxivwatch.clock import utcnow
 from arxivwatch.pipeline import PollReport
@@ -45,8 +45,8 @@ def poll(ctx: Context, dry_run: bool, since: dt.datetime | None, verbose: bool) 
                                  param_hint="--since")
     settings = ctx.settings
     require_templates(settings.templates_dir)
-    with app.open_store(settings, read_only=dry_run) as store, _one_instance(store, dry_run):
-        poller = app.make_poller(settings, store, dry_run=dry_run)
+    with wiring.open_store(settings, read_only=dry_run) as store, _one_instance(store, dry_run):
+        poller = wiring.make_poller(settings, store, dry_run=dry_run)
         report = poller.poll(since=since.date() if since else None)
     _print_report(report, dry_run=dry_run)
 

@@ -11,7 +11,7 @@ from typing import Any
 import click
 from apscheduler.triggers.base import BaseTrigger  # type: ignore[import-untyped]
 
-from arxivwatch import app, logs, service
+from arxivwatch import logs, serving, wiring
 from arxivwatch.cli import Context
 from arxivwatch.clock import Clock, utcnow
 from arxivwatch.config.live import ConfigVersion, LiveConfig, secret_env
@@ -41,7 +41,7 @@ def run_until(settings: Any, store: Any, stop: threading.Event, *, poll_now: boo
     """
     store.abandon_running_runs()
     live = LiveConfig(settings, env if env is not None else secret_env(settings.slack),
-                      warn=service.post_to_channel,
+                      warn=serving.post_to_channel,
                       on_change=lambda _s, version: _record(store, live, version))
     _record(store, live, live.version)
     daemon: Daemon
@@ -49,11 +49,11 @@ def run_until(settings: Any, store: Any, stop: threading.Event, *, poll_now: boo
     def poll() -> PollReport:
         current = live.refresh("before the poll")
         daemon.reschedule(current.schedule)
-        with app.polite_session(current.arxiv) as session:
-            return app.make_poller(current, store, session=session).poll()
+        with wiring.polite_session(current.arxiv) as session:
+            return wiring.make_poller(current, store, session=session).poll()
 
     def notify(text: str) -> None:
-        service.post_to_channel(live.settings, text)
+        serving.post_to_channel(live.settings, text)
 
     daemon = Daemon(settings.schedule, poll, store, now=clock, trigger=trigger,
                     notify=notify if slack_notifier(settings) else None)
@@ -64,10 +64,10 @@ def run_until(settings: Any, store: Any, stop: threading.Event, *, poll_now: boo
     def on_reload() -> None:
         daemon.reschedule(live.refresh("SIGHUP").schedule)
 
-    with service.listening(live, store, health, host=host, port=port, clock=clock,
+    with serving.listening(live, store, health, host=host, port=port, clock=clock,
                            echo=log.info, polls=True):
         daemon.start(poll_now=poll_now)
-        service.wait_for_stop(stop, reload, on_reload)
+        serving.wait_for_stop(stop, reload, on_reload)
         log.info("stopping: no new polls; a running poll has %s s to finish", stop_timeout)
         finished = daemon.stop(stop_timeout)
     log.info("stopped" if finished else "stopped with a poll still running")
@@ -119,17 +119,15 @@ def run(ctx: Context, poll_now: bool, host: str, port: int, log_format: logs.Log
     settings = ctx.settings
     require_templates(settings.templates_dir)   # not at the first poll, hours from now
     if settings.slack.bot_token:
-        from arxivwatch.cli.serve_cmd import check_secrets
-
-        check_secrets(settings)      # digests with buttons nobody can click help no one
-    with app.open_store(settings) as store, store.acquire_instance_lock():
-        signals = service.Signals().install()
+        serving.check_secrets(settings.slack)   # digests with buttons nobody can click help no one
+    with wiring.open_store(settings) as store, store.acquire_instance_lock():
+        signals = serving.Signals().install()
         log.info("arxivwatch run: pid %d, state %s", os.getpid(), settings.state.url)
         code = run_until(settings, store, signals.stop, poll_now=poll_now, host=host,
                          port=port, stop_timeout=stop_timeout, reload=signals.reload,
                          env=ctx.env)
         if code:
-            service.flush()
+            serving.flush()
             os._exit(code)   # the stuck poll's thread would keep a normal exit waiting
 
 

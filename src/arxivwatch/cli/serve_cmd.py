@@ -9,28 +9,14 @@ from typing import Any
 
 import click
 
-from arxivwatch import logs, service
+from arxivwatch import logs, serving, wiring
 from arxivwatch.cli import Context
-from arxivwatch.cli.decide_cmd import open_store
 from arxivwatch.clock import utcnow
 from arxivwatch.config.live import LiveConfig, secret_env
-from arxivwatch.errors import ConfigError
 
 log = logging.getLogger("arxivwatch.serve")
 
 Echo = Callable[[str], None]
-
-
-def check_secrets(settings: Any) -> None:
-    """The tokens `serve` needs; a ConfigError that says which variable to set, and where from."""
-    slack = settings.slack
-    if not slack.bot_token:
-        raise ConfigError("SLACK_BOT_TOKEN is not set: `serve` needs the bot token (xoxb-..., "
-                          "OAuth & Permissions in the Slack app) to update the digest messages")
-    if not (slack.app_token or slack.signing_secret):
-        raise ConfigError("SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request "
-                          "with it (Basic Information > Signing Secret); or set SLACK_APP_TOKEN "
-                          "(xapp-...) to use Socket Mode, which needs no public URL")
 
 
 def serve_until(settings: Any, store: Any, stop: threading.Event, *, host: str, port: int,
@@ -41,20 +27,20 @@ def serve_until(settings: Any, store: Any, stop: threading.Event, *, host: str, 
     topics.yaml is read again, with `env` (default: the secrets `settings` were loaded with),
     whenever `reload` is set (SIGHUP) and when a query is saved.
     """
-    check_secrets(settings)
+    serving.check_secrets(settings.slack)
     started = utcnow().isoformat(timespec="seconds")
     mode = "socket" if settings.slack.app_token else "http"
     live = LiveConfig(settings, env if env is not None else secret_env(settings.slack),
-                      warn=service.post_to_channel)
+                      warn=serving.post_to_channel)
 
     def health() -> Mapping[str, Any]:
         return {"ok": True, "mode": mode, "started": started,
                 "now": utcnow().isoformat(timespec="seconds"),
                 "config": live.describe()}
 
-    with service.listening(live, store, health, host=host, port=port, clock=utcnow,
+    with serving.listening(live, store, health, host=host, port=port, clock=utcnow,
                            echo=echo):
-        service.wait_for_stop(stop, reload, lambda: live.refresh("SIGHUP"))
+        serving.wait_for_stop(stop, reload, lambda: live.refresh("SIGHUP"))
         echo("stopping: no new clicks; the ones acknowledged are decided first")
     echo("stopped")
 
@@ -82,9 +68,9 @@ def serve(ctx: Context, host: str, port: int, log_format: logs.LogFormat) -> Non
       arxivwatch serve --port 3000                  HTTP, behind your TLS proxy
     """
     logs.setup(log_format)
-    check_secrets(ctx.settings)
-    signals = service.Signals().install()
-    with open_store(ctx) as store:
+    serving.check_secrets(ctx.settings.slack)
+    signals = serving.Signals().install()
+    with wiring.open_store(ctx.settings) as store:
         serve_until(ctx.settings, store, signals.stop, host=host, port=port,
                     reload=signals.reload, env=ctx.env)
 

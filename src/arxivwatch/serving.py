@@ -1,4 +1,4 @@
-"""The long-running process's listeners and signals, shared by `arxivwatch serve` and `run`.
+"""The long-running process: what `arxivwatch serve` and `run` share (listeners, signals).
 
 One place chooses how Slack's clicks arrive: over Socket Mode when `SLACK_APP_TOKEN` is set (an
 outbound websocket, no public URL), else as signed HTTP POSTs to `/slack/events`; `/healthz` is
@@ -22,7 +22,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from arxivwatch.decisions import DecisionService
-from arxivwatch.errors import ArxivWatchError
+from arxivwatch.errors import ArxivWatchError, ConfigError
 
 if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication
@@ -49,6 +49,18 @@ def web_client(slack: SlackSettings) -> WebClient:
     handlers = [*default_retry_handlers(), RateLimitErrorRetryHandler(max_retry_count=2)]
     return WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=10,
                      retry_handlers=handlers)
+
+
+def check_secrets(slack: SlackSettings) -> None:
+    """The tokens `serve` (and `run` with a bot token) need; a ConfigError that says which
+    variable to set, and where from."""
+    if not slack.bot_token:
+        raise ConfigError("SLACK_BOT_TOKEN is not set: `serve` needs the bot token (xoxb-..., "
+                          "OAuth & Permissions in the Slack app) to update the digest messages")
+    if not (slack.app_token or slack.signing_secret):
+        raise ConfigError("SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request "
+                          "with it (Basic Information > Signing Secret); or set SLACK_APP_TOKEN "
+                          "(xapp-...) to use Socket Mode, which needs no public URL")
 
 
 def can_receive_clicks(slack: SlackSettings) -> bool:
@@ -100,10 +112,10 @@ def listening(live: LiveConfig, store: Any, health: Health, *, host: str, port: 
 def slack_app(live: LiveConfig, store: Any, *, clock: Callable[[], dt.datetime],
               executor: ThreadPoolExecutor, echo: Echo, polls: bool = False) -> Any:
     """The Bolt App on the decision service, after repairing approvals a crash interrupted."""
-    from arxivwatch.app import templates
     from arxivwatch.reports import config_lines
     from arxivwatch.slack.decider import SlackDecider
     from arxivwatch.slack.interactions import make_app
+    from arxivwatch.wiring import templates
     from arxivwatch.workbench import AppWorkbench
 
     settings = live.settings

@@ -13,7 +13,7 @@ from arxivwatch.config import load
 from arxivwatch.config.live import LiveConfig
 from arxivwatch.models import Candidate, Paper
 from arxivwatch.render import make_env
-from arxivwatch.service import slack_app
+from arxivwatch.serving import slack_app
 from arxivwatch.slack.blocks import paper_blocks
 from arxivwatch.store import Store
 from tests.fakes.slack_server import FakeSlack
