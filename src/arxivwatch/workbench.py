@@ -8,11 +8,10 @@ saved query goes through `config.edit` and becomes the one in force at once.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from arxivwatch import reports, wiring
@@ -25,7 +24,7 @@ from arxivwatch.config.live import LiveConfig
 from arxivwatch.decisions import DecisionService
 from arxivwatch.errors import ArxivWatchError, DecisionError
 from arxivwatch.ids import normalize_id
-from arxivwatch.models import Candidate, Paper, Topic
+from arxivwatch.models import Candidate, Paper
 from arxivwatch.slack.workbench import Card, Filing, TuneReport
 from arxivwatch.store import Store
 
@@ -78,14 +77,12 @@ class AppWorkbench:
 
     def tune(self, topic: str, query: str | None) -> TuneReport:
         """`arxivwatch tune TOPIC [--query QUERY]` over the stored papers, its text part by part."""
-        from arxivwatch.query import parse
+        from arxivwatch.replay.tune import tune_parts, variants_of
 
         settings = self.live.settings
         saved = settings.topic(topic)
-        variants = [saved]
-        if query is not None:
-            variants.append(dataclasses.replace(saved, query=parse(query), query_text=query))
-        parts = tune_parts(settings, variants, self.store.iter_papers())
+        catalog = load_catalog(settings.catalog.path)
+        parts = tune_parts(settings, catalog, variants_of(saved, query), self.store.iter_papers())
         differs = query is not None and query.split() != saved.query_text.split()
         return TuneReport(saved.name, saved.section, query, tuple(parts), saveable=differs)
 
@@ -235,27 +232,6 @@ class AppWorkbench:
             return Candidate(paper, topic, target, 0.0, day, alternatives=others, rank=1)
         return Candidate(paper, topic, target, mine.score, day, mine.hits, mine.reasons, others,
                          rank=1)
-
-
-def tune_parts(settings: Settings, variants: list[Topic], papers: Iterable[Paper]) -> list[str]:
-    """The CLI `tune`'s text, part by part, from the library half of `tune` (`replay.tune`),
-    called as the CLI calls it (no snapshot files, no ANSI bold): the same numbers."""
-    from arxivwatch.ranking import default_scorer
-    from arxivwatch.replay import tune as t
-    from arxivwatch.replay.build import catalog_papers
-
-    catalog = load_catalog(settings.catalog.path)
-    known_papers = catalog_papers(settings, catalog, ())
-    scorer = default_scorer(catalog.sections, known_papers)
-    runs, days = t.replay_topic(papers, variants, scorer, catalog.index().knows,
-                                settings.topics)
-    cap, last = settings.digest.max_per_topic, runs[-1]
-    parts = [t.summary(v, run, days, cap) for v, run in zip(variants, runs, strict=True)]
-    parts += [t.histogram(last, days), t.sample(variants[-1], last, t.SAMPLE, False),
-              t.coverage(catalog, variants, known_papers)]
-    if len(variants) > 1:
-        parts.append(t.diff(variants[-1], runs[0], runs[1], t.SAMPLE, False))
-    return parts
 
 
 def card_blocks(templates: wiring.Templates, catalog: Catalog,

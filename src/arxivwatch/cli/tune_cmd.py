@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -37,45 +36,30 @@ def tune(ctx: Context, topic_name: str, query_text: str | None, papers_path: Pat
       arxivwatch tune lora --suggest
     """
     from arxivwatch.catalog_file import load_catalog
-    from arxivwatch.query import parse
-    from arxivwatch.ranking import default_scorer
-    from arxivwatch.replay import tune as t
-    from arxivwatch.replay.build import catalog_papers, stored_papers
+    from arxivwatch.replay.build import stored_papers
     from arxivwatch.replay.report import skipped_warning
     from arxivwatch.replay.snapshot import SnapshotStats, read_snapshot
+    from arxivwatch.replay.tune import tune_parts, variants_of
 
     settings = ctx.settings
     topic = settings.topic(topic_name)
-    variants = [topic]
-    if query_text is not None:
-        variants.append(dataclasses.replace(topic, query=parse(query_text),
-                                            query_text=query_text))
     catalog = load_catalog(settings.catalog.path)
-    known_papers = catalog_papers(settings, catalog, catalog_files)
-    scorer = default_scorer(catalog.sections, known_papers)
     read = SnapshotStats()
     papers = read_snapshot(papers_path, stats=read) if papers_path else stored_papers(settings)
-    known = catalog.index().knows
-    runs, days = t.replay_topic(papers, variants, scorer, known, settings.topics)
+    parts = tune_parts(settings, catalog, variants_of(topic, query_text), papers,
+                       catalog_files=catalog_files, sample_size=sample,
+                       bold=sys.stdout.isatty())
     warning = skipped_warning(read, papers_path) if papers_path else None
     if warning is not None:
         click.echo(warning, err=True)
-    bold = sys.stdout.isatty()
-    cap = settings.digest.max_per_topic
     click.echo(f"topic {topic.name} -> {topic.section}")
-    for variant, run in zip(variants, runs, strict=True):
-        click.echo(t.summary(variant, run, days, cap))
-    run = runs[-1]
-    click.echo(t.histogram(run, days))
-    click.echo(t.sample(variants[-1], run, sample, bold))
-    click.echo(t.coverage(catalog, variants, known_papers))
-    if query_text is not None:
-        click.echo(t.diff(variants[-1], runs[0], runs[1], sample, bold))
+    for part in parts:
+        click.echo(part)
     if suggest:
         from arxivwatch.replay.suggest import suggestions_report  # sklearn: only when asked
 
         click.echo(suggestions_report(settings.state.url, catalog.sections, settings.topics,
-                                      topic, known=known))
+                                      topic, known=catalog.index().knows))
 
 
 def register(cli: click.Group) -> None:

@@ -8,28 +8,61 @@ loses. (`tune --suggest` is `replay.suggest`.)
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from arxivwatch import textnorm
 from arxivwatch.catalog import Catalog
+from arxivwatch.config import Settings
 from arxivwatch.models import Hit, Paper, Topic
-from arxivwatch.query import Doc
+from arxivwatch.query import Doc, parse
 from arxivwatch.query.matcher import TextMatcher, compile_term
 from arxivwatch.ranking import (
     Known,
     Scorer,
     Selector,
+    default_scorer,
     in_categories,
     known_predicate,
     route,
 )
+from arxivwatch.replay.build import catalog_papers
 
 SAMPLE = 10             # titles shown, best first
 LAST_DAYS = 14          # days listed in the hits-per-day histogram
 BOLD, PLAIN = "\x1b[1m", "\x1b[0m"   # ANSI bold on and off, for a terminal
+
+
+def variants_of(topic: Topic, query_text: str | None) -> list[Topic]:
+    """The topic, and the topic with `query_text` instead of its query when one is tried."""
+    if query_text is None:
+        return [topic]
+    return [topic, dataclasses.replace(topic, query=parse(query_text), query_text=query_text)]
+
+
+def tune_parts(settings: Settings, catalog: Catalog, tried: Sequence[Topic],
+               papers: Iterable[Paper], *, catalog_files: Sequence[Path] = (),
+               sample_size: int = SAMPLE, bold: bool = False) -> list[str]:
+    """`tune`'s text, part by part, for the CLI and `/arxivwatch tune`: each query's summary,
+    the last one's histogram, sample titles and catalog coverage, and what a tried query changes.
+
+    `tried` is `variants_of(...)`; the papers are scored as the poll scores them (the shipped
+    ranking over the catalog, catalog papers known).
+    """
+    known_papers = catalog_papers(settings, catalog, catalog_files)
+    scorer = default_scorer(catalog.sections, known_papers)
+    runs, days = replay_topic(papers, tried, scorer, catalog.index().knows, settings.topics)
+    cap, last = settings.digest.max_per_topic, runs[-1]
+    parts = [summary(v, run, days, cap) for v, run in zip(tried, runs, strict=True)]
+    parts += [histogram(last, days), sample(tried[-1], last, sample_size, bold),
+              coverage(catalog, tried, known_papers)]
+    if len(tried) > 1:
+        parts.append(diff(tried[-1], runs[0], runs[1], sample_size, bold))
+    return parts
 
 
 @dataclass
