@@ -79,7 +79,7 @@ def test_section_keeps_heading_as_written(catalog: Catalog) -> None:
     assert section.title == "Low-rank  Factorization"
     assert section.path == ("Compression", "Low-rank Factorization")
     assert TEXT.split("\n")[section.line_no - 1] == "### Low-rank  Factorization"
-    assert catalog.section_paths()[6] == LOW_RANK
+    assert [s.path_text for s in catalog.sections][6] == LOW_RANK
 
 
 ENTRY_LINES = [
@@ -144,7 +144,7 @@ def test_parse_ignores_headings_in_code_fences_and_rules() -> None:
     text = ("## A\n```\n## not a heading\n- not an entry\n```\n"
             "- [x](https://arxiv.org/abs/2401.00001)\n- - -\n")
     catalog = Catalog.parse(text)
-    assert catalog.section_paths() == ["A"]
+    assert [s.path_text for s in catalog.sections] == ["A"]
     assert [e.line_no for e in catalog.sections[0].entries] == [6]
 
 
@@ -361,7 +361,7 @@ def test_html_comments_hide_headings_and_entries(where: Literal["top", "bottom"]
     text = ("## A\n<!--\n- [old](https://arxiv.org/abs/2401.00009)\n## Drafts\n-->\n"
             "- [x](https://arxiv.org/abs/2401.00001) <!-- keep -->\n")
     catalog = Catalog.parse(text)
-    assert catalog.section_paths() == ["A"]
+    assert [s.path_text for s in catalog.sections] == ["A"]
     assert [e.line_no for e in catalog.sections[0].entries] == [6]
     after = insert_entry(text, "A", NEW_LINE, where=where)
     at = 6 if where == "top" else 7

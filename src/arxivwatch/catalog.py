@@ -7,6 +7,7 @@ back byte for byte, and `insert_entry` splices one line in without touching any 
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from arxivwatch.textnorm import fold_title
 
 __all__ = [
     "Catalog", "CatalogIndex", "Problem", "Section", "check_catalog", "code_link",
-    "insert_entry", "render_entry", "summarize", "venue_tag",
+    "insert_entry", "render_entry", "section_key", "summarize", "venue_tag",
 ]
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
@@ -148,10 +149,6 @@ class Catalog:
         """The catalog's text, byte for byte as parsed."""
         return self.text
 
-    def section_paths(self) -> list[str]:
-        """Every section's path, in file order, as `A > B`."""
-        return [s.path_text for s in self.sections]
-
     def filing_sections(self) -> list[Section]:
         """The sections a paper can be filed under, in file order (the section picker's list).
 
@@ -165,6 +162,10 @@ class Catalog:
                 if not self._is_title(s) and (s.entries or (
                     s.level in levels and not self._has_children(n)))]
 
+    def filing_paths(self) -> list[str]:
+        """The paths (`Parent > Heading`) of `filing_sections()`: the section picker's options."""
+        return [s.path_text for s in self.filing_sections()]
+
     def _is_title(self, section: Section) -> bool:
         return self.title is not None and section is self.sections[0] and \
             section.path == (" ".join(self.title.split()),)
@@ -175,11 +176,12 @@ class Catalog:
 
     def section(self, path_text: str) -> Section:
         """Finds a section by `A > B` path (case and spacing ignored) or a unique tail of it."""
-        wanted = _path_key(path_text)
+        wanted = section_key(path_text)
         if not wanted:
             raise CatalogError(f"empty section path {path_text!r}; write it as 'Parent > Heading'")
-        exact = [s for s in self.sections if self._key(s) == wanted or _key(s.path) == wanted]
-        matches = exact or [s for s in self.sections if self._key(s)[-len(wanted):] == wanted]
+        exact = [s for s in self.sections
+                 if self._full_key(s) == wanted or section_key(s.path) == wanted]
+        matches = exact or [s for s in self.sections if self._full_key(s)[-len(wanted):] == wanted]
         if len(matches) == 1:
             return matches[0]
         if matches:
@@ -196,17 +198,17 @@ class Catalog:
         """An index of the papers the catalog holds."""
         return CatalogIndex(self.sections)
 
-    def _key(self, section: Section) -> tuple[str, ...]:
+    def _full_key(self, section: Section) -> tuple[str, ...]:
         full = section.path if section.path[:1] == (self.title,) or not self.title else (
             self.title, *section.path)
-        return _key(full)
+        return section_key(full)
 
     def _closest(self, path_text: str) -> list[str]:
         # Whole path and last heading weigh equally, so a typo in the parent still finds the
         # right child rather than a sibling that shares the parent's spelling.
-        query = _path_key(path_text)
+        query = section_key(path_text)
         scored = sorted(
-            ((_similarity(query, _key(s.path)), n, s.path_text)
+            ((_similarity(query, section_key(s.path)), n, s.path_text)
              for n, s in enumerate(self.sections)),
             key=lambda t: (-t[0], t[1]))
         return [text for score, _, text in scored if score >= 0.45][:3]
@@ -261,12 +263,12 @@ def _body_end(lines: list[str], heading: int, end: int) -> int:
     return last  # 1-based number of the last non-blank body line, or the heading's own
 
 
-def _path_key(path_text: str) -> tuple[str, ...]:
-    return _key(p for p in path_text.split(">") if p.strip())
-
-
-def _key(parts: Iterable[str]) -> tuple[str, ...]:
-    return tuple(" ".join(p.split()).casefold() for p in parts)
+@functools.lru_cache(maxsize=1024)
+def section_key(path: str | tuple[str, ...]) -> tuple[str, ...]:
+    """How two section paths compare: `Model Compression >  Low-rank` and ("model compression",
+    "low-rank") are one key; case and runs of spaces do not count, blank parts are dropped."""
+    parts = path.split(">") if isinstance(path, str) else path
+    return tuple(" ".join(p.split()).casefold() for p in parts if p.strip())
 
 
 # --- insertion ---------------------------------------------------------------------------------

@@ -22,10 +22,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from arxivwatch.catalog import Catalog, render_entry, summarize
+from arxivwatch.catalog_file import add_to_catalog, check_writable, load_catalog
 from arxivwatch.cleaner import one_line
 from arxivwatch.errors import DecisionError
 from arxivwatch.ids import normalize_id
 from arxivwatch.models import Action, Decision, DecisionOutcome, Paper
+from arxivwatch.render import make_env, template_location
 from arxivwatch.store import Store, StoredCandidate
 
 log = logging.getLogger(__name__)
@@ -57,8 +60,6 @@ class DecisionService:
         self, paper_id: str, user: str, *, section: str | None = None, summary: str | None = None,
     ) -> DecisionOutcome:
         """Approve a candidate into `section` (default: its suggested one), optional summary."""
-        from arxivwatch.catalog_file import check_writable
-
         pid, stored = self._candidate(paper_id, user)
         cand = stored.candidate
         target = self.resolve_section(section or cand.section)
@@ -96,7 +97,7 @@ class DecisionService:
     def sections(self) -> list[str]:
         """The paths a paper can be filed under (the catalog's real sections, never its title),
         for the section select of the edit modal."""
-        return [str(s.path_text) for s in self._catalog().filing_sections()]
+        return self._catalog().filing_paths()
 
     def resolve_section(self, text: str) -> str:
         """The catalog's own spelling of a section path; CatalogError with close matches if none."""
@@ -104,8 +105,6 @@ class DecisionService:
 
     def suggested_summary(self, paper_id: str) -> str:
         """The summary the catalog line would get when the approver gives none."""
-        from arxivwatch.catalog import summarize
-
         stored = self.store.get_candidate(normalize_id(paper_id))
         if stored is None:
             raise DecisionError(f"{paper_id}: not a candidate")
@@ -151,9 +150,6 @@ class DecisionService:
 
     def _render(self, paper: Paper, summary: str | None) -> str:
         """The catalog line; DecisionError naming file and line when the template fails."""
-        from arxivwatch.catalog import render_entry
-        from arxivwatch.render import template_location
-
         env = self._env()
         try:
             return render_entry(paper, summary=summary, env=env)
@@ -163,8 +159,6 @@ class DecisionService:
                                 f"{exc}; fix the template (`arxivwatch check`)") from None
 
     def _file(self, decision: Decision, paper: Paper) -> tuple[str, bool]:
-        from arxivwatch.catalog_file import add_to_catalog
-
         line = self._render(paper, decision.summary)
         section = decision.section or ""
         changed = add_to_catalog(self._catalog_path(), section, line, self.settings.catalog.insert)
@@ -193,14 +187,10 @@ class DecisionService:
     def _env(self) -> Any:
         """The Markdown template environment, honouring the user's templates_dir."""
         if self._md_env is None:
-            from arxivwatch.render import make_env
-
             self._md_env = make_env(getattr(self.settings, "templates_dir", None), slack=False)
         return self._md_env
 
-    def _catalog(self) -> Any:
-        from arxivwatch.catalog_file import load_catalog
-
+    def _catalog(self) -> Catalog:
         return load_catalog(self._catalog_path())
 
     def _catalog_path(self) -> Path:

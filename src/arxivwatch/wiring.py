@@ -100,11 +100,6 @@ def templates(settings: Settings) -> Templates:
                      make_env(settings.templates_dir, slack=True))
 
 
-def section_paths(catalog: Catalog) -> list[str]:
-    """The paths a paper can be filed under (`Parent > Heading`), for the section picker."""
-    return [s.path_text for s in catalog.filing_sections()]
-
-
 def make_poller(
     settings: Settings, store: Store, *, dry_run: bool = False, stream: IO[str] | None = None,
     session: PoliteSession | None = None,
@@ -139,7 +134,7 @@ def _terminal_delivery(settings: Settings, envs: Templates, stream: IO[str]) -> 
 
     def deliver(store: Store, new: Sequence[Candidate], *, announced: bool,
                 day: dt.date | None) -> int:
-        sections = section_paths(load_catalog(settings.catalog.path))
+        sections = load_catalog(settings.catalog.path).filing_paths()
         terminal = TerminalDelivery(stream, catalog_line=envs.catalog_line, sections=sections)
         return terminal.show(new, announced=announced, day=day).posted_papers
 
@@ -156,7 +151,7 @@ def _slack_delivery(settings: Settings, envs: Templates) -> Any:
 
     def deliver(store: Store, new: Sequence[Candidate], *, announced: bool,
                 day: dt.date | None) -> int:
-        sections = section_paths(load_catalog(settings.catalog.path))
+        sections = load_catalog(settings.catalog.path).filing_paths()
         report = delivery.deliver(store, env=envs.slack, sections=sections,
                                   catalog_line=envs.catalog_line,
                                   post_empty_note=slack.post_empty_note, announced=announced,

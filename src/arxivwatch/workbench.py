@@ -239,7 +239,7 @@ def card_blocks(templates: wiring.Templates, catalog: Catalog,
     """The paper's card as a digest shows it: the digest's own card builder and templates."""
     from arxivwatch.slack.blocks import paper_blocks
 
-    return paper_blocks(candidate, env=templates.slack, sections=wiring.section_paths(catalog),
+    return paper_blocks(candidate, env=templates.slack, sections=catalog.filing_paths(),
                         catalog_line=templates.catalog_line)
 
 

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from arxivwatch.catalog import section_key
 from arxivwatch.models import CatalogEntry, Decision, Paper, Topic
-from arxivwatch.ranking import SectionLike, section_key
+from arxivwatch.ranking import SectionLike
 
 Key = tuple[str, ...]
 Source = Literal["catalog", "approved", "rejected", "moved", "other"]

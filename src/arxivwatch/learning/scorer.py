@@ -25,9 +25,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from arxivwatch.catalog import section_key
 from arxivwatch.learning.model import Models
 from arxivwatch.models import Hit, Topic
-from arxivwatch.ranking import DocLike, Scored, Scorer, section_key
+from arxivwatch.ranking import DocLike, Scored, Scorer
 
 EVIDENCE = 30       # decisions at which the model's evidence counts half
 MAX_SHARE = 1.0     # ... and at most whole

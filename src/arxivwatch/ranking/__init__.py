@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from arxivwatch.catalog import section_key
 from arxivwatch.models import Paper
 from arxivwatch.ranking.base import DocLike, Scored, Scorer
 from arxivwatch.ranking.evidence import QueryEvidence
@@ -21,7 +22,7 @@ from arxivwatch.ranking.select import (
     route,
     select,
 )
-from arxivwatch.ranking.similarity import CatalogSimilarity, SectionLike, section_key
+from arxivwatch.ranking.similarity import CatalogSimilarity, SectionLike
 
 __all__ = [
     "KIND_WEIGHTS",

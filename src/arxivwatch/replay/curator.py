@@ -14,11 +14,12 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING
 
+from arxivwatch.catalog import section_key
 from arxivwatch.learning.model import DEFAULT_POLICY, Policy
 from arxivwatch.learning.scorer import LearnedScorer
 from arxivwatch.learning.trainer import ModelCache, StoreSource
 from arxivwatch.models import Candidate, Decision, Paper, Topic
-from arxivwatch.ranking import Known, Scorer, SectionLike, section_key
+from arxivwatch.ranking import Known, Scorer, SectionLike
 from arxivwatch.replay.days import Replay
 from arxivwatch.replay.labels import Labels
 

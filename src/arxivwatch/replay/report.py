@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from arxivwatch.ranking import section_key
+from arxivwatch.catalog import section_key
 from arxivwatch.replay.days import Replay
 from arxivwatch.replay.snapshot import SnapshotStats
 

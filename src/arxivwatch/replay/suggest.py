@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
+from arxivwatch.catalog import section_key
 from arxivwatch.learning.model import DEFAULT_POLICY, Policy, train
 from arxivwatch.learning.suggest import LIMIT, Suggestions, format_suggestions, suggest
 from arxivwatch.learning.trainer import StoreSource
 from arxivwatch.models import Paper, Topic
-from arxivwatch.ranking import SectionLike, section_key
+from arxivwatch.ranking import SectionLike
 from arxivwatch.store import Store
 
 
