@@ -225,7 +225,7 @@ def test_an_author_from_invalid_xml_is_escaped_once(env: Environment) -> None:
     xml = rss_xml([{"id": "2406.00001", "title": "LoRA", "abstract": "Low-rank adaptation.",
                     "authors": ["Mallory <@U0ADMIN>", "Bob"]}], announced=DAY)
     invalid = xml.replace("</title>", "</title><junk>&nbsp; a & b</junk>", 1)
-    paper = parse_feed(invalid.encode(), url="http://127.0.0.1:9/rss/cs.LG").items[0].paper
+    paper = parse_feed(invalid.encode(), url="http://127.0.0.1:9/rss/cs.LG").papers[0]
     text = "\n".join(texts(digest(env, [cand(1, authors=paper.authors)])[0].blocks))
     assert "Mallory &lt;@U0ADMIN&gt;, Bob" in text
     assert "&amp;lt;" not in text

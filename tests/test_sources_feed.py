@@ -127,14 +127,14 @@ def page() -> FeedPage:
 
 
 def by_id(page: FeedPage) -> dict[str, Paper]:
-    return {item.paper.id: item.paper for item in page.items}
+    return {paper.id: paper for paper in page.papers}
 
 
 def test_rss_items_become_papers(page: FeedPage) -> None:
     """A `new` item: bare id, version, collapsed title and abstract, split authors, categories."""
     assert page.announced == dt.date(2024, 2, 21)
     assert not page.empty
-    assert page.items[0].paper == Paper(
+    assert page.papers[0] == Paper(
         id="2402.12354", version=1, title="Low-Rank Adapters for Mixture-of-Experts",
         abstract="We study LoRA & MoE layers with $O(n^2)$ cost < 1.",
         authors=("Ada Example", "Bert Sample", "Chen Placeholder"),
@@ -149,10 +149,9 @@ def test_rss_items_become_papers(page: FeedPage) -> None:
 ])
 def test_announce_types_and_versions(page: FeedPage, paper_id: str, kind: str,
                                      version: int) -> None:
-    """Every announce type is kept with the item, and the version comes from the guid."""
-    item = next(i for i in page.items if i.paper.id == paper_id)
-    assert (item.announce_type, item.paper.announce_type, item.paper.version) == (
-        kind, kind, version)
+    """Every announce type is kept with the paper, and the version comes from the guid."""
+    paper = next(p for p in page.papers if p.id == paper_id)
+    assert (paper.announce_type, paper.version) == (kind, version)
 
 
 def test_optional_doi_and_journal_reference(page: FeedPage) -> None:
@@ -167,7 +166,7 @@ def test_atom_shape_gives_the_same_fields() -> None:
     """The /atom feed parses to the same Paper shape as /rss."""
     atom = parse_feed(ATOM, url="https://rss.arxiv.org/atom/cs.AI")
     assert atom.announced == dt.date(2025, 8, 20)
-    assert atom.items[0].paper == Paper(
+    assert atom.papers[0] == Paper(
         id="2508.00001", version=2, title="Agents That Plan",
         abstract="Planning with language models.", authors=("Gina Example", "Hal Sample"),
         categories=("cs.CL", "cs.AI"), day=dt.date(2025, 8, 20), announce_type="cross")
@@ -177,14 +176,14 @@ def test_announce_type_read_from_the_description_when_the_prefix_differs() -> No
     """feedparser keys by prefix; a feed using `ax:` still yields the type from the text."""
     other = RSS.replace(b"xmlns:arxiv=", b"xmlns:ax=").replace(b"arxiv:", b"ax:")
     other = other.replace(b"ax:2", b"arXiv:2").replace(b"ax:hep", b"arXiv:hep")
-    kinds = [item.announce_type for item in parse_feed(other, url=URL).items]
+    kinds = [paper.announce_type for paper in parse_feed(other, url=URL).papers]
     assert kinds == ["new", "cross", "replace", "replace-cross"]
 
 
 def test_weekend_feed_is_empty_not_an_error() -> None:
     """A channel with no items is arXiv's "no announcement today"."""
     weekend = parse_feed(EMPTY_RSS, url=URL)
-    assert (weekend.empty, weekend.items, weekend.announced) == (True, [], dt.date(2024, 2, 24))
+    assert (weekend.empty, weekend.papers, weekend.announced) == (True, [], dt.date(2024, 2, 24))
 
 
 @pytest.mark.parametrize("content", [
@@ -209,7 +208,7 @@ def test_malformed_xml_is_a_source_error(content: bytes) -> None:
 def test_markup_like_text_survives_verbatim(text: str) -> None:
     """Abstracts are plain text: `<`, `>` and tag-like runs are kept, not sanitised away."""
     xml = rss_xml([{"id": "2402.00001", "title": text, "abstract": text}], announced=TODAY)
-    paper = parse_feed(xml.encode(), url=URL).items[0].paper
+    paper = parse_feed(xml.encode(), url=URL).papers[0]
     assert (paper.title, paper.abstract) == (text, text)
 
 
@@ -224,10 +223,10 @@ def test_entities_are_decoded_once_also_when_the_xml_is_invalid(shape: Any, text
                   "journal_ref": text, "doi": text, "categories": ["cs.LG"]}], announced=TODAY)
     invalid = xml.replace("</title>", "</title><junk>&nbsp; a & b</junk>", 1)
     assert feedparser.parse(invalid.encode()).bozo   # the loose parser read it
-    strict = parse_feed(xml.encode(), url=URL).items[0].paper
+    strict = parse_feed(xml.encode(), url=URL).papers[0]
     assert strict.authors == (text, "Bob")
     assert strict.journal_ref == strict.doi == text
-    assert parse_feed(invalid.encode(), url=URL).items[0].paper == strict
+    assert parse_feed(invalid.encode(), url=URL).papers[0] == strict
 
 
 def test_an_item_with_an_unreadable_id_is_skipped_and_reported() -> None:
@@ -236,7 +235,7 @@ def test_an_item_with_an_unreadable_id_is_skipped_and_reported() -> None:
     broken = broken.replace(b"arXiv:2402.11111v1", b"arXiv:garbage", 1)
     result = parse_feed(broken, url=URL)
     assert "2402.11111" not in by_id(result)
-    assert len(result.items) == 3
+    assert len(result.papers) == 3
     assert len(result.skipped) == 1
     assert "garbage" in result.skipped[0]
 
@@ -285,7 +284,7 @@ def test_fetch_feed_one_request_for_all_categories(fake: FakeArxiv,
     result = fetch_feed(session, fake.feed_url, ["cs.LG", "cs.CL"])
     assert result.url == fake.feed_url + "cs.LG+cs.CL"
     assert result.page is not None
-    assert [i.paper.id for i in result.page.items] == ["2402.00001", "2402.00002"]
+    assert [p.id for p in result.page.papers] == ["2402.00001", "2402.00002"]
     assert result.page.announced == TODAY
     assert [r.path for r in fake.requests] == ["/rss/cs.LG+cs.CL"]
 
@@ -314,7 +313,7 @@ def test_a_new_announcement_is_fetched_despite_the_old_etag(fake: FakeArxiv,
                   announced=TODAY + dt.timedelta(days=1))
     second = fetch_feed(session, fake.feed_url, ["cs.LG"], etag=first.etag)
     assert second.page is not None
-    assert [i.paper.id for i in second.page.items] == ["2402.00009"]
+    assert [p.id for p in second.page.papers] == ["2402.00009"]
     assert second.etag != first.etag
 
 
@@ -332,7 +331,7 @@ def test_fetch_feed_retries_a_malformed_answer(fake: FakeArxiv, session: PoliteS
     fake.script(["malformed"])
     result = fetch_feed(session, fake.atom_url, ["cs.LG"])
     assert result.page is not None
-    assert [i.paper.id for i in result.page.items] == ["2402.00001"]
+    assert [p.id for p in result.page.papers] == ["2402.00001"]
     assert len(fake.requests) == 2
 
 
@@ -366,7 +365,7 @@ def test_fake_rss_round_trips_through_the_parser(title: str, abstract: str,
     assume(not any(_reads_as_double_encoded(t) for t in (title, abstract, *authors)))
     xml = rss_xml([{"id": "2402.00001", "title": title, "abstract": abstract,
                     "authors": authors, "categories": ["cs.LG"]}], announced=TODAY)
-    paper = parse_feed(xml.encode(), url=URL).items[0].paper
+    paper = parse_feed(xml.encode(), url=URL).papers[0]
     assert paper.title == " ".join(title.split())
     assert paper.abstract == " ".join(abstract.split())
     assert paper.authors == tuple(authors)
@@ -390,7 +389,7 @@ def test_fake_runs_standalone(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=5)
-    item = parse_feed(feed.content, url=base).items[0].paper
+    item = parse_feed(feed.content, url=base).papers[0]
     assert (item.id, item.authors, item.categories) == (
         "2402.00001", ("A. One", "B. Two"), ("cs.LG", "cs.AI"))
     assert b"Snapshot Line" in api.content
@@ -406,5 +405,5 @@ def test_fake_serves_model_papers_on_both_feed_shapes(session: PoliteSession) ->
         atom = fetch_feed(session, fake.atom_url, ["cs.LG"]).page
     assert rss is not None
     assert atom is not None
-    assert rss.items[0].paper == paper
-    assert atom.items[0].paper == paper
+    assert rss.papers[0] == paper
+    assert atom.papers[0] == paper

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:
     from arxivwatch.query import Query  # the query package imports this module
 
 AnnounceType = Literal["new", "cross", "replace", "replace-cross"]
+ANNOUNCE_TYPES: tuple[AnnounceType, ...] = get_args(AnnounceType)   # how arXiv announces a paper
 Status = Literal["pending", "posted", "approved", "rejected"]
 Action = Literal["approve", "reject"]
 

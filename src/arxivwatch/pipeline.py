@@ -26,7 +26,7 @@ from arxivwatch.errors import ArxivWatchError
 from arxivwatch.llm import Summarizer
 from arxivwatch.models import Candidate, Paper, Topic
 from arxivwatch.ranking import Scorer, select
-from arxivwatch.sources import ArxivAPI, FeedItem, FeedResult
+from arxivwatch.sources import ArxivAPI, FeedResult
 from arxivwatch.store import Store
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ class Poller:
             return
         page = result.page
         report.warnings.extend(f"skipped feed item {s}" for s in page.skipped)
-        if page.empty or not page.items:
+        if page.empty or not page.papers:
             report.outcome = "no-announcement"
             report.day = page.announced or announcements.latest_feed_day(self.now())
             return
@@ -169,25 +169,25 @@ class Poller:
                 start = announcements.submission_window(missing[0])[0]
                 end = announcements.submission_window(missing[-1])[1]
                 days.update(self._backfill_window(start, end, report))
-        days[day] = self._offered(page.items, report)
+        days[day] = self._offered(page.papers, report)
         meta = {key: _join_cache(result.etag, result.modified)}
         self._process(days, catalog, scorer(), report, last=day, meta=meta)
 
-    def _offered(self, items: Sequence[FeedItem], report: PollReport) -> list[Paper]:
-        """Feed items worth considering: configured announce types; never a known replacement."""
+    def _offered(self, papers: Sequence[Paper], report: PollReport) -> list[Paper]:
+        """Feed papers worth considering: configured announce types; never a known replacement."""
         kinds = set(self.settings.arxiv.announce_types)
-        report.fetched += len(items)
-        replaced = [i.paper.id for i in items if (i.announce_type or "new").startswith("replace")]
+        report.fetched += len(papers)
+        replaced = [p.id for p in papers if (p.announce_type or "new").startswith("replace")]
         seen = self.store.seen_papers(replaced) if replaced else set()
         offered = []
-        for item in items:
-            kind = item.announce_type or "new"
+        for paper in papers:
+            kind = paper.announce_type or "new"
             if kind.startswith("replace"):
-                if item.paper.id in seen or not ({"replace", kind} & kinds):
+                if paper.id in seen or not ({"replace", kind} & kinds):
                     continue
             elif kind not in kinds:
                 continue
-            offered.append(item.paper)
+            offered.append(paper)
         report.offered += len(offered)
         return offered
 

@@ -21,7 +21,6 @@ from arxivwatch.config import _sections
 from arxivwatch.config._reader import Block, Doc
 from arxivwatch.config._sections import CatalogParser, QueryParser, SectionFinder
 from arxivwatch.config.settings import (
-    ANNOUNCE_TYPES,
     DEFAULT_CATEGORIES,
     SECRET_ENV,
     ArxivSettings,
@@ -37,7 +36,7 @@ from arxivwatch.config.settings import (
 )
 
 __all__ = [
-    "ANNOUNCE_TYPES", "DEFAULT_CATEGORIES", "SECRET_ENV", "ArxivSettings", "CatalogParser",
+    "DEFAULT_CATEGORIES", "SECRET_ENV", "ArxivSettings", "CatalogParser",
     "CatalogSettings", "ConfigErrors", "DigestSettings", "QueryParser", "ScheduleSettings",
     "SectionFinder", "Settings", "SlackSettings", "StateSettings", "cron_trigger", "load",
     "load_catalog_settings", "load_state_settings", "project_root",

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from arxivwatch.config._reader import Block, Doc
 from arxivwatch.config._reader import describe as _describe
 from arxivwatch.config.settings import (
-    ANNOUNCE_TYPES,
     API_URL,
     CRON,
     DEFAULT_CATEGORIES,
@@ -33,7 +32,7 @@ from arxivwatch.config.settings import (
     cron_trigger,
 )
 from arxivwatch.errors import CatalogError, QuerySyntaxError
-from arxivwatch.models import Topic
+from arxivwatch.models import ANNOUNCE_TYPES, Topic
 
 if TYPE_CHECKING:
     from arxivwatch.query import Query

@@ -15,7 +15,6 @@ from arxivwatch.errors import ConfigError
 from arxivwatch.models import Topic
 
 DEFAULT_CATEGORIES = ("cs.LG", "cs.CL", "cs.AI", "cs.DC")
-ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
 LLM_KEY_ENV = "ARXIVWATCH_LLM_API_KEY"
 SECRET_ENV = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", LLM_KEY_ENV)
 RSS_URL = "https://rss.arxiv.org/rss/"

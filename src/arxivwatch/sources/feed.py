@@ -14,17 +14,16 @@ import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast, get_args
+from typing import Any, cast
 
 import feedparser  # type: ignore[import-untyped]
 import requests
 
 from arxivwatch.errors import ArxivWatchError, SourceError
 from arxivwatch.ids import parse_id
-from arxivwatch.models import AnnounceType, Paper
+from arxivwatch.models import ANNOUNCE_TYPES, AnnounceType, Paper
 from arxivwatch.sources.http import PoliteSession, RetryableResponse
 
-ANNOUNCE_TYPES: tuple[str, ...] = get_args(AnnounceType)
 _ANNOUNCE = re.compile(r"Announce Type:\s*(?P<type>[\w-]+)", re.IGNORECASE)
 _ABSTRACT = re.compile(r"\bAbstract:\s*(?P<text>.*)\Z", re.DOTALL)
 _DESC_ID = re.compile(r"^\s*arXiv:(?P<id>\S+)", re.IGNORECASE)
@@ -34,18 +33,11 @@ _BENIGN = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 
 
 @dataclass(frozen=True, slots=True)
-class FeedItem:
-    """One announced paper and how it was announced (new, cross, replace, replace-cross)."""
-
-    paper: Paper
-    announce_type: AnnounceType | None
-
-
-@dataclass(frozen=True, slots=True)
 class FeedPage:
-    """A parsed feed: its items, the announcement day, and whether arXiv announced nothing."""
+    """A parsed feed: its papers (each with how it was announced: `Paper.announce_type`), the
+    announcement day, and whether arXiv announced nothing."""
 
-    items: list[FeedItem]
+    papers: list[Paper]
     announced: dt.date | None
     empty: bool
     skipped: tuple[str, ...] = field(default=())   # items that could not be read, and why
@@ -92,14 +84,14 @@ def parse_feed(content: bytes, *, url: str) -> FeedPage:
     """Parses arXiv's RSS 2.0 or Atom feed; raises SourceError when it is not a readable feed."""
     parsed = parse_xml(content, url=url)
     announced = _announced(parsed)
-    items: list[FeedItem] = []
+    papers: list[Paper] = []
     skipped: list[str] = []
     for entry in parsed.entries:
         try:
-            items.append(_item(entry, announced))
+            papers.append(_paper(entry, announced))
         except ArxivWatchError as exc:
             skipped.append(f"{entry.get('id') or entry.get('link') or '?'}: {exc}")
-    return FeedPage(items, announced, empty=not parsed.entries, skipped=tuple(skipped))
+    return FeedPage(papers, announced, empty=not parsed.entries, skipped=tuple(skipped))
 
 
 def parse_xml(content: bytes, *, url: str) -> Any:
@@ -171,18 +163,17 @@ def _announced(parsed: Any) -> dt.date | None:
     return day or parse_date(parsed.feed.get("updated"))
 
 
-def _item(entry: Mapping[str, Any], announced: dt.date | None) -> FeedItem:
+def _paper(entry: Mapping[str, Any], announced: dt.date | None) -> Paper:
     description = entry.get("summary") or ""
     arxiv_id = parse_id(_raw_id(entry, description))
     kind = _announce_type(entry, description)
-    paper = Paper(
+    return Paper(
         id=arxiv_id.id, title=collapse(entry.get("title")),
         abstract=_abstract(description), authors=_authors(entry.get("author")),
         categories=_categories(entry), journal_ref=_optional(entry, "arxiv_journal_reference"),
         doi=_optional(entry, "arxiv_doi"), version=arxiv_id.version,
         day=parse_date(entry.get("published")) or announced, announce_type=kind,
     )
-    return FeedItem(paper, kind)
 
 
 def _raw_id(entry: Mapping[str, Any], description: str) -> str:
