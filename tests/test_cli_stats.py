@@ -9,7 +9,7 @@ import pytest
 
 from arxivwatch.cli.stats_cmd import duration, table
 from arxivwatch.models import Candidate, Decision, Paper
-from arxivwatch.store import Store, TopicStats
+from arxivwatch.store import DigestStats, Store
 from tests.test_cli_decide import Project
 
 T0 = dt.datetime(2024, 6, 4, 21, 0, tzinfo=dt.UTC)
@@ -103,5 +103,5 @@ def test_duration(hours: float | None, text: str) -> None:
 
 def test_table_undecided_topic() -> None:
     """A topic with nothing decided shows '-' for precision and time."""
-    lines = table([TopicStats("moe", 2, 0, 0, 2, None, None)])
+    lines = table([DigestStats("moe", 2, 0, 0, 2, None, None)])
     assert lines[1].split() == ["moe", "2", "0", "0", "2", "-", "-"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -16,11 +16,9 @@ from arxivwatch.config.live import LiveConfig, secret_env
 
 log = logging.getLogger("arxivwatch.serve")
 
-Echo = Callable[[str], None]
-
 
 def serve_until(settings: Any, store: Any, stop: threading.Event, *, host: str, port: int,
-                echo: Echo = log.info, reload: threading.Event | None = None,
+                echo: serving.Echo = log.info, reload: threading.Event | None = None,
                 env: Mapping[str, str] | None = None) -> None:
     """Serve Slack interactions until `stop` is set; the testable body of `serve`.
 

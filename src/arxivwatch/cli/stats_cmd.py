@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import click
 
 from arxivwatch.cli import Context
-from arxivwatch.store import TopicStats
+from arxivwatch.store import DigestStats
 
 HEADER = ("TOPIC", "POSTED", "APPROVED", "REJECTED", "PENDING", "PRECISION", "MEDIAN TO DECIDE")
 
@@ -32,7 +32,7 @@ def duration(hours: float | None) -> str:
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} d"
 
 
-def table(rows: Sequence[TopicStats]) -> list[str]:
+def table(rows: Sequence[DigestStats]) -> list[str]:
     """The stats as aligned text lines, one per topic, and a total line."""
     cells = [HEADER, *(_cells(r) for r in rows)]
     if len(rows) > 1:
@@ -43,16 +43,16 @@ def table(rows: Sequence[TopicStats]) -> list[str]:
             for row in cells]
 
 
-def _cells(r: TopicStats) -> tuple[str, ...]:
+def _cells(r: DigestStats) -> tuple[str, ...]:
     precision = "-" if r.precision is None else f"{r.precision:.0%}"
     return (r.topic, str(r.posted), str(r.approved), str(r.rejected), str(r.pending),
             precision, duration(r.median_hours_to_decision))
 
 
-def _total(rows: Sequence[TopicStats]) -> TopicStats:
+def _total(rows: Sequence[DigestStats]) -> DigestStats:
     approved, rejected = sum(r.approved for r in rows), sum(r.rejected for r in rows)
     decided = approved + rejected
-    return TopicStats("(all)", sum(r.posted for r in rows), approved, rejected,
+    return DigestStats("(all)", sum(r.posted for r in rows), approved, rejected,
                       sum(r.pending for r in rows), approved / decided if decided else None,
                       None)
 

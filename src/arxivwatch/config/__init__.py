@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from arxivwatch.config import _sections
-from arxivwatch.config._reader import Block, Doc
+from arxivwatch.config._reader import ConfigBlock, ConfigFile
 from arxivwatch.config._sections import CatalogParser, QueryParser, SectionFinder
 from arxivwatch.config.settings import (
     DEFAULT_CATEGORIES,
@@ -48,7 +48,7 @@ def load(
     parse_catalog: CatalogParser | None = None,
 ) -> Settings:
     """Read and validate `path`; raise ConfigErrors listing every problem found."""
-    doc = Doc(path.absolute())
+    doc = ConfigFile(path.absolute())
     data = doc.read()
     settings = _sections.build(doc, data, env, parse_query or _default_query_parser(),
                                   parse_catalog or _default_catalog_parser())
@@ -59,8 +59,8 @@ def load(
 
 def load_catalog_settings(path: Path) -> tuple[CatalogSettings, Path | None]:
     """Only the `catalog` block and templates dir: what the `catalog` commands need."""
-    doc = Doc(path.absolute())
-    top = Block(doc, doc.read(), "", _sections.TOP_KEYS)
+    doc = ConfigFile(path.absolute())
+    top = ConfigBlock(doc, doc.read(), "", _sections.TOP_KEYS)
     catalog = _sections.catalog_block(doc, top)
     templates = _sections.templates_dir(doc, top)
     doc.raise_if_any()
@@ -69,8 +69,8 @@ def load_catalog_settings(path: Path) -> tuple[CatalogSettings, Path | None]:
 
 def load_state_settings(path: Path) -> StateSettings:
     """Only the `state` block: where the state is, also when the rest of the file is broken."""
-    doc = Doc(path.absolute())
-    top = Block(doc, doc.read(), "", _sections.TOP_KEYS)
+    doc = ConfigFile(path.absolute())
+    top = ConfigBlock(doc, doc.read(), "", _sections.TOP_KEYS)
     state = _sections._state(doc, top)   # the package's own reader of that block
     wrong = [p for p in doc.problems if (p.key or "").startswith("state")]
     if wrong:

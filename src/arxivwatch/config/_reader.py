@@ -20,7 +20,7 @@ _SECRET_KEY = re.compile(r"token|secret|password|api_?key", re.I)
 _SECRET_VALUE = re.compile(r"^(xox[abposr]-|xapp-|sk-[A-Za-z0-9_-]{16,})")
 
 
-class Doc:
+class ConfigFile:
     """One config file being validated: its data, the line of every key path, the problems."""
 
     def __init__(self, path: Path) -> None:
@@ -108,10 +108,10 @@ _KINDS: dict[str, Callable[[Any], bool]] = {
 }
 
 
-class Block:
+class ConfigBlock:
     """One mapping in the file (`slack`, `topics[2]`...), read key by key with type checks."""
 
-    def __init__(self, doc: Doc, value: Any, key: str, allowed: Sequence[str]) -> None:
+    def __init__(self, doc: ConfigFile, value: Any, key: str, allowed: Sequence[str]) -> None:
         self.doc, self.key = doc, key
         if value is not None and not isinstance(value, dict):
             doc.problem(key, f"expected a mapping of keys, got {describe(value)}")
@@ -145,8 +145,8 @@ class Block:
             return default
         return value
 
-    def block(self, k: str, allowed: Sequence[str]) -> Block:
-        return Block(self.doc, self.data.get(k), self.path(k), allowed)
+    def block(self, k: str, allowed: Sequence[str]) -> ConfigBlock:
+        return ConfigBlock(self.doc, self.data.get(k), self.path(k), allowed)
 
     def strings(self, k: str, default: Sequence[str], pattern: re.Pattern[str] | None = None,
                 what: str = "") -> tuple[str, ...]:

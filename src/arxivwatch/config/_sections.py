@@ -10,7 +10,7 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from arxivwatch.config._reader import Block, Doc
+from arxivwatch.config._reader import ConfigBlock, ConfigFile
 from arxivwatch.config._reader import describe as _describe
 from arxivwatch.config.settings import (
     API_URL,
@@ -56,10 +56,10 @@ TOP_KEYS = ("catalog", "arxiv", "slack", "state", "schedule", "digest", "summari
             "templates_dir", "topics")
 
 
-def build(doc: Doc, data: Any, env: Mapping[str, str], parse_query: QueryParser,
+def build(doc: ConfigFile, data: Any, env: Mapping[str, str], parse_query: QueryParser,
           parse_catalog: CatalogParser) -> Settings | None:
     """Every block read and checked; None when any problem was recorded."""
-    top = Block(doc, data, "", TOP_KEYS)
+    top = ConfigBlock(doc, data, "", TOP_KEYS)
     catalog, arxiv = catalog_block(doc, top), _arxiv(top)
     finder = _read_catalog(doc, catalog.path, parse_catalog)
     topics = _topics(top, arxiv.categories, parse_query, finder)
@@ -75,7 +75,7 @@ def build(doc: Doc, data: Any, env: Mapping[str, str], parse_query: QueryParser,
     return None if doc.problems else settings
 
 
-def catalog_block(doc: Doc, top: Block) -> CatalogSettings:
+def catalog_block(doc: ConfigFile, top: ConfigBlock) -> CatalogSettings:
     block = top.block("catalog", ("path", "insert", "git"))
     git = block.block("git", ("commit", "push"))
     commit = git.get("commit", "true or false", False)
@@ -88,7 +88,7 @@ def catalog_block(doc: Doc, top: Block) -> CatalogSettings:
         git_push=push)
 
 
-def _read_catalog(doc: Doc, path: Path, parse: CatalogParser) -> SectionFinder | None:
+def _read_catalog(doc: ConfigFile, path: Path, parse: CatalogParser) -> SectionFinder | None:
     """The parsed catalog, or None with the problem recorded against catalog.path."""
     try:
         return parse(path.read_text(encoding="utf-8"))
@@ -100,7 +100,7 @@ def _read_catalog(doc: Doc, path: Path, parse: CatalogParser) -> SectionFinder |
     return None
 
 
-def _arxiv(top: Block) -> ArxivSettings:
+def _arxiv(top: ConfigBlock) -> ArxivSettings:
     block = top.block("arxiv", ("categories", "rss_url", "api_url", "request_interval",
                                 "timeout", "max_attempts", "retry_backoff", "announce_types",
                                 "contact"))
@@ -123,7 +123,7 @@ def _arxiv(top: Block) -> ArxivSettings:
         announce_types=types, contact=block.get("contact", "a string", None))
 
 
-def _slack(top: Block, env: Mapping[str, str]) -> SlackSettings:
+def _slack(top: ConfigBlock, env: Mapping[str, str]) -> SlackSettings:
     block = top.block("slack", ("channel", "api_url", "approvers", "post_empty_note"))
     channel = block.get("channel", "a string", None)
     bot_token = env.get("SLACK_BOT_TOKEN") or None
@@ -139,7 +139,7 @@ def _slack(top: Block, env: Mapping[str, str]) -> SlackSettings:
         app_token=env.get("SLACK_APP_TOKEN") or None)
 
 
-def _summaries(top: Block, env: Mapping[str, str]) -> SummarySettings:
+def _summaries(top: ConfigBlock, env: Mapping[str, str]) -> SummarySettings:
     block = top.block("summaries", ("llm",))
     if block.data.get("llm") is None:
         return SummarySettings()
@@ -157,7 +157,7 @@ def _summaries(top: Block, env: Mapping[str, str]) -> SummarySettings:
                                        timeout=timeout, api_key=env.get(LLM_KEY_ENV) or None))
 
 
-def _state(doc: Doc, top: Block) -> StateSettings:
+def _state(doc: ConfigFile, top: ConfigBlock) -> StateSettings:
     block = top.block("state", ("url",))
     url: str = block.get("url", "a string", "sqlite:///arxivwatch.db")
     prefix = "sqlite:///"
@@ -170,7 +170,7 @@ def _state(doc: Doc, top: Block) -> StateSettings:
     return StateSettings(url if rest == ":memory:" else prefix + str(doc.resolve(rest)))
 
 
-def _schedule(top: Block) -> ScheduleSettings:
+def _schedule(top: ConfigBlock) -> ScheduleSettings:
     block = top.block("schedule", ("cron", "timezone", "misfire_grace_time"))
     cron: str = block.get("cron", "a string", CRON)
     name: str = block.get("timezone", "a string", TIMEZONE)
@@ -184,7 +184,7 @@ def _schedule(top: Block) -> ScheduleSettings:
     return ScheduleSettings(cron=cron, timezone=name, misfire_grace_time=grace)
 
 
-def _zone(block: Block, name: str) -> tzinfo | None:
+def _zone(block: ConfigBlock, name: str) -> tzinfo | None:
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -196,7 +196,7 @@ def _zone(block: Block, name: str) -> tzinfo | None:
         return None
 
 
-def templates_dir(doc: Doc, top: Block) -> Path | None:
+def templates_dir(doc: ConfigFile, top: ConfigBlock) -> Path | None:
     value = top.get("templates_dir", "a string", None)
     if value is None:
         default = doc.root / "templates"
@@ -212,7 +212,7 @@ KINDS = ("method", "system", "survey", "dataset", "benchmark")
 ASK_PER_TOPIC = 1   # papers just under min_score asked about per topic and day (0: none)
 
 
-def _topics(top: Block, categories: tuple[str, ...], parse_query: QueryParser,
+def _topics(top: ConfigBlock, categories: tuple[str, ...], parse_query: QueryParser,
             finder: SectionFinder | None) -> tuple[Topic, ...]:
     items = top.get("topics", "a list", [], required=True)
     if isinstance(top.data.get("topics"), list) and not items:
@@ -224,7 +224,7 @@ def _topics(top: Block, categories: tuple[str, ...], parse_query: QueryParser,
             top.doc.problem(f"topics[{i}]", f"expected a topic (name, section, query), got "
                                             f"{_describe(item)}")
             continue
-        block = Block(top.doc, item, f"topics[{i}]", _TOPIC_KEYS)
+        block = ConfigBlock(top.doc, item, f"topics[{i}]", _TOPIC_KEYS)
         name = block.data.get("name")
         if isinstance(name, str) and name in first_line:
             top.doc.problem(block.path("name"), f"duplicate topic name {name!r} (first at line "
@@ -237,7 +237,7 @@ def _topics(top: Block, categories: tuple[str, ...], parse_query: QueryParser,
     return tuple(topics)
 
 
-def _topic(block: Block, categories: tuple[str, ...], parse_query: QueryParser,
+def _topic(block: ConfigBlock, categories: tuple[str, ...], parse_query: QueryParser,
            finder: SectionFinder | None) -> Topic | None:
     name = block.get("name", "a string", None, required=True)
     if name is not None and not _TOPIC_NAME.match(name):
@@ -269,7 +269,7 @@ def _topic(block: Block, categories: tuple[str, ...], parse_query: QueryParser,
                  kind=kind if kind in KINDS else "method", about=about, against=against)
 
 
-def _query(block: Block, key: str, text: str, parse_query: QueryParser) -> Query | None:
+def _query(block: ConfigBlock, key: str, text: str, parse_query: QueryParser) -> Query | None:
     try:
         return parse_query(text)
     except QuerySyntaxError as exc:
@@ -277,13 +277,13 @@ def _query(block: Block, key: str, text: str, parse_query: QueryParser) -> Query
         return None
 
 
-def _cues(block: Block, key: str, parse_query: QueryParser) -> Query | None:
+def _cues(block: ConfigBlock, key: str, parse_query: QueryParser) -> Query | None:
     """`about` / `against`: words and phrases in the query language (optional)."""
     text = block.get(key, "a string", None)
     return None if text is None else _query(block, key, text, parse_query)
 
 
-def _check_section(block: Block, section: str, finder: SectionFinder) -> None:
+def _check_section(block: ConfigBlock, section: str, finder: SectionFinder) -> None:
     try:
         finder.section(section)
     except CatalogError as exc:

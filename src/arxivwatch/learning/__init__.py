@@ -10,13 +10,13 @@
 from arxivwatch.learning.examples import Example, SectionExamples, collect, paper_text
 from arxivwatch.learning.model import Models, Policy, SectionModel, analyse, train
 from arxivwatch.learning.scorer import EVIDENCE, LearnedScorer, share
-from arxivwatch.learning.suggest import Missed, Suggestions, Term, format_suggestions, suggest
+from arxivwatch.learning.suggest import Missed, Suggestions, TermShare, format_suggestions, suggest
 from arxivwatch.learning.trainer import ModelCache, StoreSource
 from arxivwatch.ranking import Scorer
 
 __all__ = [
     "EVIDENCE", "Example", "LearnedScorer", "Missed", "ModelCache", "Models", "Policy",
-    "SectionExamples", "SectionModel", "StoreSource", "Suggestions", "Term",
+    "SectionExamples", "SectionModel", "StoreSource", "Suggestions", "TermShare",
     "analyse", "collect", "format_suggestions", "learned_scorer", "paper_text", "share",
     "suggest", "train",
 ]

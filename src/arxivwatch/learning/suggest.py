@@ -38,7 +38,7 @@ class Missed:
 
 
 @dataclass(frozen=True, slots=True)
-class Term:
+class TermShare:
     """A term with the share of the section's papers and of its rejections that contain it."""
 
     term: str
@@ -56,8 +56,8 @@ class Suggestions:
     section: str
     model_note: str | None          # why there is no model, when there is none
     missed: tuple[Missed, ...]
-    query_terms: tuple[Term, ...]
-    andnot_terms: tuple[Term, ...]
+    query_terms: tuple[TermShare, ...]
+    andnot_terms: tuple[TermShare, ...]
     positives: int
     rejections: int
 
@@ -105,7 +105,7 @@ def missed_papers(
 def contrasting_terms(
     positives: Iterable[Example], negatives: Iterable[Example], *, exclude: frozenset[str],
     limit: int,
-) -> tuple[tuple[Term, ...], tuple[Term, ...]]:
+) -> tuple[tuple[TermShare, ...], tuple[TermShare, ...]]:
     """(terms of the positives rare in the negatives, terms of the negatives rare in positives)."""
     pos_df, n_pos = _doc_freq(positives)
     neg_df, n_neg = _doc_freq(negatives)
@@ -129,8 +129,8 @@ def _doc_freq(examples: Iterable[Example]) -> tuple[Counter[str], int]:
     return df, n
 
 
-def _term(term: str, a: int, r: int, n_pos: int, n_neg: int) -> Term:
-    return Term(term.replace(" ", "-") if " " in term else term, a, r,
+def _term(term: str, a: int, r: int, n_pos: int, n_neg: int) -> TermShare:
+    return TermShare(term.replace(" ", "-") if " " in term else term, a, r,
                 a / n_pos if n_pos else 0.0, r / n_neg if n_neg else 0.0)
 
 
@@ -162,7 +162,7 @@ def format_suggestions(s: Suggestions) -> list[str]:
     return lines
 
 
-def _terms(title: str, terms: tuple[Term, ...]) -> list[str]:
+def _terms(title: str, terms: tuple[TermShare, ...]) -> list[str]:
     if not terms:
         return [f"{title}: none yet"]
     return [f"{title}:", *(f"  {t.term:<28} in {t.approved_share:>4.0%} of the section's papers"

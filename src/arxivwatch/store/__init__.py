@@ -7,17 +7,17 @@ from arxivwatch.store._file import inspect as inspect_state
 from arxivwatch.store._lock import InstanceLock
 from arxivwatch.store._rows import RunRecord, StoredCandidate
 from arxivwatch.store._schema import VERSION as SCHEMA_VERSION
-from arxivwatch.store._stats import TopicStats
+from arxivwatch.store._stats import DigestStats
 from arxivwatch.store._store import Store
 
 __all__ = [
     "SCHEMA_VERSION",
     "Backup",
+    "DigestStats",
     "InstanceLock",
     "RunRecord",
     "Store",
     "StoredCandidate",
-    "TopicStats",
     "backup_state",
     "describe_backup",
     "inspect_state",

@@ -11,7 +11,7 @@ from arxivwatch.store._rows import from_iso
 
 
 @dataclass(frozen=True, slots=True)
-class TopicStats:
+class DigestStats:
     """How one topic's digest fared: offered, decided, precision, time to decide."""
 
     topic: str
@@ -31,20 +31,20 @@ class TopicStats:
 StatsRow = tuple[str, str, str, str | None]
 
 
-def topic_stats(rows: Iterable[StatsRow]) -> list[TopicStats]:
-    """Aggregate candidate rows into one TopicStats per topic, sorted by topic name."""
+def topic_stats(rows: Iterable[StatsRow]) -> list[DigestStats]:
+    """Aggregate candidate rows into one DigestStats per topic, sorted by topic name."""
     by_topic: dict[str, list[StatsRow]] = {}
     for row in rows:
         by_topic.setdefault(row[0], []).append(row)
     return [_one(topic, by_topic[topic]) for topic in sorted(by_topic)]
 
 
-def _one(topic: str, rows: list[StatsRow]) -> TopicStats:
+def _one(topic: str, rows: list[StatsRow]) -> DigestStats:
     approved = sum(r[1] == "approved" for r in rows)
     rejected = sum(r[1] == "rejected" for r in rows)
     hours = [h for r in rows if (h := _hours(r[2], r[3])) is not None]
     decided = approved + rejected
-    return TopicStats(
+    return DigestStats(
         topic, len(rows), approved, rejected, len(rows) - decided,
         approved / decided if decided else None,
         statistics.median(hours) if hours else None)

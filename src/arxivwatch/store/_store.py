@@ -31,7 +31,7 @@ from arxivwatch.store._db import MEMORY, connect, errors, parse_url, use_wal
 from arxivwatch.store._lock import InstanceLock
 from arxivwatch.store._rows import RunRecord, StoredCandidate
 from arxivwatch.store._schema import migrate
-from arxivwatch.store._stats import TopicStats, topic_stats
+from arxivwatch.store._stats import DigestStats, topic_stats
 
 PAGE = 1000                # rows per page when streaming papers
 class Store:
@@ -289,7 +289,7 @@ class Store:
         return [rows.decision_from_row(r) for r in found]
 
     def stats(self, since: dt.date | None = None, until: dt.date | None = None,
-              ) -> list[TopicStats]:
+              ) -> list[DigestStats]:
         """Per-topic digest figures for candidates offered on days in [since, until]."""
         found = self._read(
             "SELECT c.topic, c.status, COALESCE(c.posted_at, c.created_at), d.at "
