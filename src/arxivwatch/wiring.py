@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
@@ -30,6 +31,7 @@ from arxivwatch.sources import ArxivAPI, FeedResult, PoliteSession, fetch_feed, 
 from arxivwatch.store import Store
 
 API_PAGE_SIZE = 200
+Sleep = Callable[[float], None]
 
 
 def open_store(settings: Settings, *, read_only: bool = False) -> Store:
@@ -102,9 +104,12 @@ def templates(settings: Settings) -> Templates:
 
 def make_poller(
     settings: Settings, store: Store, *, dry_run: bool = False, stream: IO[str] | None = None,
-    session: PoliteSession | None = None,
+    session: PoliteSession | None = None, slack_sleep: Sleep = time.sleep,
 ) -> Poller:
-    """A Poller wired to arXiv, the store, and Slack (or the terminal without a bot token)."""
+    """A Poller wired to arXiv, the store, and Slack (or the terminal without a bot token).
+
+    `slack_sleep` is how the Slack delivery waits between retries (tests pass a recorder).
+    """
     session = session or polite_session(settings.arxiv)
     arxiv = settings.arxiv
     envs = templates(settings)
@@ -117,15 +122,17 @@ def make_poller(
         api=ArxivAPI(session, arxiv.api_url, page_size=API_PAGE_SIZE),
         scorer_for=scorer_for(settings),
         load_catalog=lambda: load_catalog(settings.catalog.path),   # as on disk now
-        deliver=_delivery(settings, envs, dry_run=dry_run, stream=stream or sys.stdout),
+        deliver=_delivery(settings, envs, dry_run=dry_run, stream=stream or sys.stdout,
+                          sleep=slack_sleep),
         summarize=summarizer(settings),
         write=not dry_run,
     )
 
 
-def _delivery(settings: Settings, envs: Templates, *, dry_run: bool, stream: IO[str]) -> Any:
+def _delivery(settings: Settings, envs: Templates, *, dry_run: bool, stream: IO[str],
+              sleep: Sleep) -> Any:
     if settings.slack.configured and not dry_run:
-        return _slack_delivery(settings, envs)
+        return _slack_delivery(settings, envs, sleep)
     return _terminal_delivery(settings, envs, stream)
 
 
@@ -141,13 +148,14 @@ def _terminal_delivery(settings: Settings, envs: Templates, stream: IO[str]) -> 
     return deliver
 
 
-def _slack_delivery(settings: Settings, envs: Templates) -> Any:
+def _slack_delivery(settings: Settings, envs: Templates, sleep: Sleep) -> Any:
     from arxivwatch.slack.delivery import SlackDelivery, make_client
 
     slack = settings.slack
     assert slack.bot_token
     assert slack.channel
-    delivery = SlackDelivery(make_client(slack.bot_token, slack.api_url), slack.channel)
+    delivery = SlackDelivery(make_client(slack.bot_token, slack.api_url), slack.channel,
+                             sleep=sleep)
 
     def deliver(store: Store, new: Sequence[Candidate], *, announced: bool,
                 day: dt.date | None) -> int:

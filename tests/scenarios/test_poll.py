@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import itertools
 import json
 import os
@@ -200,15 +201,20 @@ def test_killed_between_storing_and_delivering_resumes_without_duplicates(
         assert {c.status for c in store.candidates()} == {"posted"}
 
 
-def test_a_poll_with_nothing_new_says_it_delivered_leftovers(tmp_path: Path) -> None:
+def test_a_poll_with_nothing_new_says_it_delivered_leftovers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """After a failed Slack post, the next poll (feed unchanged) says what it posted."""
     papers = [*DAY_PAPERS, paper("2611.00005", "LoRA Again: Low-Rank Adaptation Strikes Back",
                                  "Another low-rank adaptation method.")]
+    slept: list[float] = []   # Slack's backoff, recorded instead of waited
+    monkeypatch.setattr(wiring, "make_poller",
+                        functools.partial(wiring.make_poller, slack_sleep=slept.append))
     with FakeArxiv(papers=papers, feed=papers, announced=DAY) as fake, FakeSlack() as slack:
         project = Project(tmp_path, arxiv_url=fake.url, slack_url=slack.api_url)
         env = {"SLACK_BOT_TOKEN": "xoxb-test"}
         slack.script(["500"] * 4, method="chat.postMessage")
         assert project.run("poll", env=env).exit_code == 1
+        assert slept == [2.0, 4.0, 8.0]
         second = project.run("poll", env=env)
         assert second.exit_code == 0, second.output
         assert len(slack.messages()) == 3          # two lora papers share one message
