@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from arxivwatch import logs
+from tests.fakes.slack_server import FakeSlack
 
 # slack_sdk and requests honour proxies; the fakes live on loopback.
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
@@ -26,3 +27,11 @@ def keep_root_logger() -> Iterator[None]:
     root.setLevel(level)
     for name, was in quiet.items():
         logging.getLogger(name).setLevel(was)
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    """The fake Slack Web API on 127.0.0.1, port 0."""
+    with FakeSlack() as server:
+        yield server
+

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,9 @@ from arxivwatch.cli import _register, cli
 from arxivwatch.models import Candidate, Paper
 from arxivwatch.store import Store
 from tests.fakes.slack_server import FakeSlack
+from tests.slack_requests import CHANNEL
 from tests.test_decisions import CATALOG, OTHER, PAPER, decided, make_store
-from tests.test_slack_interactions import CHANNEL, digest_blocks
+from tests.test_slack_interactions import digest_blocks
 
 CONFIG = """\
 catalog:
@@ -163,22 +163,16 @@ def test_approve_with_a_broken_entry_template_records_nothing(
         assert decided(store) == {}
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        yield server
-
-
-def test_approve_updates_the_slack_message(tmp_path: Path, fake: FakeSlack) -> None:
+def test_approve_updates_the_slack_message(tmp_path: Path, fake_slack: FakeSlack) -> None:
     """With SLACK_BOT_TOKEN set and the paper posted, the message shows the decision."""
-    project = Project(tmp_path, fake.api_url)
-    message = fake.add_message(CHANNEL, text="digest", blocks=digest_blocks(), user="U0BOT")
+    project = Project(tmp_path, fake_slack.api_url)
+    message = fake_slack.add_message(CHANNEL, text="digest", blocks=digest_blocks(), user="U0BOT")
     project.seed(CHANNEL, message["ts"])
-    project.env["SLACK_BOT_TOKEN"] = fake.token
+    project.env["SLACK_BOT_TOKEN"] = fake_slack.token
     result = project.run("approve", PAPER.id)
     assert result.exit_code == 0, result.output
     assert "updated the Slack message" in result.output
-    ids = [b.get("block_id") for b in fake.message(CHANNEL, message["ts"])["blocks"]]
+    ids = [b.get("block_id") for b in fake_slack.message(CHANNEL, message["ts"])["blocks"]]
     assert f"decided:{PAPER.id}" in ids
     assert f"paper:{PAPER.id}" not in ids
     assert f"paper:{OTHER.id}" in ids

@@ -27,7 +27,7 @@ from arxivwatch.store import Store
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.slack_server import FakeSlack
 from tests.scenarios.test_run_process import CATALOG, CONFIG, DAY, KNOWN, PAPERS
-from tests.test_slack_interactions import SECRET
+from tests.slack_requests import SECRET
 
 CHANNEL = "C0LLMPAPERS"
 NEXT_DAY = DAY + dt.timedelta(days=1)

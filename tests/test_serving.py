@@ -17,8 +17,8 @@ from arxivwatch.serving import slack_app
 from arxivwatch.slack.blocks import paper_blocks
 from arxivwatch.store import Store
 from tests.fakes.slack_server import FakeSlack
+from tests.slack_requests import SECRET, Workers, block_action, form, sign
 from tests.test_cli import project
-from tests.test_slack_interactions import SECRET, Workers, block_action, form, sign
 
 NOW = dt.datetime(2026, 11, 24, 12, tzinfo=dt.UTC)
 PAPER = Paper("2611.00001", "DoRA-X: Weight-Decomposed Low-Rank Adaptation Revisited",

@@ -29,8 +29,8 @@ from arxivwatch.workbench import AppWorkbench
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.slack_server import FakeSlack
 from tests.scenarios.project import DAY, DAY_PAPERS, Project, paper
+from tests.slack_requests import CHANNEL, NOW_TS, SECRET, Workers, form, sign
 from tests.test_decisions import NOW
-from tests.test_slack_interactions import CHANNEL, NOW_TS, SECRET, Workers, form, sign
 
 # Shared on Slack, not in the store: the shortcut looks them up.
 SHARED = [

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -27,6 +23,7 @@ from arxivwatch.slack.blocks import default_env, paper_blocks
 from arxivwatch.slack.decider import SlackDecider
 from arxivwatch.slack.interactions import chosen_section, make_app
 from tests.fakes.slack_server import FakeSlack
+from tests.slack_requests import CHANNEL, NOW_TS, SECRET, Workers, block_action, form, sign
 from tests.test_decisions import (
     CATALOG,
     NOW,
@@ -37,23 +34,8 @@ from tests.test_decisions import (
     make_store,
 )
 
-SECRET = "test-signing-secret-0123456789abcdef"  # noqa: S105 (a test fixture)
-NOW_TS = 1_717_500_000
-CHANNEL = "C0LLMPAPERS"
 SECTIONS = ["LLM Training > Techniques", "Model Compression > Pruning",
             "Model Compression > Low-rank Decomposition"]
-
-
-def sign(body: bytes, *, secret: str = SECRET, ts: int | str = NOW_TS) -> dict[str, str]:
-    """Slack's v0 signature over the raw body, with the form content type."""
-    mac = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": f"v0={mac}",
-            "Content-Type": "application/x-www-form-urlencoded"}
-
-
-def form(payload: dict[str, Any]) -> bytes:
-    """The body Slack posts: one form field `payload` holding the JSON."""
-    return urlencode({"payload": json.dumps(payload)}).encode()
 
 
 def digest_blocks() -> list[dict[str, Any]]:
@@ -66,55 +48,17 @@ def digest_blocks() -> list[dict[str, Any]]:
     return blocks
 
 
-def block_action(kind: str, pid: str, message: dict[str, Any], *, user: str = "U0CURATOR",
-                 section: str | None = None) -> dict[str, Any]:
-    """A `block_actions` payload shaped as Slack sends it (state holds the select's value)."""
-    select: dict[str, Any] = {"type": "static_select", "selected_option": None}
-    if section:
-        select["selected_option"] = {"text": {"type": "plain_text", "text": section},
-                                     "value": section}
-    return {
-        "type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": "T0"},
-        "team": {"id": "T0", "domain": "fake"}, "api_app_id": "A0", "trigger_id": "1.2.abc",
-        "container": {"type": "message", "message_ts": message["ts"], "channel_id": CHANNEL,
-                      "is_ephemeral": False},
-        "channel": {"id": CHANNEL, "name": "llm-papers"}, "message": message,
-        "response_url": "http://127.0.0.1:9/unused",
-        "state": {"values": {f"paper:{pid}": {f"section:{pid}": select}}},
-        "actions": [{"type": "button", "action_id": f"{kind}:{pid}", "block_id": f"paper:{pid}",
-                     "value": pid, "text": {"type": "plain_text", "text": kind},
-                     "action_ts": "1717500000.1"}],
-    }
-
-
-class Workers(ThreadPoolExecutor):
-    """The app's executor, remembering its work so a test can wait for all of it."""
-
-    def __init__(self) -> None:
-        super().__init__(4, thread_name_prefix="test-slack-work")
-        self.futures: list[Future[Any]] = []
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future = super().submit(fn, *args, **kwargs)
-        self.futures.append(future)
-        return future
-
-    def settle(self) -> None:
-        """Wait until the work submitted so far is done."""
-        wait(list(self.futures))
-
-
 class Rig:
     """A catalog, a store, the fake Slack with one digest message, and the Bolt App."""
 
-    def __init__(self, tmp: Path, fake: FakeSlack, **settings: Any) -> None:
+    def __init__(self, tmp: Path, fake_slack: FakeSlack, **settings: Any) -> None:
         self.catalog = tmp / "README.md"
         self.catalog.write_bytes(CATALOG.encode())
-        self.store, self.fake = make_store(), fake
+        self.store, self.fake = make_store(), fake_slack
         self.service = DecisionService(self.store, make_settings(self.catalog, **settings),
                                        clock=lambda: NOW)
-        self.client = WebClient(token=fake.token, base_url=fake.api_url, retry_handlers=[])
-        self.message = fake.add_message(CHANNEL, text="digest", blocks=digest_blocks(),
+        self.client = WebClient(token=fake_slack.token, base_url=fake_slack.api_url, retry_handlers=[])
+        self.message = fake_slack.add_message(CHANNEL, text="digest", blocks=digest_blocks(),
                                         user="U0BOT")
         self.workers = Workers()
         self.app = self.make(self.service)
@@ -149,15 +93,8 @@ class Rig:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    """The fake Slack Web API on 127.0.0.1, port 0."""
-    with FakeSlack() as server:
-        yield server
-
-
-@pytest.fixture
-def rig(tmp_path: Path, fake: FakeSlack) -> Iterator[Rig]:
-    rig = Rig(tmp_path, fake)
+def rig(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Rig]:
+    rig = Rig(tmp_path, fake_slack)
     yield rig
     rig.close()
 
@@ -300,9 +237,9 @@ def test_concurrent_clicks_one_decision_and_both_papers_shown(rig: Rig) -> None:
     assert len(rig.fake.ephemerals) == 4
 
 
-def test_non_approver_is_refused(tmp_path: Path, fake: FakeSlack) -> None:
+def test_non_approver_is_refused(tmp_path: Path, fake_slack: FakeSlack) -> None:
     """Someone not in slack.approvers is told so; no decision, catalog and message unchanged."""
-    rig = Rig(tmp_path, fake, approvers=["U0CURATOR"])
+    rig = Rig(tmp_path, fake_slack, approvers=["U0CURATOR"])
     before, blocks = rig.catalog.read_bytes(), rig.current()["blocks"]
     for kind in ("approve", "reject", "edit"):
         assert rig.click(kind, PAPER.id, user="U0OTHER") == 200
@@ -311,9 +248,9 @@ def test_non_approver_is_refused(tmp_path: Path, fake: FakeSlack) -> None:
     assert decided(rig.store) == {}
     assert rig.catalog.read_bytes() == before
     assert rig.current()["blocks"] == blocks
-    assert fake.views == []
-    assert len(fake.ephemerals) == 3
-    assert all("approvers" in e["text"] and e["user"] == "U0OTHER" for e in fake.ephemerals)
+    assert fake_slack.views == []
+    assert len(fake_slack.ephemerals) == 3
+    assert all("approvers" in e["text"] and e["user"] == "U0OTHER" for e in fake_slack.ephemerals)
 
 
 class BlockingService:

@@ -23,20 +23,14 @@ from arxivwatch.errors import ArxivWatchError, ConfigError
 from arxivwatch.serving import check_secrets, http_server
 from arxivwatch.slack.transport import MAX_BODY, HttpServer, Routes, SocketMode
 from tests.fakes.slack_server import FakeSlack
+from tests.slack_requests import SECRET, block_action, form, sign
 from tests.test_decisions import OTHER, PAPER, decided
-from tests.test_slack_interactions import SECRET, Rig, block_action, form, sign
+from tests.test_slack_interactions import Rig
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    """The fake Slack Web API on 127.0.0.1, port 0."""
-    with FakeSlack() as server:
-        yield server
-
-
-@pytest.fixture
-def rig(tmp_path: Path, fake: FakeSlack) -> Iterator[Rig]:
-    rig = Rig(tmp_path, fake)
+def rig(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Rig]:
+    rig = Rig(tmp_path, fake_slack)
     yield rig
     rig.close()
 
@@ -272,8 +266,8 @@ def test_a_busy_port_or_foreign_address_is_one_clear_error(served: Served, host:
     assert "--host/--port" in str(caught.value)
 
 
-def _settings(fake: FakeSlack, catalog: Path, **secrets: Any) -> Any:
-    slack = SlackSettings(channel="#llm-papers", api_url=fake.api_url, **secrets)
+def _settings(fake_slack: FakeSlack, catalog: Path, **secrets: Any) -> Any:
+    slack = SlackSettings(channel="#llm-papers", api_url=fake_slack.api_url, **secrets)
     return SimpleNamespace(slack=slack, catalog=SimpleNamespace(
         path=catalog, insert="top", git_commit=False, git_push=False), templates_dir=None,
         config_path=catalog.parent / "topics.yaml")
@@ -283,11 +277,11 @@ def _settings(fake: FakeSlack, catalog: Path, **secrets: Any) -> Any:
     ({"signing_secret": SECRET}, "SLACK_BOT_TOKEN"),
     ({"bot_token": "xoxb-test"}, "SLACK_SIGNING_SECRET"),
 ])
-def test_serve_names_the_missing_secret(fake: FakeSlack, tmp_path: Path,
+def test_serve_names_the_missing_secret(fake_slack: FakeSlack, tmp_path: Path,
                                         secrets: dict[str, str], needed: str) -> None:
     """Without the bot token, or (in HTTP mode) the signing secret: a ConfigError naming it."""
     with pytest.raises(ConfigError, match=needed):
-        check_secrets(_settings(fake, tmp_path / "README.md", **secrets).slack)
+        check_secrets(_settings(fake_slack, tmp_path / "README.md", **secrets).slack)
 
 
 @contextmanager
@@ -311,20 +305,20 @@ def serving(settings: Any, store: Any) -> Iterator[tuple[str, list[str]]]:
     assert not worker.is_alive()
 
 
-def test_serve_until_http_mode_starts_and_stops(rig: Rig, fake: FakeSlack) -> None:
+def test_serve_until_http_mode_starts_and_stops(rig: Rig, fake_slack: FakeSlack) -> None:
     """`serve` in HTTP mode listens, answers /healthz and stops cleanly when told to."""
-    settings = _settings(fake, rig.catalog, bot_token=fake.token, signing_secret=SECRET)
+    settings = _settings(fake_slack, rig.catalog, bot_token=fake_slack.token, signing_secret=SECRET)
     with serving(settings, rig.store) as (url, lines):
         assert requests.get(f"{url}/healthz", timeout=5).json()["ok"] is True
     assert lines[-1] == "stopped"
 
 
 def test_serve_until_decides_acknowledged_clicks_before_it_returns(
-        rig: Rig, fake: FakeSlack, caplog: pytest.LogCaptureFixture) -> None:
+        rig: Rig, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture) -> None:
     """Stopped right after a click's 200: the decision and its message update finish first."""
     caplog.set_level(logging.INFO)
-    settings = _settings(fake, rig.catalog, bot_token=fake.token, signing_secret=SECRET)
-    fake.script(["stall:1"], method="chat.update")   # the work after the ack takes a second
+    settings = _settings(fake_slack, rig.catalog, bot_token=fake_slack.token, signing_secret=SECRET)
+    fake_slack.script(["stall:1"], method="chat.update")   # the work after the ack takes a second
     body = form(block_action("approve", PAPER.id, rig.message))
     with serving(settings, rig.store) as (url, _):
         resp = requests.post(f"{url}/slack/events", data=body, timeout=5,

@@ -23,7 +23,7 @@ from arxivwatch.announcements import latest_feed_day
 from arxivwatch.store import Store
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.slack_server import FakeSlack
-from tests.test_slack_interactions import SECRET, block_action, form, sign
+from tests.slack_requests import SECRET, block_action, form, sign
 
 CHANNEL = "C0LLMPAPERS"
 DAY = latest_feed_day(dt.datetime.now(dt.UTC))

@@ -21,7 +21,7 @@ import requests
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.slack_server import FakeSlack
 from tests.scenarios.project import DAY, DAY_PAPERS, Project
-from tests.test_slack_interactions import block_action, form, sign
+from tests.slack_requests import block_action, form, sign
 
 SECRET = "scenario-signing-secret"  # noqa: S105 - a test fixture
 ENV = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET}

@@ -35,9 +35,9 @@ from tests.fakes.slack_socket import FakeSocketMode
 from tests.scenarios.project import DAY, DAY_PAPERS, Project, paper
 from tests.scenarios.test_run_process import Rig as ProcessRig
 from tests.scenarios.test_run_process import wait_for
+from tests.slack_requests import CHANNEL, form, sign
 from tests.test_run_reload import wait_until as wait
 from tests.test_slack_commands import command_body, shortcut_payload
-from tests.test_slack_interactions import CHANNEL, form, sign
 
 SECRET = "workbench-signing-secret"  # noqa: S105 - a test fixture
 NEXT = DAY + dt.timedelta(days=1)

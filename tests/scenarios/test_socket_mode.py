@@ -22,7 +22,7 @@ from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.slack_socket import FakeSocketMode
 from tests.scenarios.project import DAY, DAY_PAPERS, Project
-from tests.test_slack_interactions import CHANNEL, block_action
+from tests.slack_requests import CHANNEL, block_action
 
 PID = "2611.00001"   # the LoRA paper: its suggested section is LLM Training > Techniques
 PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
