@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from arxivwatch.config.live import file_version
 from arxivwatch.render import terminal_line
 
 if TYPE_CHECKING:
@@ -46,8 +47,6 @@ def config_lines(store: Store, on_disk: Path | None, *,
                  problem: str | None = None) -> list[str]:
     """Which config version `arxivwatch run` has in force (as it recorded it), and the file's;
     `problem`: why the file on disk does not load, when it does not."""
-    from arxivwatch.config.live import file_version
-
     recorded = _recorded(store.get_meta(CONFIG_KEY))
     try:
         disk = file_version(on_disk) if on_disk is not None else None

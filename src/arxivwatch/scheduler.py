@@ -32,6 +32,7 @@ from apscheduler.triggers.base import BaseTrigger  # type: ignore[import-untyped
 
 from arxivwatch import announcements
 from arxivwatch.clock import Clock, utcnow
+from arxivwatch.errors import ArxivWatchError
 from arxivwatch.render import slack_escape
 
 if TYPE_CHECKING:
@@ -297,8 +298,6 @@ def slack_notifier(settings: Settings) -> Notify | None:
 
 
 def _is_ours(exc: BaseException) -> bool:
-    from arxivwatch.errors import ArxivWatchError
-
     return isinstance(exc, ArxivWatchError)
 
 

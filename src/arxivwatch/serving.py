@@ -23,6 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from arxivwatch.decisions import DecisionService
 from arxivwatch.errors import ArxivWatchError, ConfigError
+from arxivwatch.reports import config_lines
+from arxivwatch.scheduler import slack_notifier
+from arxivwatch.wiring import templates
 
 if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication
@@ -112,10 +115,8 @@ def listening(live: LiveConfig, store: Any, health: Health, *, host: str, port: 
 def slack_app(live: LiveConfig, store: Any, *, clock: Callable[[], dt.datetime],
               executor: ThreadPoolExecutor, echo: Echo, polls: bool = False) -> Any:
     """The Bolt App on the decision service, after repairing approvals a crash interrupted."""
-    from arxivwatch.reports import config_lines
     from arxivwatch.slack.decider import SlackDecider
     from arxivwatch.slack.interactions import make_app
-    from arxivwatch.wiring import templates
     from arxivwatch.workbench import AppWorkbench
 
     settings = live.settings
@@ -209,8 +210,6 @@ def wait_for_stop(stop: threading.Event, reload: threading.Event | None,
 
 def post_to_channel(settings: Settings, text: str) -> None:
     """Post a plain note to the digest channel of `settings` (nothing without Slack)."""
-    from arxivwatch.scheduler import slack_notifier
-
     notify = slack_notifier(settings)
     if notify is not None:
         notify(text)

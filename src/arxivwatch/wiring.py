@@ -27,6 +27,7 @@ from arxivwatch.models import Candidate, Paper
 from arxivwatch.pipeline import Poller
 from arxivwatch.ranking import Scorer, default_scorer
 from arxivwatch.render import make_env
+from arxivwatch.slack.blocks import decided_blocks
 from arxivwatch.sources import ArxivAPI, FeedResult, PoliteSession, fetch_feed, user_agent
 from arxivwatch.store import Store
 
@@ -91,8 +92,6 @@ class Templates:
 
     def decided_blocks(self) -> Callable[..., list[dict[str, Any]]]:
         """`slack.blocks.decided_blocks` with the Slack environment (the "decided" note)."""
-        from arxivwatch.slack.blocks import decided_blocks
-
         return functools.partial(decided_blocks, env=self.slack)
 
 

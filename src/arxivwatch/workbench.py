@@ -15,8 +15,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from arxivwatch import reports, wiring
-from arxivwatch.catalog import Catalog
+from arxivwatch.catalog import Catalog, summarize
 from arxivwatch.catalog_file import load_catalog
+from arxivwatch.cleaner import one_line
 from arxivwatch.clock import Clock, utcnow
 from arxivwatch.config import Settings
 from arxivwatch.config.edit import set_topic_query
@@ -25,7 +26,12 @@ from arxivwatch.decisions import DecisionService
 from arxivwatch.errors import ArxivWatchError, DecisionError
 from arxivwatch.ids import normalize_id
 from arxivwatch.models import Candidate, Paper
+from arxivwatch.query import parse
+from arxivwatch.ranking import Selector
+from arxivwatch.replay.tune import tune_parts, variants_of
+from arxivwatch.slack.blocks import paper_blocks, short_authors
 from arxivwatch.slack.workbench import Card, Filing, TuneReport
+from arxivwatch.sources import ArxivAPI
 from arxivwatch.store import Store
 
 log = logging.getLogger(__name__)
@@ -38,8 +44,6 @@ Lines = Callable[[], list[str]]
 
 def arxiv_lookup(settings: Settings, ids: Sequence[str]) -> list[Paper]:
     """The papers' metadata from the arXiv API, in one polite request."""
-    from arxivwatch.sources import ArxivAPI
-
     with wiring.polite_session(settings.arxiv) as session:
         return ArxivAPI(session, settings.arxiv.api_url, page_size=len(ids)).lookup(list(ids))
 
@@ -77,8 +81,6 @@ class AppWorkbench:
 
     def tune(self, topic: str, query: str | None) -> TuneReport:
         """`arxivwatch tune TOPIC [--query QUERY]` over the stored papers, its text part by part."""
-        from arxivwatch.replay.tune import tune_parts, variants_of
-
         settings = self.live.settings
         saved = settings.topic(topic)
         catalog = load_catalog(settings.catalog.path)
@@ -90,8 +92,6 @@ class AppWorkbench:
 
     def save_query(self, topic: str, query: str, user: str) -> str:
         """Write `query` for `topic` into topics.yaml; it is in force when this returns."""
-        from arxivwatch.query import parse
-
         self._require(user)
         settings = self.live.settings
         parse(query)                     # the caret message, before the file is touched
@@ -201,8 +201,6 @@ class AppWorkbench:
 
     def _matches(self, paper: Paper, catalog: Catalog) -> list[Any]:
         """The topics the paper matches, scored as the poll scores them, best first."""
-        from arxivwatch.ranking import Selector
-
         settings = self.live.settings
         scorer = wiring.scorer_for(settings)(catalog, self.store)
         return Selector(settings.topics, scorer).match(paper)
@@ -237,8 +235,6 @@ class AppWorkbench:
 def card_blocks(templates: wiring.Templates, catalog: Catalog,
                 candidate: Candidate) -> list[dict[str, Any]]:
     """The paper's card as a digest shows it: the digest's own card builder and templates."""
-    from arxivwatch.slack.blocks import paper_blocks
-
     return paper_blocks(candidate, env=templates.slack, sections=catalog.filing_paths(),
                         catalog_line=templates.catalog_line)
 
@@ -250,14 +246,9 @@ def _not_in_catalog(catalog: Catalog, pid: str) -> None:
 
 
 def _authors(paper: Paper) -> str:
-    from arxivwatch.slack.blocks import short_authors
-
     return short_authors(paper.authors)
 
 
 def _summary(paper: Paper) -> str:
     """The built-in summary the catalog line gets (as `DecisionService.suggested_summary`)."""
-    from arxivwatch.catalog import summarize
-    from arxivwatch.cleaner import one_line
-
     return one_line(summarize(paper.abstract))

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from arxivwatch.catalog import Catalog
 from arxivwatch.config import _sections
 from arxivwatch.config._reader import ConfigBlock, ConfigFile
 from arxivwatch.config._sections import CatalogParser, QueryParser, SectionFinder
@@ -34,6 +35,7 @@ from arxivwatch.config.settings import (
     cron_trigger,
     project_root,
 )
+from arxivwatch.query import parse
 
 __all__ = [
     "DEFAULT_CATEGORIES", "SECRET_ENV", "ArxivSettings", "CatalogParser",
@@ -79,12 +81,8 @@ def load_state_settings(path: Path) -> StateSettings:
 
 
 def _default_query_parser() -> QueryParser:
-    from arxivwatch.query import parse
-
     return parse
 
 
 def _default_catalog_parser() -> CatalogParser:
-    from arxivwatch.catalog import Catalog
-
     return Catalog.parse

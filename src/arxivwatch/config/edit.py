@@ -32,6 +32,7 @@ from ruamel.yaml.scalarstring import (
 )
 from ruamel.yaml.util import load_yaml_guess_indent
 
+from arxivwatch.config import load
 from arxivwatch.config.settings import ConfigErrors, Settings
 from arxivwatch.errors import ConfigError
 
@@ -211,6 +212,4 @@ def _replace(path: Path, text: str) -> None:
 
 
 def _default_load(path: Path, env: Mapping[str, str]) -> Settings:
-    from arxivwatch.config import load
-
     return load(path, env)

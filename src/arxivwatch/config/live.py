@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from arxivwatch.clock import Clock, utcnow
+from arxivwatch.config import load
 from arxivwatch.config.settings import ConfigErrors, Settings
 from arxivwatch.errors import ArxivWatchError, ConfigError
 
@@ -292,6 +293,4 @@ class LiveSettings:
 
 
 def _default_load(path: Path, env: Mapping[str, str]) -> Settings:
-    from arxivwatch.config import load
-
     return load(path, env)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
 from arxivwatch.catalog import section_key
 from arxivwatch.learning.model import DEFAULT_POLICY, Policy
@@ -22,9 +22,7 @@ from arxivwatch.models import Candidate, Decision, Paper, Topic
 from arxivwatch.ranking import Known, Scorer, SectionLike
 from arxivwatch.replay.days import Replay
 from arxivwatch.replay.labels import Labels
-
-if TYPE_CHECKING:
-    from arxivwatch.store import Store
+from arxivwatch.store import Store
 
 CURATOR = "backtest:curator"
 DECIDED_AFTER = dt.timedelta(days=1, hours=9)     # the curator reads the digest next morning
@@ -134,8 +132,6 @@ def curated_replay(
     policy: Policy = DEFAULT_POLICY, ask: int = 0,
 ) -> CuratedReplay:
     """`backtest --curator`: a replay that learns from a simulated curator, in a scratch store."""
-    from arxivwatch.store import Store
-
     store = Store.open("sqlite:///:memory:")
     store.upsert_papers(catalog_papers.values(), source="catalog")
     loop = LearningLoop(store, Curator(curator_labels), sections, topics, policy=policy)
