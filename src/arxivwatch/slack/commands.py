@@ -25,7 +25,7 @@ from slack_bolt import App
 from arxivwatch.config.live import one_line, problems_of
 from arxivwatch.errors import ArxivWatchError, ConfigError, QuerySyntaxError
 from arxivwatch.render import slack_escape
-from arxivwatch.slack.interactions import ack_only, logged
+from arxivwatch.slack.listening import Respond, ack_only, logged
 from arxivwatch.slack.workbench import Blocks, TuneReport, Workbench
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,6 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": 
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]*)(?:\|[^>]*)?>")
 _SYNTAX = re.compile(r"(?i)\b[a-z]+:|\b(?:AND|OR|ANDNOT)\b")
 
-Respond = Callable[..., Any]
 
 HELP = (
     "*arxivwatch*: answers are shown only to you.\n"

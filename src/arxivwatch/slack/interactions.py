@@ -35,7 +35,10 @@ from slack_sdk.webhook import WebhookClient
 
 from arxivwatch.errors import ArxivWatchError
 from arxivwatch.slack.blocks import APPROVE, EDIT, REJECT, SECTION, actions_block_id
+from arxivwatch.slack.commands import Commands
 from arxivwatch.slack.decider import Blocks, Shown, SlackDecider, Where, why
+from arxivwatch.slack.listening import Respond, ack_only, logged, option, plain, user_of
+from arxivwatch.slack.shortcut import Shortcut
 
 if TYPE_CHECKING:
     from arxivwatch.slack.workbench import Workbench
@@ -46,7 +49,6 @@ EDIT_CALLBACK = "arxivwatch_edit"
 # Bolt sets the logger named after the App to the root's level at every request: kept under
 # Bolt's namespace, so that it can never silence the `arxivwatch` loggers.
 BOLT_NAME = "slack_bolt.arxivwatch"
-Respond = Callable[..., Any]
 
 
 def make_app(decider: SlackDecider, client: WebClient, *, signing_secret: str | None,
@@ -73,9 +75,6 @@ def make_app(decider: SlackDecider, client: WebClient, *, signing_secret: str | 
     app.error(_on_error)
     Listeners(decider).register(app)
     if workbench is not None:
-        from arxivwatch.slack.commands import Commands
-        from arxivwatch.slack.shortcut import Shortcut
-
         Commands(workbench).register(app)
         Shortcut(workbench, decider).register(app)
     return app
@@ -138,25 +137,9 @@ def _on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
     return None
 
 
-def ack_only(ack: Callable[..., None]) -> None:
-    """The acknowledgement of a listener whose work (if any) is lazy."""
-    ack()
-
-
 def _control(kind: str) -> re.Pattern[str]:
     """Matches the `action_id` of one kind of digest control: `approve:<id>` (or `approve`)."""
     return re.compile(rf"^{re.escape(kind)}(:|$)")
-
-
-def logged(work: Callable[..., None]) -> Callable[..., None]:
-    """A lazy listener whose failure is logged with its traceback (Bolt logs one line)."""
-    @functools.wraps(work)
-    def run(**kwargs: Any) -> None:
-        try:
-            work(**kwargs)
-        except Exception:
-            log.exception("Slack interaction failed")
-    return run
 
 
 class Listeners:
@@ -344,22 +327,6 @@ def edit_modal(paper_id: str, channel: str, ts: str, *, sections: list[str],
                          "multiline": True}},
         ],
     }
-
-
-def option(section: str) -> dict[str, Any]:
-    """A select option for a section path (its tail kept when the label must be shortened)."""
-    text = section if len(section) <= 75 else "…" + section[-74:]
-    return {"text": plain(text), "value": section}
-
-
-def plain(text: str) -> dict[str, Any]:
-    """A plain_text object."""
-    return {"type": "plain_text", "text": text}
-
-
-def user_of(payload: Mapping[str, Any]) -> str:
-    """The id of the user who clicked, submitted or typed."""
-    return str((payload.get("user") or {}).get("id", ""))
 
 
 def _blocks(payload: Mapping[str, Any]) -> Blocks | None:

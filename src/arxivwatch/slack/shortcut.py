@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt import App
@@ -25,7 +25,7 @@ from arxivwatch.errors import ArxivWatchError
 from arxivwatch.ids import find_arxiv_ids
 from arxivwatch.render import slack_escape, slack_link
 from arxivwatch.slack.decider import SlackDecider, why
-from arxivwatch.slack.interactions import ack_only, logged, option, plain, user_of
+from arxivwatch.slack.listening import Respond, ack_only, logged, option, plain, user_of
 from arxivwatch.slack.workbench import Filing, Workbench
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,6 @@ SHORTCUT = "file_in_catalog"        # the callback_id in the app manifest
 FILE_CALLBACK = "arxivwatch_file"   # the modal's callback_id
 PICK = "file_pick"                  # the paper select of a message with several links
 MAX_LINKS = 20                      # papers offered from one message
-Respond = Callable[..., Any]
 
 
 def links_in(message: Mapping[str, Any]) -> list[str]:

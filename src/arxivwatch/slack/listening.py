@@ -1,0 +1,49 @@
+"""What every Bolt listener of arxivwatch shares: the bare ack, the logged lazy work, who clicked,
+and the plain text and section options of the modals they open.
+
+The digest's listeners (`interactions`), `/arxivwatch` (`commands`) and the "File in catalog"
+shortcut (`shortcut`) all ack on the request's thread and do their work as lazy listeners.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+log = logging.getLogger("arxivwatch.slack.interactions")
+
+Respond = Callable[..., Any]      # Bolt's `respond`: answers through the response_url
+
+
+def ack_only(ack: Callable[..., None]) -> None:
+    """The acknowledgement of a listener whose work (if any) is lazy."""
+    ack()
+
+
+def logged(work: Callable[..., None]) -> Callable[..., None]:
+    """A lazy listener whose failure is logged with its traceback (Bolt logs one line)."""
+    @functools.wraps(work)
+    def run(**kwargs: Any) -> None:
+        try:
+            work(**kwargs)
+        except Exception:
+            log.exception("Slack interaction failed")
+    return run
+
+
+def user_of(payload: Mapping[str, Any]) -> str:
+    """The id of the user who clicked, submitted or typed."""
+    return str((payload.get("user") or {}).get("id", ""))
+
+
+def option(section: str) -> dict[str, Any]:
+    """A modal's select option for a section path (its tail kept when the label is shortened)."""
+    text = section if len(section) <= 75 else "…" + section[-74:]
+    return {"text": plain(text), "value": section}
+
+
+def plain(text: str) -> dict[str, Any]:
+    """A plain_text object."""
+    return {"type": "plain_text", "text": text}
