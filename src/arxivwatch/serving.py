@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from types import FrameType
@@ -34,12 +34,11 @@ if TYPE_CHECKING:
 
     from arxivwatch.config import Settings, SlackSettings
     from arxivwatch.config.live import LiveConfig
-    from arxivwatch.slack.transport import HttpServer
+    from arxivwatch.slack.transport import Health, HttpServer
 
 log = logging.getLogger(__name__)
 
 Echo = Callable[[str], None]
-Health = Callable[[], Mapping[str, Any]]
 RELOAD_TICK = 0.2   # seconds between two looks at the SIGHUP flag
 WORKERS = 4   # decisions made at once after their acks (the catalog write is serialised anyway)
 

@@ -25,8 +25,9 @@ from slack_bolt import App
 from arxivwatch.config.live import one_line, problems_of
 from arxivwatch.errors import ArxivWatchError, ConfigError, QuerySyntaxError
 from arxivwatch.render import slack_escape
+from arxivwatch.slack.decider import Blocks
 from arxivwatch.slack.listening import Respond, ack_only, logged
-from arxivwatch.slack.workbench import Blocks, TuneReport, Workbench
+from arxivwatch.slack.workbench import TuneReport, Workbench
 
 log = logging.getLogger(__name__)
 

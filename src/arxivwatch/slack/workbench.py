@@ -9,9 +9,9 @@ not parse (with its caret), a paper arXiv does not know, a user outside `slack.a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-Blocks = list[dict[str, Any]]
+from arxivwatch.slack.decider import Blocks
 
 
 @dataclass(frozen=True, slots=True)
