@@ -28,7 +28,6 @@ from arxivwatch.ids import normalize_id
 from arxivwatch.models import Candidate, Paper
 from arxivwatch.query import parse
 from arxivwatch.ranking import Selector
-from arxivwatch.replay.tune import tune_parts, variants_of
 from arxivwatch.slack.blocks import paper_blocks, short_authors
 from arxivwatch.slack.workbench import Card, Filing, TuneReport
 from arxivwatch.sources import ArxivAPI
@@ -81,6 +80,8 @@ class AppWorkbench:
 
     def tune(self, topic: str, query: str | None) -> TuneReport:
         """`arxivwatch tune TOPIC [--query QUERY]` over the stored papers, its text part by part."""
+        from arxivwatch.replay.tune import tune_parts, variants_of  # replay: only for tune
+
         settings = self.live.settings
         saved = settings.topic(topic)
         catalog = load_catalog(settings.catalog.path)
