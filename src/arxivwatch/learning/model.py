@@ -28,7 +28,7 @@ from arxivwatch.models import Paper
 class Policy:
     """How models are trained, and when a section has too few examples to have one.
 
-    Defaults measured by `bench/learning.py` (see bench/learning.md): below 10 positives (catalog
+    Defaults measured with a simulated curator (issue 7): below 10 positives (catalog
     entries + approvals) a model trained on a noisy curator pushed good papers under the topic's
     min_score; 3 rejections are enough once the positives are there. Weak negatives (the other
     sections' entries, at 0.3 of a rejection's weight) measured slightly better than none.
