@@ -519,3 +519,13 @@ def test_tune_suggest_prints_the_three_parts(curator_project: Any, tmp_path: Any
     assert "likely missed by the query: no model yet (2 positive" in out
     assert "candidate ANDNOT terms (behind most rejections):" in out
     assert "candidate query terms" in out
+
+
+def test_a_papers_row_is_the_vectorizers_own() -> None:
+    """Models.row computes exactly what vectorizer.transform gives, without its overhead."""
+    models = _models()
+    assert models.vectorizer is not None
+    for text in ("LoRA adapters for rank allocation", "rank rank rank of low-rank adapters",
+                 "nothing the vocabulary knows", ""):
+        expected = models.vectorizer.transform([text]).toarray()
+        assert np.allclose(models.row(text).toarray(), expected, atol=1e-12)

@@ -25,6 +25,7 @@ from arxivwatch.replay.labels import Labels
 from arxivwatch.store import Store
 
 CURATOR = "backtest:curator"
+GROWTH = 0.2        # a replay retrains when the decisions grew by a fifth (see before_day)
 DECIDED_AFTER = dt.timedelta(days=1, hours=9)     # the curator reads the digest next morning
 
 
@@ -62,21 +63,28 @@ class LearningLoop:
 
     def __init__(self, store: Store, curator: Curator, sections: Iterable[SectionLike],
                  topics: Sequence[Topic], *, policy: Policy = DEFAULT_POLICY,
-                 retrain_every: int = 1) -> None:
+                 growth: float = GROWTH) -> None:
         self.store, self.curator = store, curator
         self.cache = ModelCache(StoreSource(store, list(sections), topics), policy)
-        self.retrain_every = retrain_every      # days; > 1 trades freshness for replay speed
-        self._last: dt.date | None = None
+        self.growth = growth
+        self._decided = 0                       # the curator's decisions so far
+        self._trained: int | None = None        # ... when the models were last built
 
     def scorer(self, base: Scorer) -> LearnedScorer:
         """`base` moved by the learned models, which it always reads at their latest."""
         return LearnedScorer(base, self.cache.current)
 
     def before_day(self, day: dt.date) -> None:
-        """Rebuild the models if the curator decided anything since the last rebuild."""
-        if self._last is None or (day - self._last).days >= self.retrain_every:
+        """Rebuild the models once the decisions grew by `growth` since the last rebuild.
+
+        The poll retrains at every new decision (a second); a replay of two years would spend
+        most of its time retraining that way, for models that barely change from one day to the
+        next once they hold dozens of decisions (measured: 415 rebuilds took 79 of 116 s).
+        """
+        if self._trained is None or self._decided >= max(self._trained + 1,
+                                                         self._trained * (1 + self.growth)):
             self.cache.refresh()
-            self._last = day
+            self._trained = self._decided
 
     def after_day(self, cands: Sequence[Candidate]) -> tuple[int, int]:
         """Store the posted candidates and decide them; returns (approved, rejected)."""
@@ -88,6 +96,7 @@ class LearningLoop:
             if decision is None:
                 continue
             self.store.decide(decision)
+            self._decided += 1
             approved += decision.action == "approve"
             rejected += decision.action == "reject"
         return approved, rejected
