@@ -227,7 +227,8 @@ def test_kill_9_after_slack_accepted_then_restart_posts_nothing_twice(rig: Rig) 
     again = rig.start()
     wait_for(lambda: "poll finished" in again.text(), what="the restarted poll", proc=again)
     assert rig.posted_ids() == Counter(ids)
-    assert again.stop() == 0
+    code = again.stop()
+    assert code == 0, again.text()
     with rig.store() as store:
         assert store.unposted() == []
 
