@@ -5,6 +5,11 @@ field) on every paper, each query is first reduced to a tree of *anchors*: subst
 word of a term that every match leaves in the squeezed text (see `textnorm.squeeze`), combined
 with the query's own AND / OR. A paper that fails it cannot match; one that passes is matched
 for real. Anchors are C-speed substring tests, each done at most once per paper.
+
+A title term that leaves no anchor (`ti:"N:M"`, `ti:"2:4"`: words of one letter) would make its
+whole OR unknown, so the query's other conditions alone would decide: a paper needs "its two
+letters written together in the squeezed title" (`nm`) and then the term's own regular
+expression over the clean title (`TITLE_REGEX`), an exact test where the title is short.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from arxivwatch import textnorm
 from arxivwatch.models import Paper
 from arxivwatch.query import And, AndNot, Or, Query, Term
+from arxivwatch.query.matcher import TextMatcher, compile_term
 
 TEXT_FIELDS = frozenset({"ti", "abs", "co", "all"})
 KEEP_MEMO = 4096   # answers of keep_texts awaiting `possible` (papers of a few days)
@@ -23,7 +29,9 @@ _NON_ALNUM_BYTES = bytes(c for c in range(128) if not chr(c).isalnum())
 _NON_WORD = re.compile(r"[\W_]+")
 
 # A necessary condition, as a small tree: an anchor (field, substring), ("AND", parts) or
-# ("OR", parts); field is ti, abs, co or all. None stands for "no condition known".
+# ("OR", parts); field is ti, abs, co or all, or TITLE_REGEX: then the "substring" is a title
+# term's regular expression, searched in the clean title. None stands for "no condition known".
+TITLE_REGEX = "ti~"
 Anchor = tuple[str, str]
 Condition = Anchor | tuple[str, tuple["Condition", ...]] | None
 
@@ -35,6 +43,8 @@ def condition(query: Query) -> Condition:
         joined = phrase_anchors(query)
         if joined:   # a cheap word test first (most papers fail it), then the selective ones
             return ("AND", (words[0], ("OR", tuple((query.field, a) for a in joined))))
+        if not words and query.field == "ti":
+            return _title_regex(query)
         return _all(words)
     if isinstance(query, And):
         return _all([condition(item) for item in query.items])
@@ -69,15 +79,28 @@ def term_anchors(term: Term) -> list[str]:
     return sorted(set(anchors), key=lambda a: (-len(a), a))
 
 
-def phrase_anchors(term: Term) -> list[str]:
+def _title_regex(term: Term) -> Condition:
+    """A title term without anchors: its letters together (`nm` for `N:M`), then its regex."""
+    matcher = compile_term("ti", term.text, term.prefix)
+    if not isinstance(matcher, TextMatcher):
+        return None
+    test: Condition = (TITLE_REGEX, matcher.pattern.pattern)
+    joined: list[Condition] = [("ti", a) for a in phrase_anchors(term, shortest=1) if len(a) >= 2]
+    if not joined:
+        return test
+    return ("AND", (joined[0] if len(joined) == 1 else ("OR", tuple(joined)), test))
+
+
+def phrase_anchors(term: Term, *, shortest: int = 3) -> list[str]:
     """For a phrase, its first two words written together, in each form the match allows.
 
     Squeezing drops every non-word character, so `low-rank`, `low rank`, `low, rank` and
     `lowrank` all leave `lowrank`; the first word may be plural (`mixtures of`), so each of
-    its forms gives one anchor. Empty when the term is not a phrase of words of 3+ letters.
+    its forms gives one anchor. Empty when the term is not a phrase of words of `shortest`+
+    letters.
     """
     words = textnorm.tokens(term.text) if term.field in TEXT_FIELDS else []
-    if len(words) < 2 or any(len(w) < 3 for w in words[:2]):
+    if len(words) < 2 or any(len(w) < shortest for w in words[:2]):
         return []
     second = words[1] if term.prefix and len(words) == 2 else textnorm.common_prefix(
         textnorm.variants(words[1]))
@@ -111,7 +134,8 @@ class Prefilter:
     """Necessary conditions for a list of queries, compiled into one Python expression.
 
     Anchors on the title are tested against the squeezed title, every other anchor against
-    the squeezed title + abstract + comments (a superset: still a necessary condition). The
+    the squeezed title + abstract + comments (a superset: still a necessary condition), a
+    title regex (`TITLE_REGEX`) against the clean title with its white space collapsed. The
     expression short-circuits, so a paper lacking a topic's first anchors costs one or two
     substring tests per topic, with no Python call per test. An anchor on the whole text that
     several conditions use is searched once per paper (remembered in a lambda default).
@@ -124,10 +148,13 @@ class Prefilter:
         counts = Counter({a: n for a, n in counts.items() if a[0] == "a"})
         shared = {a: f"m{i}" for i, a in enumerate(a for a, n in counts.items() if n > 1)}
         params = "".join(f", {name}=None" for name in shared.values())
-        body = "".join(f"{_source(c, shared)}, " for c in self.conditions)
-        self._test: Callable[[str, str], tuple[bool, ...]] = eval(  # noqa: S307 - built here
-            f"lambda t, a{params}: ({body})", {"__builtins__": {}})
-        self._nothing: tuple[bool, ...] = self._test("", "\n")
+        tests = {_key(a): f"r{i}" for i, a in enumerate(dict.fromkeys(
+            a for c in self.conditions for a in _anchors(c) if a[0] == TITLE_REGEX))}
+        body = "".join(f"{_source(c, shared | tests)}, " for c in self.conditions)
+        scope = {name: _title_test(key[1]) for key, name in tests.items()}
+        self._test: Callable[[str, str, str], tuple[bool, ...]] = eval(  # noqa: S307 - built here
+            f"lambda t, a, c{params}: ({body})", {"__builtins__": {}, **scope})
+        self._nothing: tuple[bool, ...] = self._test("", "\n", "")
         self._kept: dict[tuple[str, str, str | None], tuple[bool, ...]] = {}
 
     def possible(self, paper: Paper) -> tuple[bool, ...]:
@@ -159,9 +186,10 @@ class Prefilter:
         """`possible` from the raw texts (whitespace is squeezed away: collapsing is not needed)."""
         if not (title or abstract or comments):   # a skeleton paper (see snapshot.read_snapshot)
             return self._nothing
-        ti = squeeze_words(textnorm.clean(title))
+        clean_title = textnorm.clean(title)
+        ti = squeeze_words(clean_title)
         rest = squeeze_words(textnorm.clean(f"{abstract}\n{comments or ''}"))
-        return self._test(ti, ti + "\n" + rest)
+        return self._test(ti, ti + "\n" + rest, clean_title)
 
 
 def simplify(cond: Condition) -> Condition:
@@ -220,10 +248,12 @@ def _is_anchor(cond: Condition) -> bool:
 
 def _implies(cond: Condition, anchor: Condition) -> bool:
     """True when `cond` holding means `anchor` (field, substring) is present too."""
-    if cond is None or anchor is None:
+    if cond is None or anchor is None or anchor[0] == TITLE_REGEX:
         return False
     op, rest = cond
     if isinstance(rest, str):
+        if op == TITLE_REGEX:
+            return False
         field, text = anchor
         assert isinstance(text, str)
         return text in rest and (field != "ti" or op == "ti")
@@ -243,8 +273,16 @@ def _anchors(cond: Condition) -> list[Anchor]:
 
 
 def _key(anchor: Anchor) -> Anchor:
-    """The text an anchor is searched in (`t` the title, `a` everything) and its substring."""
-    return ("t" if anchor[0] == "ti" else "a", anchor[1])
+    """The text an anchor is searched in (`t` the title, `a` everything, `c` the clean title,
+    by regex) and its substring."""
+    field = anchor[0]
+    return ("t" if field == "ti" else "c" if field == TITLE_REGEX else "a", anchor[1])
+
+
+def _title_test(pattern: str) -> Callable[[str], bool]:
+    """A title regex's test on the clean title, white space collapsed as in a `Paper`'s."""
+    search = re.compile(pattern).search
+    return lambda clean_title: search(" ".join(clean_title.split())) is not None
 
 
 def _source(cond: Condition, shared: Mapping[Anchor, str]) -> str:
@@ -253,6 +291,8 @@ def _source(cond: Condition, shared: Mapping[Anchor, str]) -> str:
         return "True"
     op, rest = cond
     if isinstance(rest, str):
+        if op == TITLE_REGEX:
+            return f"({shared[_key((op, rest))]}(c))"
         test = f"{rest!r} in {'t' if op == 'ti' else 'a'}"
         name = shared.get(_key((op, rest)))
         if name is None:
