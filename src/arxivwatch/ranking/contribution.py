@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -174,8 +174,9 @@ class Contribution:
         self._last: Reading | None = None
         self._families: dict[str, str | None] = {}
 
-    def read(self, reading: Reading, cues: TopicCues) -> Read:
-        """The features of `reading` for a topic with `cues`."""
+    def read(self, reading: Reading, cues: TopicCues, *, skip: Collection[str] = ()) -> Read:
+        """The features of `reading` for a topic with `cues`; those named in `skip` that give
+        no reason (`subject_spread`, `language_model`) are left at 0, not computed."""
         if self._last is not reading:    # select() scores one paper for each topic in a row
             self._last, self._families = reading, {}
         values = dict.fromkeys(FEATURES, 0.0)
@@ -184,15 +185,17 @@ class Contribution:
         if about:
             values["subject_title"] = 1.0
             reasons.append(f"title names {about}")
-        stated = cues.about.find_any(reading, reading.contribution)
+        stated = cues.about.find_claimed(reading)
         if stated:
             values["subject_contribution"] = 1.0
             reasons.append(f"its contribution names {stated}")
-        spread = cues.about.count(reading, reading.sentences)
-        values["subject_spread"] = 1.0 - math.exp(-spread / SPREAD)
+        if "subject_spread" not in skip:
+            spread = cues.about.count(reading)
+            values["subject_spread"] = 1.0 - math.exp(-spread / SPREAD)
         self._against(reading, cues, values, reasons)
         self._kind(reading, cues.kind, values, reasons)
-        values["language_model"] = self._language_model(reading, cues.kind)
+        if "language_model" not in skip:
+            values["language_model"] = self._language_model(reading, cues.kind)
         return Read(values, tuple(reasons))
 
     def _language_model(self, reading: Reading, kind: str) -> float:
@@ -210,7 +213,7 @@ class Contribution:
         if title:
             values["against_title"] = 1.0
             reasons.append(f"title points elsewhere: {title}")
-        stated = cues.against.find_any(reading, reading.contribution)
+        stated = cues.against.find_claimed(reading)
         if stated:
             values["against_contribution"] = 1.0
             reasons.append(f"contribution points elsewhere: {stated}")
@@ -284,11 +287,10 @@ class Contribution:
         title = (reading.title, reading.squeezed_title)
         if nouns.find(*title) and (label := release.find(*title)):
             return f"released: {label}"
-        for sentence in reading.sentences:
-            one = (sentence,)
-            if nouns.find_any(reading, one) is None:
+        for at, sentence in enumerate(reading.sentences):
+            if nouns.find_at(reading, at) is None:
                 continue
-            label = release.find_any(reading, one)
+            label = release.find_at(reading, at)
             if label:
                 return f"released: {label}"
             size = _SIZE.search(sentence)
@@ -307,7 +309,7 @@ class Contribution:
             cues = FAMILIES[name]
             found = cues.find(reading.title, reading.squeezed_title)
             if found is None and anywhere:
-                found = cues.find_any(reading, reading.sentences)
+                found = cues.find_anywhere(reading)
             self._families[key] = found
         return self._families[key]
 
@@ -315,11 +317,11 @@ class Contribution:
         """A built-in family's cue in the sentences that state the contribution."""
         key = f"{name}:claimed"
         if key not in self._families:
-            self._families[key] = FAMILIES[name].find_any(reading, reading.contribution)
+            self._families[key] = FAMILIES[name].find_claimed(reading)
         return self._families[key]
 
     def _stated(self, reading: Reading, name: str) -> str | None:
         key = f"{name}:stated"
         if key not in self._families:
-            self._families[key] = FAMILIES[name].find_any(reading, reading.sentences)
+            self._families[key] = FAMILIES[name].find_anywhere(reading)
         return self._families[key]

@@ -17,7 +17,7 @@ name the features that moved the score most, and the catalog entry the paper is 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from arxivwatch.models import Hit, Paper, Topic
@@ -61,6 +61,8 @@ KIND_WEIGHTS: Mapping[str, Weights] = {
                       "other_kind": -1.31, "language_model": 1.24}),
 }
 MAX_REASONS = 4
+# Features that never give a reason: not computed for a score whose model does not weigh them.
+SILENT = ("focus", "subject_spread", "language_model")
 
 
 def unused_cues(topic: Topic, weights: Mapping[str, Weights] = KIND_WEIGHTS) -> list[str]:
@@ -94,27 +96,43 @@ class Ranker:
         self.weights = weights
         self._reading: Reading | None = None
         self._cues: dict[int, tuple[Topic, TopicCues]] = {}
+        self._skip: dict[str, frozenset[str]] = {}   # per kind: see `score`
 
     def features(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...],
                  ) -> tuple[dict[str, float], list[str]]:
         """Every feature of the paper for the topic, and the reasons of the parts."""
+        return self._features(doc, topic, hits, ())
+
+    def score(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...]) -> Scored:
+        """The chance that the paper belongs, and why.
+
+        A feature that gives no reason (`SILENT`) and that the kind's model does not weigh
+        is not computed: the score and the reasons are those of `features`.
+        """
+        kind = self.cues(topic).kind
+        weights = self.weights[kind]
+        skip = self._skip.get(kind)
+        if skip is None:
+            skip = self._skip[kind] = frozenset(f for f in SILENT if not weights.of.get(f, 0.0))
+        values, reasons = self._features(doc, topic, hits, skip)
+        return Scored(round(sigmoid(weights.logit(values)), 6), tuple(reasons[:MAX_REASONS * 3]))
+
+    def _features(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...],
+                  skip: Collection[str]) -> tuple[dict[str, float], list[str]]:
         reasons: list[str] = []
         values: dict[str, float] = {}
         for name, part in (("evidence", self.evidence), ("similarity", self.similarity),
                            ("focus", self.focus)):
+            if name in skip:
+                values[name] = 0.0
+                continue
             scored = part.score(doc, topic, hits)
             values[name] = scored.score
             reasons.extend(scored.reasons)
-        read = self.contribution.read(self._read(doc), self.cues(topic))
+        read = self.contribution.read(self._read(doc), self.cues(topic), skip=skip)
         values.update(read.values)
         reasons.extend(read.reasons)
         return values, reasons
-
-    def score(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...]) -> Scored:
-        """The chance that the paper belongs, and why."""
-        values, reasons = self.features(doc, topic, hits)
-        weights = self.weights[self.cues(topic).kind]
-        return Scored(round(sigmoid(weights.logit(values)), 6), tuple(reasons[:MAX_REASONS * 3]))
 
     def cues(self, topic: Topic) -> TopicCues:
         """The topic's cues, built once per topic object (a `tune` variant has its own)."""

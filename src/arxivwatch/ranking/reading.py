@@ -16,8 +16,10 @@ substrings any match must leave, see `query.matcher`) are present.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import compress
 from typing import NamedTuple
 
 from arxivwatch import textnorm
@@ -68,12 +70,17 @@ def coined_names(title: str) -> tuple[str, ...]:
 
 
 class Reading:
-    """One paper, read once: its title, coined names, sentences and contribution sentences."""
+    """One paper, read once: its title, coined names, sentences and contribution sentences.
 
-    __slots__ = ("__dict__", "doc")
+    Cue sets share what they ask of the abstract: an anchor is searched in the squeezed
+    abstract once a paper, whichever set asks (`Cues._possible`).
+    """
+
+    __slots__ = ("__dict__", "_has", "doc")
 
     def __init__(self, doc: Doc) -> None:
         self.doc = doc
+        self._has: dict[str, bool] = {}     # anchor -> in the squeezed abstract
 
     @property
     def title(self) -> str:
@@ -91,8 +98,20 @@ class Reading:
         return self.doc.squeezed("abs")
 
     @cached_property
+    def squeezed_contribution(self) -> str:
+        """The contribution sentences squeezed as the abstract is, one a line (anchor tests: a
+        cue matching in them leaves its anchors here, in a third of the abstract's length)."""
+        at = self.contribution_at
+        return "\n".join(s for i, s in enumerate(self.squeezed_sentences) if i in at)
+
+    @cached_property
     def possible(self) -> dict[Cues, list[_Cue]]:
         """Per cue set, the cues that may occur in the abstract (see `Cues`)."""
+        return {}
+
+    @cached_property
+    def possible_claimed(self) -> dict[Cues, list[_Cue]]:
+        """Per cue set, the cues that may occur in the contribution sentences."""
         return {}
 
     @cached_property
@@ -101,14 +120,35 @@ class Reading:
         return coined_names(self.doc.paper.title)
 
     @cached_property
+    def abstract(self) -> str:
+        """The clean abstract, stripped (what `sentences` cuts)."""
+        return self.doc.clean("abs").strip()
+
+    @cached_property
     def sentences(self) -> tuple[str, ...]:
         """The abstract's sentences, clean."""
-        return tuple(sentences(self.doc.clean("abs")))
+        return tuple(sentences(self.abstract))
+
+    @cached_property
+    def squeezed_sentences(self) -> tuple[str, ...]:
+        """The sentences squeezed as the abstract is (`textnorm.squeeze` of clean text), for
+        anchor tests before a cue's regular expression runs on one sentence."""
+        return tuple(_squeeze_clean(s) for s in self.sentences)
+
+    @cached_property
+    def contribution_at(self) -> tuple[int, ...]:
+        """Which sentences (indexes into `sentences`) state the paper's own contribution."""
+        return tuple(i for i, s in enumerate(self.sentences) if _STATES_CONTRIBUTION.search(s))
 
     @cached_property
     def contribution(self) -> tuple[str, ...]:
         """The clean sentences that state the paper's own contribution (may be none)."""
-        return tuple(s for s in self.sentences if _STATES_CONTRIBUTION.search(s))
+        return tuple(self.sentences[i] for i in self.contribution_at)
+
+
+def _squeeze_clean(clean: str) -> str:
+    """`textnorm.squeeze` of a clean text (lower case, no LaTeX: only the deletions left)."""
+    return clean.encode().translate(None, b" -${}~").decode()
 
 
 class _Cue(NamedTuple):
@@ -118,10 +158,31 @@ class _Cue(NamedTuple):
     pattern: re.Pattern[str]
 
 
-def _possible(cues: tuple[_Cue, ...], squeezed: str) -> list[_Cue]:
-    """The cues whose anchors are all in a squeezed text (necessary for a match)."""
-    return [c for c in cues if c.anchor in squeezed
-            and (not c.others or all(a in squeezed for a in c.others))]
+AnchorTest = Callable[[str], "compress[_Cue]"]
+
+
+def _anchor_test(cues: tuple[_Cue, ...]) -> AnchorTest:
+    """A function giving the cues whose anchors are all in a squeezed text (necessary for a
+    match), in order: one Python expression of `in` tests, each distinct anchor tested once
+    (a loop over the cues costs more than the tests themselves on a title)."""
+    names: dict[str, str] = {}    # first anchors: always tested, so named for reuse
+    tests = []
+    for cue in cues:
+        name = names.get(cue.anchor)
+        if name is None:
+            name = names[cue.anchor] = f"v{len(names)}"
+            name = f"({name} := {cue.anchor!r} in s)"
+        others = (names.get(a, f"{a!r} in s") for a in cue.others)
+        tests.append(" and ".join((name, *others)))
+    source = f"lambda s: compress(cues, ({''.join(f'{t}, ' for t in tests)}))"
+    test: AnchorTest = eval(source, {"__builtins__": {}, "compress": compress,  # noqa: S307
+                                     "cues": cues})
+    return test
+
+
+def _in(cue: _Cue, squeezed: str) -> bool:
+    """Whether all the cue's anchors are in a squeezed text."""
+    return cue.anchor in squeezed and (not cue.others or all(a in squeezed for a in cue.others))
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,6 +196,10 @@ class Cues:
     text: str
     cues: tuple[_Cue, ...]
     words: tuple[str, ...]      # one-word terms of 3+ letters, for coined names
+    possible_in: AnchorTest = field(init=False, repr=False)   # see `_anchor_test`
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "possible_in", _anchor_test(self.cues))
 
     @classmethod
     def parse(cls, text: str | None) -> Cues:
@@ -162,7 +227,7 @@ class Cues:
 
     def find(self, clean: str, squeezed: str) -> str | None:
         """The label of the first cue in a text, given clean and squeezed; None for none."""
-        for cue in _possible(self.cues, squeezed):
+        for cue in self.possible_in(squeezed):
             if cue.pattern.search(clean) is not None:
                 return cue.label
         return None
@@ -171,26 +236,69 @@ class Cues:
         """A cue in the title, or a one-word cue inside a coined name (`lora` in `keeplora`)."""
         return self.find(reading.title, reading.squeezed_title) or self._in_names(reading.names)
 
-    def find_any(self, reading: Reading, texts: tuple[str, ...]) -> str | None:
-        """The first cue in any of the texts (sentences of the reading's abstract)."""
+    def find_at(self, reading: Reading, at: int) -> str | None:
+        """The first cue in the reading's sentence number `at`."""
+        text, squeezed = reading.sentences[at], reading.squeezed_sentences[at]
         for cue in self._possible(reading):
-            for text in texts:
-                if cue.pattern.search(text) is not None:
+            if _in(cue, squeezed) and cue.pattern.search(text) is not None:
+                return cue.label
+        return None
+
+    def find_anywhere(self, reading: Reading) -> str | None:
+        """The first cue in any sentence of the reading's abstract.
+
+        One search of the whole stripped abstract per cue: a cue's match cannot cross a
+        sentence end (a `.`, `!` or `?` followed by white space: the words and separators of
+        `query.matcher` never take one), and its look-arounds see white space at a sentence's
+        edges as they see a string's ends, so the abstract holds a match if and only if one of
+        its sentences does.
+        """
+        text = reading.abstract
+        for cue in self._possible(reading):
+            if cue.pattern.search(text) is not None:
+                return cue.label
+        return None
+
+    def find_claimed(self, reading: Reading) -> str | None:
+        """The first cue in the sentences that state the reading's contribution."""
+        if not reading.contribution_at:
+            return None
+        possible = reading.possible.get(self)   # the abstract's (a superset), when known
+        if possible is None:
+            possible = reading.possible_claimed.get(self)
+            if possible is None:
+                possible = reading.possible_claimed[self] = list(
+                    self.possible_in(reading.squeezed_contribution))
+        sentences, squeezed = reading.sentences, reading.squeezed_sentences
+        for cue in possible:
+            for i in reading.contribution_at:
+                if _in(cue, squeezed[i]) and cue.pattern.search(sentences[i]) is not None:
                     return cue.label
         return None
 
-    def count(self, reading: Reading, texts: tuple[str, ...]) -> int:
-        """How many of the texts (sentences of the reading's abstract) hold a cue."""
+    def count(self, reading: Reading) -> int:
+        """How many sentences of the reading's abstract hold a cue."""
         possible = self._possible(reading)
         if not possible:
             return 0
-        return sum(1 for text in texts if any(c.pattern.search(text) for c in possible))
+        return sum(1 for text, squeezed in zip(reading.sentences, reading.squeezed_sentences,
+                                               strict=True)
+                   if any(_in(c, squeezed) and c.pattern.search(text) for c in possible))
 
     def _possible(self, reading: Reading) -> list[_Cue]:
-        """The cues that may occur in the reading's abstract (kept with the reading)."""
+        """The cues that may occur in the reading's abstract (kept with the reading; each
+        anchor is searched once a paper, whichever cue set asks)."""
         found = reading.possible.get(self)
         if found is None:
-            found = reading.possible[self] = _possible(self.cues, reading.squeezed_abstract)
+            found = reading.possible[self] = []
+            has, squeezed = reading._has, reading.squeezed_abstract
+            for cue in self.cues:
+                anchor = cue.anchor
+                present = has.get(anchor)
+                if present is None:
+                    present = has[anchor] = anchor in squeezed
+                if present and (not cue.others or all(a in squeezed for a in cue.others)):
+                    found.append(cue)
         return found
 
     def _in_names(self, names: tuple[str, ...]) -> str | None:
