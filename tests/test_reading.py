@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -14,7 +15,15 @@ from arxivwatch.query import Doc
 from arxivwatch.ranking import Ranker
 from arxivwatch.ranking.contribution import FAMILIES, TopicCues
 from arxivwatch.ranking.ranker import sigmoid
-from arxivwatch.ranking.reading import Cues, Reading, _anchor_test
+from arxivwatch.ranking.reading import (
+    _ABBREVIATIONS,
+    _SENTENCE_END,
+    _STATES_CONTRIBUTION,
+    Cues,
+    Reading,
+    _anchor_test,
+    sentences,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CUES = Cues.parse('LoRA OR "low-rank adaptation" OR "low rank" OR rank OR benchmark OR '
@@ -23,7 +32,9 @@ WORDS = ["We", "propose", "LoRA", "lora", "low-rank", "low", "rank", "Low-Rank",
          "a", "benchmark", "bench-mark", "benchmarks", "language", "model", "models", "Large",
          "quantized", "quantization", "N:M", "data", "dataset", "datasets", "this", "paper",
          "e.g.", "i.e.", "etc.", ".", ". ", "!", "?", ",", ";", "(", ")", "-", "\n", "$x$", "~",
-         "\\textbf{LoRA}", "et al.", "Here", "here,", "our", "release", "evaluate"]
+         "\\textbf{LoRA}", "et al.", "Here", "here,", "our", "release", "evaluate", "We present",
+         "In this paper", "we study", "?!", "...", "In this work we", "studied", "!?", "\t",
+         "  ", "fig.", "proposes"]
 texts = st.lists(st.sampled_from(WORDS), max_size=40).map(" ".join)
 
 
@@ -52,6 +63,38 @@ def test_cue_shortcuts_answer_as_the_plain_search(title: str, abstract: str) -> 
             assert cues.find_at(r, at) == first_in(cues, (sentence,))
         assert cues.count(r) == sum(first_in(cues, (s,)) is not None for s in r.sentences)
         assert cues.find(r.title, r.squeezed_title) == first_in(cues, (r.title,))
+
+
+# The contribution pattern as first written: one alternation of verbs.
+STATES = re.compile(
+    r"\b(?:we|our|this (?:paper|work|study|article|letter|report|survey|review|thesis)|"
+    r"in this (?:paper|work)|here)\b[^.;]*?\b(?:propos|present|introduc|develop|design|devis|"
+    r"put forward|formulat|unveil|releas|construct|curat|buil[dt]|creat|contribut|"
+    r"establish|offer|provid|collect|compil|assembl|stud(?:y|ied)|investigat|analy[sz]|"
+    r"examin|explor|revisit|summari[sz]|review|survey|categori[sz]|benchmark|evaluat|assess|"
+    r"measur|compar|extend|enabl|achiev)")
+
+
+def plain_sentences(clean_text: str) -> list[str]:
+    out: list[str] = []
+    for piece in _SENTENCE_END.split(clean_text.strip()):
+        if out and out[-1].endswith(_ABBREVIATIONS):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
+
+
+@settings(max_examples=300)
+@given(texts)
+def test_sentences_and_contribution_as_first_written(abstract: str) -> None:
+    """The faster sentence cut and contribution test give the plain ones' answers."""
+    r = reading("x", abstract)
+    assert sentences(r.abstract) == plain_sentences(r.abstract)
+    assert sentences(abstract) == plain_sentences(abstract)
+    assert r.contribution == tuple(s for s in r.sentences if STATES.search(s))
+    for s in r.sentences:
+        assert (_STATES_CONTRIBUTION.search(s) is None) == (STATES.search(s) is None)
 
 
 def test_anchor_test_keeps_order_and_tests_each_anchor() -> None:

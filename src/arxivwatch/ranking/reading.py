@@ -29,24 +29,44 @@ from arxivwatch.query.matcher import TextMatcher, compile_term
 # Clean text is lower case, so a sentence ends at . ! or ? and white space; a piece that ends
 # with an abbreviation that often stands mid-sentence is joined to the next.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_SENTENCE_CUT = re.compile(r"([.!?])\s+")   # the same cuts, found faster (a class first)
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "fig.", "eq.", "sec.", "approx.")
-# The sentences that state what the paper itself contributes.
-_STATES_CONTRIBUTION = re.compile(
-    r"\b(?:we|our|this (?:paper|work|study|article|letter|report|survey|review|thesis)|"
-    r"in this (?:paper|work)|here)\b[^.;]*?\b(?:propos|present|introduc|develop|design|devis|"
-    r"put forward|formulat|unveil|releas|construct|curat|buil[dt]|creat|contribut|"
-    r"establish|offer|provid|collect|compil|assembl|stud(?:y|ied)|investigat|analy[sz]|"
-    r"examin|explor|revisit|summari[sz]|review|survey|categori[sz]|benchmark|evaluat|assess|"
-    r"measur|compar|extend|enabl|achiev)")
+# The sentences that state what the paper itself contributes: a subject, then a verb.
+_SUBJECTS = (r"\b(?:we|our|this (?:paper|work|study|article|letter|report|survey|review|thesis)|"
+             r"in this (?:paper|work)|here)\b")
+_VERBS = ("propos", "present", "introduc", "develop", "design", "devis", "put forward",
+          "formulat", "unveil", "releas", "construct", "curat", "buil[dt]", "creat", "contribut",
+          "establish", "offer", "provid", "collect", "compil", "assembl", "stud(?:y|ied)",
+          "investigat", "analy[sz]", "examin", "explor", "revisit", "summari[sz]", "review",
+          "survey", "categori[sz]", "benchmark", "evaluat", "assess", "measur", "compar",
+          "extend", "enabl", "achiev")
+
+
+def _by_first_letter(stems: tuple[str, ...]) -> str:
+    """An alternation of stems grouped by first letter: `re` then tries one branch per letter
+    at each position instead of every stem (the same strings match)."""
+    groups: dict[str, list[str]] = {}
+    for stem in stems:
+        groups.setdefault(stem[0], []).append(stem[1:])
+    return "(?:" + "|".join(f"{c}(?:{'|'.join(rest)})" for c, rest in groups.items()) + ")"
+
+
+_STATES_CONTRIBUTION = re.compile(_SUBJECTS + r"[^.;]*?\b" + _by_first_letter(_VERBS))
 # A coined name: a title word with a capital after its first letter (LoRA, KeepLoRA, SVD-LLM).
 _TITLE_WORD = re.compile(r"[^\W_][\w+\-]*")
 _INNER_CAPITAL = re.compile(r"[A-Z]")
 
 
 def sentences(clean_text: str) -> list[str]:
-    """The sentences of a clean text (`textnorm.clean`); abbreviations do not end one."""
+    """The sentences of a clean text (`textnorm.clean`); abbreviations do not end one.
+
+    The cuts are `_SENTENCE_END`'s, white space after `.`, `!` or `?`; `_SENTENCE_CUT` finds
+    them faster and hands the mark back separately, to be put back on its piece.
+    """
     out: list[str] = []
-    for piece in _SENTENCE_END.split(clean_text.strip()):
+    parts = iter(_SENTENCE_CUT.split(clean_text.strip()))
+    for head in parts:
+        piece = head + next(parts, "")
         if out and _ends_with_abbreviation(out[-1]):
             out[-1] = f"{out[-1]} {piece}"
         else:
@@ -138,7 +158,9 @@ class Reading:
     @cached_property
     def contribution_at(self) -> tuple[int, ...]:
         """Which sentences (indexes into `sentences`) state the paper's own contribution."""
-        return tuple(i for i, s in enumerate(self.sentences) if _STATES_CONTRIBUTION.search(s))
+        return tuple(i for i, s in enumerate(self.sentences)
+                     if ("we" in s or "our" in s or "this" in s or "here" in s)   # its subjects
+                     and _STATES_CONTRIBUTION.search(s))
 
     @cached_property
     def contribution(self) -> tuple[str, ...]:

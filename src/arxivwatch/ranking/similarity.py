@@ -58,13 +58,22 @@ def section_key(path: str | tuple[str, ...]) -> tuple[str, ...]:
 
 def bag(title: str, text: str = "") -> Counter[str]:
     """The stemmed content words of a title (counted twice) and a body text."""
-    tokens = words(title) * TITLE_REPEAT + words(text)
+    return clean_bag(textnorm.clean(title), textnorm.clean(text))
+
+
+def clean_bag(title: str, text: str) -> Counter[str]:
+    """`bag` of texts already clean (`textnorm.clean`)."""
+    tokens = clean_words(title) * TITLE_REPEAT + clean_words(text)
     return Counter(filter(None, map(_CONTENT.__getitem__, tokens)))
 
 
 def words(text: str) -> list[str]:
     """`textnorm.tokens(text)`, with a fast path for ASCII text (most abstracts)."""
-    clean = textnorm.clean(text)
+    return clean_words(textnorm.clean(text))
+
+
+def clean_words(clean: str) -> list[str]:
+    """`words` of a text already clean."""
     if clean.isascii():
         return clean.translate(_PUNCTUATION_TO_SPACE).split()
     return textnorm.tokens(clean)
@@ -133,7 +142,7 @@ class CatalogSimilarity:
         profile = self._profiles.get(section_key(topic.section))
         if profile is None:
             return Scored(0.0)
-        weights, norm = self._doc_weights(doc.paper)
+        weights, norm = self._doc_weights(doc)
         if not norm:    # no content word: the cosine to anything is 0, as for an empty vector
             weights, norm = {}, 1.0
         value = min(1.0, _dot(weights, profile.centroid) / norm / self.scale)
@@ -151,19 +160,24 @@ class CatalogSimilarity:
         """The folded paths of the sections that have a profile."""
         return sorted(self._profiles)
 
-    def _doc_weights(self, paper: Paper) -> tuple[Vector, float]:
+    def _doc_weights(self, doc: DocLike) -> tuple[Vector, float]:
         """The paper's TF-IDF weights, not normalised, and their norm.
 
         A cosine is then the dot product over the words shared with a section vector, divided
         by the norm: no normalised copy of the paper's vector is built. select() scores one
-        paper for every topic in a row, so the last paper's weights are kept.
+        paper for every topic in a row, so the last paper's weights are kept. The words are
+        those of the doc's clean title and abstract (cleaned once, for the query too).
         """
-        if self._last is None or self._last[0] != paper.id:
-            words = bag(paper.title, paper.abstract)
+        paper_id = doc.paper.id
+        if self._last is None or self._last[0] != paper_id:
+            words = clean_bag(doc.clean("ti"), doc.clean("abs"))
+            counts = words.values()
+            damped = map(_DAMPED.__getitem__, counts) if max(counts, default=0) < len(
+                _DAMPED) else map(_damp, counts)
             # map() keeps the per-word work in C: most matched papers have 100-200 words
-            found = list(map(operator.mul, map(_damp, words.values()),
+            found = list(map(operator.mul, damped,
                              map(self._idf.get, words, repeat(self._default_idf))))
-            self._last = (paper.id, dict(zip(words, found, strict=True)), math.hypot(*found))
+            self._last = (paper_id, dict(zip(words, found, strict=True)), math.hypot(*found))
         return self._last[1], self._last[2]
 
     def _vector(self, words: Counter[str]) -> Vector:
@@ -201,6 +215,9 @@ def _name(entry: CatalogEntry) -> str:
 def _damp(count: int) -> float:
     """Sub-linear term frequency: 1 + ln(count)."""
     return 1.0 + math.log(count)
+
+
+_DAMPED = (0.0, *(1.0 + math.log(n) for n in range(1, 256)))   # _damp(n) for n < 256
 
 
 def _idf(bags: list[Counter[str]]) -> dict[str, float]:

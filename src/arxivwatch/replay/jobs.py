@@ -160,7 +160,10 @@ def _outcomes(rows: Iterator[Row], replay: Replay, start: dt.date | None,
 
 
 def work(block: bytes) -> list[Row]:
-    """In a worker: each line's outcome; a kept paper with its matches, a skeleton as (id, day).
+    """In a worker: each line's outcome; a paper with its matches, else (id, day) only.
+
+    A paper that matches no topic goes back as a skeleton (its id and day): the selection
+    drops it unread either way, so only matched papers are shipped whole.
 
     The block is raw bytes (see `snapshot.byte_blocks`): decoding and splitting happen here,
     not in the parent, which only decompresses.
@@ -175,8 +178,8 @@ def work(block: bytes) -> list[Row]:
         out = outcome(line, days, keep)
         if not isinstance(out, Paper):
             rows.append(out)
-        elif out.title:
-            rows.append((out, match_rows(out)))
-        else:
+        elif out.title and (matches := match_rows(out)):
+            rows.append((out, matches))
+        else:   # a skeleton, or a kept paper that matches nothing: select would drop either
             rows.append((out.id, out.day))
     return rows
