@@ -260,9 +260,9 @@ class Cues:
 
     def find_at(self, reading: Reading, at: int) -> str | None:
         """The first cue in the reading's sentence number `at`."""
-        text, squeezed = reading.sentences[at], reading.squeezed_sentences[at]
-        for cue in self._possible(reading):
-            if _in(cue, squeezed) and cue.pattern.search(text) is not None:
+        text = reading.sentences[at]
+        for cue in self.possible_in(reading.squeezed_sentences[at]):
+            if cue.pattern.search(text) is not None:
                 return cue.label
         return None
 
@@ -299,13 +299,12 @@ class Cues:
         return None
 
     def count(self, reading: Reading) -> int:
-        """How many sentences of the reading's abstract hold a cue."""
-        possible = self._possible(reading)
-        if not possible:
-            return 0
+        """How many sentences of the reading's abstract hold a cue (each sentence's anchors
+        tested first, by the set's one expression)."""
+        test = self.possible_in
         return sum(1 for text, squeezed in zip(reading.sentences, reading.squeezed_sentences,
                                                strict=True)
-                   if any(_in(c, squeezed) and c.pattern.search(text) for c in possible))
+                   if any(c.pattern.search(text) for c in test(squeezed)))
 
     def _possible(self, reading: Reading) -> list[_Cue]:
         """The cues that may occur in the reading's abstract (kept with the reading; each
