@@ -16,6 +16,7 @@ papers only are shipped whole); `jobs` below 2, or no `fork`, means the serial r
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import multiprocessing
@@ -27,9 +28,10 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 from arxivwatch.errors import BacktestError
-from arxivwatch.models import Paper
+from arxivwatch.models import Hit, Paper
 from arxivwatch.ranking.select import MatchRow
 from arxivwatch.replay.days import Replay
 from arxivwatch.replay.snapshot import (
@@ -47,7 +49,13 @@ from arxivwatch.replay.snapshot import (
 log = logging.getLogger(__name__)
 IN_FLIGHT = 2       # blocks queued per worker: enough to keep every worker busy
 Skeleton = tuple[str, dt.date | None]   # a paper no topic can match: id and day
-Row = tuple[Paper, list[MatchRow]] | Skeleton | str | None
+# A matched paper and its matches as plain values (see `_plain`): the Paper's init fields, and
+# each match's topic position, hits as their fields' values, score and reasons.
+PlainMatch = tuple[int, tuple[tuple[Any, ...], ...], float, tuple[str, ...]]
+Matched = tuple[tuple[Any, ...], list[PlainMatch]]
+Row = Matched | Skeleton | str | None
+_PAPER_FIELDS = tuple(f.name for f in dataclasses.fields(Paper) if f.init)
+_HIT_FIELDS = tuple(f.name for f in dataclasses.fields(Hit) if f.init)
 
 # The replay the workers use: set in the parent just before the pool forks, never pickled.
 _replay: Replay | None = None
@@ -146,17 +154,33 @@ def _outcomes(rows: Iterator[Row], replay: Replay, start: dt.date | None,
     """Rows back to `snapshot.outcome`s; matches of dated papers in [start, end] go to the
     selector (an undated paper is never replayed: its matches would wait forever)."""
     remember = replay.selector.remember
+    hits: dict[tuple[Any, ...], Hit] = {}   # one Hit object per distinct hit (they are values)
     for row in rows:
         if not isinstance(row, tuple):
             yield row   # a reason or None
         elif isinstance(row[0], str):
             yield Paper(row[0], "", day=row[1])   # a Skeleton
         else:
-            paper, matches = row
+            values, plain = row
+            paper = Paper(**dict(zip(_PAPER_FIELDS, values, strict=True)))
             day = paper.day
             if day is not None and not ((start and day < start) or (end and day > end)):
-                remember(paper, matches)
+                remember(paper, [(order, tuple(hits.get(h) or hits.setdefault(h, _hit(h))
+                                               for h in found), score, reasons)
+                                 for order, found, score, reasons in plain])
             yield paper
+
+
+def _plain(paper: Paper, matches: list[MatchRow]) -> Matched:
+    """A matched paper as plain values: dataclasses unpickle field by field in Python (the
+    parent's largest cost in taking rows back), tuples of values in C."""
+    return (tuple([getattr(paper, name) for name in _PAPER_FIELDS]),
+            [(order, tuple(tuple([getattr(h, name) for name in _HIT_FIELDS]) for h in hits),
+              score, reasons) for order, hits, score, reasons in matches])
+
+
+def _hit(values: tuple[Any, ...]) -> Hit:
+    return Hit(**dict(zip(_HIT_FIELDS, values, strict=True)))
 
 
 def work(block: bytes) -> list[Row]:
@@ -179,7 +203,7 @@ def work(block: bytes) -> list[Row]:
         if not isinstance(out, Paper):
             rows.append(out)
         elif out.title and (matches := match_rows(out)):
-            rows.append((out, matches))
+            rows.append(_plain(out, matches))
         else:   # a skeleton, or a kept paper that matches nothing: select would drop either
             rows.append((out.id, out.day))
     return rows
