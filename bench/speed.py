@@ -14,7 +14,9 @@ the measuring process and, separately, for its largest worker.
 
     .venv/bin/python bench/speed.py [--repeat 3]
 
-Prints wall times (best of --repeat), the ratio (b)/(a), papers per second and peak RSS.
+Prints wall times (best of --repeat), the ratio (b)/(a), papers per second, peak RSS and the
+CPU seconds of that same run (the measuring process and its workers: on a shared machine the
+wall time moves with other jobs' load, the CPU time much less).
 """
 
 from __future__ import annotations
@@ -43,14 +45,17 @@ def child(kind: str, path: str) -> None:
         import arxivwatch.query
         import arxivwatch.replay.build
         import arxivwatch.replay.report  # noqa: F401
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = before.ru_utime + before.ru_stime
     start = time.perf_counter()
     jobs = 1 if kind == "backtest-serial" else 0
     lines = _read(path) if kind == "read" else _backtest(path, jobs)
     seconds = time.perf_counter() - start
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "lines": lines, "rss_mb": rss_mb,
-                      "worker_mb": worker_mb}))
+    own, workers = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                        resource.RUSAGE_CHILDREN))
+    cpu = own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime - cpu_before
+    print(json.dumps({"seconds": seconds, "lines": lines, "rss_mb": own.ru_maxrss / 1024,
+                      "worker_mb": workers.ru_maxrss / 1024, "cpu": cpu}))
 
 
 def _read(path: str) -> int:
@@ -114,13 +119,14 @@ def main() -> None:
         big = measure("backtest", tenfold, 1)
     ratio = replay["seconds"] / read["seconds"]
     print(f"(a) gzip + json.loads      {read['seconds']:6.2f} s  {read['lines']} lines  "
-          f"{read['lines'] / read['seconds']:8.0f} lines/s  peak RSS {read['rss_mb']:.0f} MB")
+          f"{read['lines'] / read['seconds']:8.0f} lines/s  peak RSS {read['rss_mb']:.0f} MB"
+          f"  CPU {read['cpu']:.2f} s")
     for label, m in (("(b) backtest, sample      ", replay),
                      ("(b1) same, --jobs 1       ", serial),
                      ("(c) backtest, sample x10  ", big)):
         print(f"{label}{m['seconds']:6.2f} s  {m['lines']} papers  "
               f"{m['lines'] / m['seconds']:8.0f} papers/s  peak RSS {m['rss_mb']:.0f} MB"
-              f" (largest worker {m['worker_mb']:.0f} MB)")
+              f" (largest worker {m['worker_mb']:.0f} MB)  CPU {m['cpu']:.2f} s")
     print(f"ratio (b)/(a) = {ratio:.2f}  (target <= 3); "
           f"(b1)/(a) = {serial['seconds'] / read['seconds']:.2f}")
 
