@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Protocol
 
 from arxivwatch import textnorm
@@ -46,12 +47,27 @@ class TextMatcher:
     The anchors are first looked for in one text: the title for `ti:` terms, else the title,
     abstract and comments together (`Doc`'s `all` field), so a paper that cannot match costs
     one substring search per anchor whatever the number of fields.
+
+    The regular expression is compiled on first use (`pattern`): compiling is most of the cost
+    of loading a config (`re`'s parser is Python), and a term whose anchors never pass, or a
+    process that only prefilters (a backtest's parent), needs none.
     """
 
     fields: tuple[str, ...]
     anchors: tuple[str, ...]
-    pattern: re.Pattern[str]
+    source: str                    # the regular expression, see `_pattern`
     scope: str                     # where anchors are looked for first: "ti" or "all"
+    _compiled: re.Pattern[str] | None = dc_field(default=None, init=False, repr=False,
+                                                 compare=False)
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """The term's regular expression over a clean field, compiled once."""
+        compiled = self._compiled
+        if compiled is None:
+            compiled = re.compile(self.source)
+            object.__setattr__(self, "_compiled", compiled)
+        return compiled
 
     def fields_hit(self, doc: Doc) -> tuple[str, ...]:
         """The fields of `doc` where the term matches."""
@@ -66,7 +82,8 @@ class TextMatcher:
                 if anchor not in squeezed:
                     break
             else:
-                if self.pattern.search(doc.clean(field)) is not None:
+                pattern = self._compiled or self.pattern
+                if pattern.search(doc.clean(field)) is not None:
                     found += (field,)
         return found
 
@@ -147,8 +164,8 @@ def _groupings(n: int) -> Iterator[list[tuple[int, int]]]:
             yield [*rest, (n - 2, n)]
 
 
-def _pattern(words: list[str], prefix: bool) -> re.Pattern[str]:
-    """The term's regex, shaped so that `re` can scan for its first letter in C.
+def _pattern(words: list[str], prefix: bool) -> str:
+    """The term's regex (its source), shaped so that `re` can scan for its first letter in C.
 
     The word-start test sits after the first letter (a 2-wide lookbehind), so the pattern
     starts with a literal and `re` only tries the positions holding that letter: the same
@@ -165,7 +182,7 @@ def _pattern(words: list[str], prefix: bool) -> re.Pattern[str]:
             branches.setdefault(first, []).append("(?:" + "|".join(rests) + ")" + tail)
     body = "|".join(first + _START_AFTER + "(?:" + "|".join(alts) + ")"
                     for first, alts in branches.items())
-    return re.compile("(?:" + body + ")" + _END)
+    return "(?:" + body + ")" + _END
 
 
 def _unit_alts(word: str, prefix: bool) -> list[tuple[str, str]]:

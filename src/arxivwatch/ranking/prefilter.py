@@ -84,7 +84,7 @@ def _title_regex(term: Term) -> Condition:
     matcher = compile_term("ti", term.text, term.prefix)
     if not isinstance(matcher, TextMatcher):
         return None
-    test: Condition = (TITLE_REGEX, matcher.pattern.pattern)
+    test: Condition = (TITLE_REGEX, matcher.source)
     joined: list[Condition] = [("ti", a) for a in phrase_anchors(term, shortest=1) if len(a) >= 2]
     if not joined:
         return test
