@@ -40,7 +40,7 @@ from arxivwatch.replay.snapshot import (
     SnapshotStats,
     display_name,
     open_blocks,
-    outcome,
+    outcome_of,
     papers_of,
     read_snapshot,
     split_block,
@@ -199,11 +199,15 @@ def work(block: bytes) -> list[Row]:
     days: dict[str, dt.date | None] = {}
     rows: list[Row] = []
     for line in split_block(block):
-        out = outcome(line, days, keep)
+        out = outcome_of(line, days, keep, _as_row)   # a skeleton comes as (id, day)
         if not isinstance(out, Paper):
             rows.append(out)
         elif out.title and (matches := match_rows(out)):
             rows.append(_plain(out, matches))
-        else:   # a skeleton, or a kept paper that matches nothing: select would drop either
+        else:   # a kept paper that matches nothing: select would drop it unread, as a skeleton
             rows.append((out.id, out.day))
     return rows
+
+
+def _as_row(pid: str, day: dt.date | None) -> Skeleton:
+    return pid, day

@@ -18,12 +18,13 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from arxivwatch.errors import ArxivWatchError
 from arxivwatch.ids import normalize_id
 from arxivwatch.models import Paper
 
+T = TypeVar("T")
 Progress = Callable[[int, int], None]
 Keep = Callable[[str, str, str | None], bool]   # (title, abstract, comments) -> needed?
 
@@ -121,13 +122,24 @@ Outcome = Paper | str | None    # a paper, the reason a line is skipped, or None
 
 def outcome(line: str | bytes, days: dict[str, dt.date | None], keep: Keep | None) -> Outcome:
     """One line read: its Paper (a skeleton when `keep` declines it), a reason, or None."""
+    return outcome_of(line, days, keep, _skeleton)
+
+
+def outcome_of(line: str | bytes, days: dict[str, dt.date | None], keep: Keep | None,
+               skeleton: Callable[[str, dt.date | None], T]) -> Paper | T | str | None:
+    """`outcome`, with a declined paper given as `skeleton(id, day)` (a Paper for `outcome`;
+    a worker that only sends the id and day back needs no Paper)."""
     try:
         obj = _loads(line)
-        return _paper(obj, days) if keep is None else _kept(obj, days, keep)
+        return _paper(obj, days) if keep is None else _kept(obj, days, keep, skeleton)
     except (ValueError, TypeError, KeyError, AttributeError, IndexError) as e:
         if line.isspace() or not line:
             return None
         return _reason(e)
+
+
+def _skeleton(pid: str, day: dt.date | None) -> Paper:
+    return Paper(pid, "", day=day)
 
 
 def papers_of(outcomes: Iterable[Outcome], name: str, stats: SnapshotStats | None = None,
@@ -265,7 +277,8 @@ def _paper(obj: dict[str, Any], days: dict[str, dt.date | None]) -> Paper:
     )
 
 
-def _kept(obj: Any, days: dict[str, dt.date | None], keep: Keep) -> Paper:
+def _kept(obj: Any, days: dict[str, dt.date | None], keep: Keep,
+          skeleton: Callable[[str, dt.date | None], T]) -> Paper | T:
     """`_paper`, or the skeleton `Paper(id, "", day=day)` when `keep` declines the texts.
 
     The skeleton is taken only when the text fields `_paper` would collapse or split are
@@ -283,7 +296,7 @@ def _kept(obj: Any, days: dict[str, dt.date | None], keep: Keep) -> Paper:
     pid = _id(obj)
     if title.isspace() or not title:   # what _collapse leaves empty
         raise ValueError("empty title")
-    return Paper(pid, "", day=_first_day(obj.get("versions") or (), days))
+    return skeleton(pid, _first_day(obj.get("versions") or (), days))
 
 
 def _id(obj: dict[str, Any]) -> str:
