@@ -16,12 +16,12 @@ from arxivwatch.ranking import Ranker
 from arxivwatch.ranking.contribution import FAMILIES, TopicCues
 from arxivwatch.ranking.ranker import sigmoid
 from arxivwatch.ranking.reading import (
-    _ABBREVIATIONS,
     _SENTENCE_END,
     _STATES_CONTRIBUTION,
     Cues,
     Reading,
     _anchor_test,
+    _ends_with_abbreviation,
     sentences,
 )
 
@@ -78,7 +78,7 @@ STATES = re.compile(
 def plain_sentences(clean_text: str) -> list[str]:
     out: list[str] = []
     for piece in _SENTENCE_END.split(clean_text.strip()):
-        if out and out[-1].endswith(_ABBREVIATIONS):
+        if out and _ends_with_abbreviation(out[-1]):
             out[-1] = f"{out[-1]} {piece}"
         else:
             out.append(piece)

@@ -298,9 +298,23 @@ class Cues:
                     return cue.label
         return None
 
-    def count(self, reading: Reading) -> int:
-        """How many sentences of the reading's abstract hold a cue (each sentence's anchors
-        tested first, by the set's one expression)."""
+    def find_any(self, reading: Reading, texts: tuple[str, ...]) -> str | None:
+        """The first cue in any of the texts (sentences of the reading's abstract)."""
+        for cue in self._possible(reading):
+            for text in texts:
+                if cue.pattern.search(text) is not None:
+                    return cue.label
+        return None
+
+    def count(self, reading: Reading, texts: tuple[str, ...] | None = None) -> int:
+        """How many of the texts (sentences of the reading's abstract; None: all of them) hold
+        a cue. For all of them, each sentence's anchors are tested first, by the set's one
+        expression."""
+        if texts is not None:
+            possible = self._possible(reading)
+            if not possible:
+                return 0
+            return sum(1 for text in texts if any(c.pattern.search(text) for c in possible))
         test = self.possible_in
         return sum(1 for text, squeezed in zip(reading.sentences, reading.squeezed_sentences,
                                                strict=True)
