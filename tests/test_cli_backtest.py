@@ -243,7 +243,7 @@ def test_tune_counts_as_posted_only_what_the_topic_wins(project: Path) -> None:
     assert "go to other topics" not in saved
     # LoRA-XS and the clinical paper now match, but the lora topic scores them higher
     assert "3 matches" in tried
-    assert "2 of the matches go to other topics, scoring higher there: lora 2" in tried
+    assert "2 of the matches go to other topics, as the poll routes them (the best-scoring topic whose min_score they clear): lora 2" in tried
     assert "would post 1 (0.50/day" in tried
 
 

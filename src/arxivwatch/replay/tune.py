@@ -179,8 +179,8 @@ def _lost(run: TopicRun) -> str:
         return ""
     by_topic = Counter(run.lost_to.values()).most_common()
     shown = ", ".join(f"{name} {n}" for name, n in by_topic)
-    return (f"\n  {len(run.lost_to)} of the matches go to other topics, scoring higher there: "
-            f"{shown}")
+    return (f"\n  {len(run.lost_to)} of the matches go to other topics, as the poll routes them "
+            f"(the best-scoring topic whose min_score they clear): {shown}")
 
 
 def histogram(run: TopicRun, days: Counter[dt.date]) -> str:
