@@ -616,3 +616,27 @@ def test_ranker_scores_any_matched_paper_in_the_unit_interval(title: str, abstra
 
 
 _RANKER = Ranker(Catalog.parse(CATALOG).sections)
+_SCORES_ONLY = Ranker(Catalog.parse(CATALOG).sections, reasons=False)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rank_texts, rank_texts | st.text(max_size=100),
+       st.sampled_from(["method", "system", "survey", "dataset", "benchmark"]),
+       st.sampled_from([{}, {"about": "LoRA OR adapter"}, {"against": "medical OR vision"},
+                        {"about": "MoE", "against": "survey OR benchmark"}]))
+def test_a_ranker_without_reasons_gives_the_same_score(title: str, abstract: str, kind: str,
+                                                       cues: dict[str, str]) -> None:
+    """A replay's ranker (`reasons=False`) computes only the weighed features: same score."""
+    t = topic(f"any-{kind}-{sorted(cues.items())}",
+              "LoRA OR adapter OR MoE OR survey OR dataset OR benchmark", kind=kind, **cues)
+    p = paper("1", title or "x", abstract)
+    doc = Doc.from_paper(p)
+    hits = t.query.match(doc)
+    if hits is None:
+        return
+    full = _RANKER.score(doc, t, hits)
+    plain = _SCORES_ONLY.score(Doc.from_paper(p), t, hits)
+    assert plain == (full.score, ())
+    values, _ = _RANKER.features(doc, t, hits)
+    weighed = _SCORES_ONLY._values(Doc.from_paper(p), t, hits, frozenset())
+    assert weighed == values

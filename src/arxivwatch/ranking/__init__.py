@@ -47,6 +47,9 @@ __all__ = [
 
 
 def default_scorer(sections: Iterable[SectionLike], papers: Mapping[str, Paper] | None = None,
-                   ) -> Ranker:
-    """The shipped ranking: the chance that a matched paper belongs (see `ranking.ranker`)."""
-    return Ranker(sections, papers)
+                   *, reasons: bool = True) -> Ranker:
+    """The shipped ranking: the chance that a matched paper belongs (see `ranking.ranker`).
+
+    `reasons=False`: scores only, no reasons (a backtest outputs none), the same scores.
+    """
+    return Ranker(sections, papers, reasons=reasons)

@@ -194,9 +194,36 @@ class Contribution:
             values["subject_spread"] = 1.0 - math.exp(-spread / SPREAD)
         self._against(reading, cues, values, reasons)
         self._kind(reading, cues.kind, values, reasons)
+        self._other_kind(reading, cues.kind, values, reasons)
         if "language_model" not in skip:
             values["language_model"] = self._language_model(reading, cues.kind)
         return Read(values, tuple(reasons))
+
+    def values(self, reading: Reading, cues: TopicCues, skip: Collection[str]) -> dict[str, float]:
+        """`read(...).values` without the reasons, the features in `skip` left at 0 (not
+        computed): for a ranker that outputs scores only (see `Ranker.score`)."""
+        if self._last is not reading:
+            self._last, self._families = reading, {}
+        values = dict.fromkeys(FEATURES, 0.0)
+        reasons: list[str] = []   # the helpers' reasons, dropped
+        about, against = cues.about, cues.against
+        if "subject_title" not in skip and about.in_title(reading):
+            values["subject_title"] = 1.0
+        if "subject_contribution" not in skip and about.find_claimed(reading):
+            values["subject_contribution"] = 1.0
+        if "subject_spread" not in skip:
+            values["subject_spread"] = 1.0 - math.exp(-about.count(reading) / SPREAD)
+        if "against_title" not in skip and against.find(reading.title, reading.squeezed_title):
+            values["against_title"] = 1.0
+        if "against_contribution" not in skip and against.find_claimed(reading):
+            values["against_contribution"] = 1.0
+        if "kind" not in skip:
+            self._kind(reading, cues.kind, values, reasons)
+        if "other_kind" not in skip:
+            self._other_kind(reading, cues.kind, values, reasons)
+        if "language_model" not in skip:
+            values["language_model"] = self._language_model(reading, cues.kind)
+        return values
 
     def _language_model(self, reading: Reading, kind: str) -> float:
         """1 when a language model is named; for surveys, datasets and benchmarks (whose object
@@ -227,6 +254,9 @@ class Contribution:
             if found:
                 values["kind"] = 1.0
                 reasons.append(f"{kind}: {found}")
+
+    def _other_kind(self, reading: Reading, kind: str, values: dict[str, float],
+                    reasons: list[str]) -> None:
         for other in _OTHER_KINDS.get(kind, ()):
             if kind == "dataset" and other == "benchmark" and self._family(reading, "training_use"):
                 continue        # "A Fine-tuning Dataset and Benchmark": training data first

@@ -53,6 +53,20 @@ class QueryEvidence:
 
     def score(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...]) -> Scored:
         """1 - exp(-sum of each distinct term's best weight / saturation)."""
+        best = self._best(topic, hits)
+        return Scored(self._saturated(best), self._reasons(best))
+
+    def value(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...]) -> float:
+        """`score` without its reasons."""
+        return self._saturated(self._best(topic, hits))
+
+    def _saturated(self, best: Mapping[tuple[str, ...], tuple[float, Hit]]) -> float:
+        total = sum(w for w, _ in best.values())
+        return 1.0 - math.exp(-total / self.saturation)
+
+    def _best(self, topic: Topic, hits: tuple[Hit, ...],
+              ) -> dict[tuple[str, ...], tuple[float, Hit]]:
+        """Each distinct term's best weight, and the hit that gave it."""
         best: dict[tuple[str, ...], tuple[float, Hit]] = {}
         vocabulary = self.vocabularies.get(section_key(topic.section))
         for hit in hits:
@@ -62,8 +76,7 @@ class QueryEvidence:
                 weight *= self.off_catalog
             if key not in best or weight > best[key][0]:
                 best[key] = (weight, hit)
-        total = sum(w for w, _ in best.values())
-        return Scored(1.0 - math.exp(-total / self.saturation), self._reasons(best))
+        return best
 
     def _weight(self, hit: Hit, key: tuple[str, ...]) -> float:
         weight = self.field_weights.get(hit.field, 0.3)

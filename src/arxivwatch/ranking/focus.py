@@ -27,7 +27,11 @@ class Focus:
 
     def score(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...]) -> Scored:
         """1 - exp(-mentions / saturation)."""
-        return Scored(1.0 - math.exp(-self._mentions(doc, topic, hits) / REPEAT_SATURATION))
+        return Scored(self.value(doc, topic, hits))
+
+    def value(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...]) -> float:
+        """`score` as a number (it gives no reasons)."""
+        return 1.0 - math.exp(-self._mentions(doc, topic, hits) / REPEAT_SATURATION)
 
     def _mentions(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...]) -> float:
         labels = {h.term for h in hits if h.field == "abs"}

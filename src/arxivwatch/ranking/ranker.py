@@ -88,7 +88,8 @@ class Ranker:
     """Scores a matched paper for a topic: see the module doc."""
 
     def __init__(self, sections: Iterable[SectionLike], papers: Mapping[str, Paper] | None = None,
-                 *, weights: Mapping[str, Weights] = KIND_WEIGHTS) -> None:
+                 *, weights: Mapping[str, Weights] = KIND_WEIGHTS, reasons: bool = True) -> None:
+        self.reasons = reasons   # False: scores only (a replay), see `score`
         self.similarity = CatalogSimilarity(sections, papers)
         self.evidence = QueryEvidence(vocabularies=self.similarity.vocabularies())
         self.focus = Focus()
@@ -107,15 +108,31 @@ class Ranker:
         """The chance that the paper belongs, and why.
 
         A feature that gives no reason (`SILENT`) and that the kind's model does not weigh
-        is not computed: the score and the reasons are those of `features`.
+        is not computed: the score and the reasons are those of `features`. A ranker made
+        with `reasons=False` (a replay, which outputs none) gives no reasons and computes
+        only the features its kind's model weighs: the same score.
         """
         kind = self.cues(topic).kind
         weights = self.weights[kind]
         skip = self._skip.get(kind)
         if skip is None:
-            skip = self._skip[kind] = frozenset(f for f in SILENT if not weights.of.get(f, 0.0))
+            unused = FEATURES if not self.reasons else SILENT
+            skip = self._skip[kind] = frozenset(f for f in unused if not weights.of.get(f, 0.0))
+        if not self.reasons:
+            values = self._values(doc, topic, hits, skip)
+            return Scored(round(sigmoid(weights.logit(values)), 6))
         values, reasons = self._features(doc, topic, hits, skip)
         return Scored(round(sigmoid(weights.logit(values)), 6), tuple(reasons[:MAX_REASONS * 3]))
+
+    def _values(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...],
+                skip: Collection[str]) -> dict[str, float]:
+        """The features not in `skip` (those are 0), without reasons."""
+        values: dict[str, float] = {}
+        for name, part in (("evidence", self.evidence), ("similarity", self.similarity),
+                           ("focus", self.focus)):
+            values[name] = 0.0 if name in skip else part.value(doc, topic, hits)
+        values.update(self.contribution.values(self._read(doc), self.cues(topic), skip))
+        return values
 
     def _features(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...],
                   skip: Collection[str]) -> tuple[dict[str, float], list[str]]:

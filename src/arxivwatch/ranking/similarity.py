@@ -146,11 +146,26 @@ class CatalogSimilarity:
         if not norm:    # no content word: the cosine to anything is 0, as for an empty vector
             weights, norm = {}, 1.0
         value = min(1.0, _dot(weights, profile.centroid) / norm / self.scale)
+        return Scored(value, self._reasons(weights, norm, profile))
+
+    def value(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...]) -> float:
+        """`score` without its reason (no cosine to each entry)."""
+        profile = self._profiles.get(section_key(topic.section))
+        if profile is None:
+            return 0.0
+        weights, norm = self._doc_weights(doc)
+        if not norm:
+            weights, norm = {}, 1.0
+        return min(1.0, _dot(weights, profile.centroid) / norm / self.scale)
+
+    @staticmethod
+    def _reasons(weights: Vector, norm: float, profile: _Profile) -> tuple[str, ...]:
+        """The nearest entry, when near enough to name."""
         name, nearest = max(((n, _dot(weights, v) / norm) for n, v in profile.entries),
                             key=lambda nv: (nv[1], nv[0]))
         if nearest < MIN_REASON:
-            return Scored(value)
-        return Scored(value, (f"similar to catalog: {name} ({nearest:.2f})",))
+            return ()
+        return (f"similar to catalog: {name} ({nearest:.2f})",)
 
     def vocabularies(self) -> dict[tuple[str, ...], frozenset[str]]:
         """Each section's stemmed words (what its entries and their abstracts say)."""

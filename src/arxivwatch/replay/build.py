@@ -51,7 +51,8 @@ def build_replay(settings: Settings, catalog: Catalog, files: Sequence[Path], *,
                  labels: Labels | None = None, curator: Labels | None = None) -> Replay:
     """The backtest's replay (writing no --out yet); with `curator`, one that learns from it."""
     papers = catalog_papers(settings, catalog, files)
-    scorer = default_scorer(catalog.sections, papers)
+    # a backtest outputs scores, ranks and figures, never reasons: a scorer without them
+    scorer = default_scorer(catalog.sections, papers, reasons=False)
     known, cap = catalog.index().knows, settings.digest.max_per_topic
     ask = settings.digest.ask_per_topic
     if curator is None:
