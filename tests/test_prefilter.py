@@ -5,15 +5,26 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from arxivwatch import textnorm
 from arxivwatch.config import load
 from arxivwatch.models import Paper
 from arxivwatch.query import Doc, parse
-from arxivwatch.ranking.prefilter import TITLE_REGEX, Prefilter, condition, simplify
+from arxivwatch.ranking.prefilter import (
+    TITLE_REGEX,
+    Condition,
+    Prefilter,
+    _anchors,
+    condition,
+    first_anchors,
+    simplify,
+    squeeze_words,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = [
@@ -82,3 +93,45 @@ def test_shipped_topics_prefilter_never_rejects_their_matches() -> None:
             if topic.query.match(Doc.from_paper(p)) is not None:
                 assert ok, (p.title, topic.name)
     assert pf.possible(papers[3])[[t.name for t in topics].index("pruning")] is False
+
+
+_SHIPPED = load(ROOT / "config" / "topics.yaml", {}).topics
+_SHIPPED_PREFILTER = Prefilter([t.query for t in _SHIPPED])
+_ANCHOR_WORDS = sorted({a[1] for c in _SHIPPED_PREFILTER.conditions for a in _anchors(c)
+                        if a[0] != TITLE_REGEX} | {"low rank", "N:M", "2-4", "of", "é", "-"})
+anchor_texts = st.lists(st.sampled_from(_ANCHOR_WORDS) | st.text(max_size=4),
+                        max_size=14).map(lambda ws: "".join(w + (" " if len(w) % 3 else "")
+                                                            for w in ws))
+
+
+def _holds(cond: Condition, t: str, a: str, c: str) -> bool:
+    """A condition evaluated plainly: each anchor an `in` test, a title regex searched."""
+    if cond is None:
+        return True
+    op, rest = cond
+    if isinstance(rest, str):
+        if op == TITLE_REGEX:
+            return re.search(rest, " ".join(c.split())) is not None
+        return rest in (t if op == "ti" else a)
+    parts = (_holds(p, t, a, c) for p in rest)
+    return all(parts) if op == "AND" else any(parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(anchor_texts, anchor_texts, st.none() | anchor_texts)
+def test_the_automaton_and_the_expression_answer_as_the_plain_conditions(
+        title: str, abstract: str, comments: str | None) -> None:
+    """The shipped topics' prefilter (first anchors found by the automaton, overlapping ones
+    too, the rest by `in`) answers as its conditions evaluated anchor by anchor."""
+    clean_title = textnorm.clean(title)
+    t = squeeze_words(clean_title)
+    a = t + "\n" + squeeze_words(textnorm.clean(f"{abstract}\n{comments or ''}"))
+    expected = tuple(_holds(c, t, a, clean_title) for c in _SHIPPED_PREFILTER.conditions)
+    if title or abstract or comments:
+        assert _SHIPPED_PREFILTER.possible_texts(title, abstract, comments) == expected
+
+
+def test_the_first_anchors_are_those_a_paper_without_anchors_is_asked() -> None:
+    """The first part of an AND, every part of an OR; title anchors are not searched whole."""
+    cond = simplify(condition(parse('(lora OR (expert AND moe) OR ti:survey) AND LLM')))
+    assert first_anchors(cond) == [("a", "lora"), ("a", "expert")]
