@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from arxivwatch import textnorm
 from arxivwatch.models import Hit, Topic
 from arxivwatch.ranking.base import DocLike, Scored
-from arxivwatch.ranking.similarity import GENERIC, section_key
+from arxivwatch.ranking.similarity import GENERIC, topic_key
 
 FIELD_WEIGHTS: Mapping[str, float] = {"ti": 1.0, "abs": 0.4, "co": 0.2, "au": 0.4, "cat": 0.1}
 PHRASE_BONUS = 1.5      # a phrase is more specific than any one of its words
@@ -68,7 +68,7 @@ class QueryEvidence:
               ) -> dict[tuple[str, ...], tuple[float, Hit]]:
         """Each distinct term's best weight, and the hit that gave it."""
         best: dict[tuple[str, ...], tuple[float, Hit]] = {}
-        vocabulary = self.vocabularies.get(section_key(topic.section))
+        vocabulary = self.vocabularies.get(topic_key(topic.section))
         for hit in hits:
             key = term_key(hit.term) or (hit.term,)
             weight = self._weight(hit, key)

@@ -18,6 +18,7 @@ from itertools import repeat
 from typing import Protocol
 
 from arxivwatch import textnorm
+from arxivwatch.catalog import section_key
 from arxivwatch.models import CatalogEntry, Hit, Paper, Topic
 from arxivwatch.ranking.base import DocLike, Scored
 
@@ -49,11 +50,8 @@ class SectionLike(Protocol):
     def entries(self) -> list[CatalogEntry]: ...
 
 
-@functools.lru_cache(maxsize=1024)
-def section_key(path: str | tuple[str, ...]) -> tuple[str, ...]:
-    """`Model Compression >  Low-rank` -> ("model compression", "low-rank"), as catalog.py folds."""
-    parts = path.split(">") if isinstance(path, str) else path
-    return tuple(" ".join(p.split()).casefold() for p in parts if p.strip())
+# `section_key` of a topic's section, folded once per distinct path (asked at every scoring)
+topic_key = functools.lru_cache(maxsize=1024)(section_key)
 
 
 def bag(title: str, text: str = "") -> Counter[str]:
@@ -139,7 +137,7 @@ class CatalogSimilarity:
 
     def score(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...]) -> Scored:
         """min(1, cosine to the section centroid / scale); the reason names the nearest entry."""
-        profile = self._profiles.get(section_key(topic.section))
+        profile = self._profiles.get(topic_key(topic.section))
         if profile is None:
             return Scored(0.0)
         weights, norm = self._doc_weights(doc)
@@ -150,7 +148,7 @@ class CatalogSimilarity:
 
     def value(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...]) -> float:
         """`score` without its reason (no cosine to each entry)."""
-        profile = self._profiles.get(section_key(topic.section))
+        profile = self._profiles.get(topic_key(topic.section))
         if profile is None:
             return 0.0
         weights, norm = self._doc_weights(doc)
