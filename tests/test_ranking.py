@@ -18,6 +18,7 @@ from arxivwatch.ranking import (
     QueryEvidence,
     Ranker,
     Scored,
+    Selector,
     Weights,
     default_scorer,
     in_categories,
@@ -346,6 +347,21 @@ def test_a_paper_listed_twice_is_one_candidate() -> None:
     """Duplicates within a day's input count once."""
     cands = select([paper("1", "LoRA"), paper("1", "LoRA")], [LORA], Fixed({}), cap=5, day=DAY)
     assert len(cands) == 1
+
+
+@given(st.lists(st.tuples(st.sampled_from("123"), st.booleans()), max_size=8),
+       st.sampled_from([LORA, topic("any", "cat:cs.LG")]))
+def test_skeletons_are_dropped_as_the_prefilter_drops_them(rows: list[tuple[str, bool]],
+                                                           t: Topic) -> None:
+    """A skeleton (no texts: see snapshot.read_snapshot) is passed over without the prefilter
+    when the prefilter declines empty texts (`select`'s fast path), and still hides a later
+    paper with its id: the same candidates as the plain path (a prefilter keeping all)."""
+    papers = [Paper(pid, "", day=DAY) if skeleton else paper(pid, "LoRA") for pid, skeleton in rows]
+    fast = select(papers, [t], Fixed({}), cap=5, day=DAY)
+    plain = Selector([t], Fixed({}))
+    plain.prefilter.possible_texts = lambda *_texts: (True,)  # type: ignore[method-assign]
+    slow = plain.select(papers, cap=5, day=DAY)
+    assert [(c.paper, c.rank) for c in fast] == [(c.paper, c.rank) for c in slow]
 
 
 @pytest.mark.parametrize(("categories", "paper_cats", "expected"), [

@@ -77,12 +77,15 @@ class Selector:
         is_known = known_predicate(known)
         best: dict[str, list[tuple[Paper, _Match, tuple[str, ...]]]] = {
             t.name: [] for t in self.topics}
+        skip_skeletons = not any(self.prefilter.possible_texts("", "", None))
         for paper in _unique(papers):
             ready = self._ready.pop(paper.id, None) if self._ready else None
             if ready is not None and ready[0] is paper:
                 matches = ready[1]
                 if not matches or is_known(paper):
                     continue
+            elif skip_skeletons and not (paper.title or paper.abstract or paper.comments):
+                continue   # a skeleton (see snapshot.read_snapshot): the prefilter declines it
             else:
                 # the prefilter first: most papers match nothing and need no catalog lookup
                 possible = self.prefilter.possible(paper)
