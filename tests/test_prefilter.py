@@ -23,6 +23,7 @@ from arxivwatch.ranking.prefilter import (
     condition,
     first_anchors,
     simplify,
+    squeeze_raw,
     squeeze_words,
 )
 
@@ -135,3 +136,10 @@ def test_the_first_anchors_are_those_a_paper_without_anchors_is_asked() -> None:
     """The first part of an AND, every part of an OR; title anchors are not searched whole."""
     cond = simplify(condition(parse('(lora OR (expert AND moe) OR ti:survey) AND LLM')))
     assert first_anchors(cond) == [("a", "lora"), ("a", "expert")]
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.characters(max_codepoint=127)) | st.text() | anchor_texts)
+def test_squeeze_raw_is_clean_then_squeeze(text: str) -> None:
+    """The prefilter's one-pass squeeze (ASCII without LaTeX) equals cleaning then squeezing."""
+    assert squeeze_raw(text) == squeeze_words(textnorm.clean(text))
