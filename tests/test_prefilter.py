@@ -16,16 +16,20 @@ from arxivwatch.config import load
 from arxivwatch.models import Paper
 from arxivwatch.query import Doc, parse
 from arxivwatch.ranking.prefilter import (
+    TEXT_REGEX,
     TITLE_REGEX,
     Condition,
     Prefilter,
     _anchors,
+    _text_test,
     condition,
     first_anchors,
     simplify,
     squeeze_raw,
     squeeze_words,
+    whole_text,
 )
+from arxivwatch.replay.snapshot import _collapse
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = [
@@ -99,22 +103,27 @@ def test_shipped_topics_prefilter_never_rejects_their_matches() -> None:
 _SHIPPED = load(ROOT / "config" / "topics.yaml", {}).topics
 _SHIPPED_PREFILTER = Prefilter([t.query for t in _SHIPPED])
 _ANCHOR_WORDS = sorted({a[1] for c in _SHIPPED_PREFILTER.conditions for a in _anchors(c)
-                        if a[0] != TITLE_REGEX} | {"low rank", "N:M", "2-4", "of", "é", "-"})
+                        if a[0] not in (TITLE_REGEX, TEXT_REGEX)}
+                       | {"low rank", "N:M", "2-4", "of", "é", "-", "exploration", "LoRA", "Lo-RA",
+                          "evaluate", "eval", "metadata", "data", "$", "\\emph{", "}"})
 anchor_texts = st.lists(st.sampled_from(_ANCHOR_WORDS) | st.text(max_size=4),
                         max_size=14).map(lambda ws: "".join(w + (" " if len(w) % 3 else "")
                                                             for w in ws))
 
 
-def _holds(cond: Condition, t: str, a: str, c: str) -> bool:
-    """A condition evaluated plainly: each anchor an `in` test, a title regex searched."""
+def _holds(cond: Condition, t: str, a: str, title: str, rest: str) -> bool:
+    """A condition evaluated plainly: each anchor an `in` test, a regex searched (a text
+    regex as the prefilter searches it: see test_confirmed_short_anchors_never_reject_a_match)."""
     if cond is None:
         return True
-    op, rest = cond
-    if isinstance(rest, str):
+    op, text = cond
+    if isinstance(text, str):
         if op == TITLE_REGEX:
-            return re.search(rest, " ".join(c.split())) is not None
-        return rest in (t if op == "ti" else a)
-    parts = (_holds(p, t, a, c) for p in rest)
+            return re.search(text, " ".join(textnorm.clean(title).split())) is not None
+        if op == TEXT_REGEX:
+            return _text_test(text)(whole_text(title, rest))
+        return text in (t if op == "ti" else a)
+    parts = (_holds(p, t, a, title, rest) for p in text)
     return all(parts) if op == "AND" else any(parts)
 
 
@@ -124,10 +133,10 @@ def test_the_automaton_and_the_expression_answer_as_the_plain_conditions(
         title: str, abstract: str, comments: str | None) -> None:
     """The shipped topics' prefilter (first anchors found by the automaton, overlapping ones
     too, the rest by `in`) answers as its conditions evaluated anchor by anchor."""
-    clean_title = textnorm.clean(title)
-    t = squeeze_words(clean_title)
+    t = squeeze_words(textnorm.clean(title))
     a = t + "\n" + squeeze_words(textnorm.clean(f"{abstract}\n{comments or ''}"))
-    expected = tuple(_holds(c, t, a, clean_title) for c in _SHIPPED_PREFILTER.conditions)
+    rest = f"{abstract}\n{comments or ''}"
+    expected = tuple(_holds(c, t, a, title, rest) for c in _SHIPPED_PREFILTER.conditions)
     if title or abstract or comments:
         assert _SHIPPED_PREFILTER.possible_texts(title, abstract, comments) == expected
 
@@ -143,3 +152,29 @@ def test_the_first_anchors_are_those_a_paper_without_anchors_is_asked() -> None:
 def test_squeeze_raw_is_clean_then_squeeze(text: str) -> None:
     """The prefilter's one-pass squeeze (ASCII without LaTeX) equals cleaning then squeezing."""
     assert squeeze_raw(text) == squeeze_words(textnorm.clean(text))
+
+
+SHORT_QUERIES = ['LoRA OR QLoRA OR "low-rank"', "abs:MoE", "ti:eval", "SVD OR co:GPU", "ti:data*",
+                 'ti:"N:M" OR lora', "LLM"]
+SHORT_WORDS = ["LoRA", "QLoRA", "Lo-RA", "Lo RA", "lo", "ra", "exploration", "MoE", "M-oE",
+               "moes", "eval", "evals", "evaluate", "SVD", "S-VD", "GPU", "GPUs", "data",
+               "dataset", "metadata", "LLM", "LLMs", "low", "rank", "$", "$LoRA$", "{", "}",
+               "~", "\\emph{", "\\", ".", "e.g.", "-", ":", "\u2009", "\xa0", "é", "N:M"]
+short_texts = st.lists(st.sampled_from(SHORT_WORDS) | st.sampled_from([" ", "\n", "  ", "\t"]),
+                       max_size=16).map("".join)
+
+
+@settings(max_examples=700)
+@given(short_texts, short_texts, st.none() | short_texts, st.sampled_from(SHORT_QUERIES))
+def test_confirmed_short_anchors_never_reject_a_match(title: str, abstract: str,
+                                                      comments: str | None, query: str) -> None:
+    """A short anchor confirmed by its term's regex over the raw texts (cleaned, white space
+    collapsed) never rejects a paper the query matches, built as the snapshot reader builds it
+    (white space collapsed first)."""
+    q = parse(query)
+    p = Paper("1", _collapse(title) or "x", _collapse(abstract),
+              comments=None if comments is None else _collapse(comments))
+    if q.match(Doc.from_paper(p)) is not None:
+        assert Prefilter([q]).possible_texts(title if title.split() else "x", abstract,
+                                             comments) == (True,)
+        assert Prefilter([q]).possible(p) == (True,)

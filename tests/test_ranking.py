@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from arxivwatch.catalog import Catalog
 from arxivwatch.models import Hit, Paper, Topic
 from arxivwatch.query import Doc, parse
+from arxivwatch.query.matcher import compile_term
 from arxivwatch.ranking import (
     CatalogSimilarity,
     QueryEvidence,
@@ -25,7 +26,7 @@ from arxivwatch.ranking import (
     select,
 )
 from arxivwatch.ranking.focus import Focus
-from arxivwatch.ranking.prefilter import Prefilter, condition, simplify
+from arxivwatch.ranking.prefilter import TEXT_REGEX, TITLE_REGEX, Prefilter, condition, simplify
 from arxivwatch.ranking.similarity import bag, section_key
 from tests.topics import make_topic
 
@@ -234,26 +235,47 @@ def test_prefilter_rejects_papers_without_the_anchors() -> None:
         False, False, True)   # au:/cat: terms give no anchor: always possible
 
 
+# (words of 5+ letters: a shorter anchor is confirmed by its term's regex, see the next tests)
 @pytest.mark.parametrize(("query", "expected"), [
-    ("lora OR qlora OR adalora", ("all", "lora")),
-    ("ti:qlora OR lora", ("all", "lora")),
-    ("qlora OR ti:lora", ("OR", (("all", "qlora"), ("ti", "lora")))),   # a title anchor is narrower
-    ("lora OR (qlora AND moe)", ("all", "lora")),
-    ("abs:lora OR lora", ("abs", "lora")),                              # equivalent: first stays
+    ("expert OR subexpert OR coexpert", ("all", "expert")),
+    ("ti:subexpert OR expert", ("all", "expert")),
+    ("subexpert OR ti:expert", ("OR", (("all", "subexpert"), ("ti", "expert")))),   # narrower
+    ("expert OR (subexpert AND mixer)", ("all", "expert")),
+    ("abs:expert OR expert", ("abs", "expert")),                        # equivalent: first stays
 ])
 def test_prefilter_drops_or_items_implied_by_another(query: str, expected: object) -> None:
     """An OR item that implies another item's anchor adds nothing and is dropped."""
     assert simplify(condition(parse(query))) == expected
 
 
+def test_a_short_anchor_is_confirmed_by_its_terms_regex() -> None:
+    """`lora` is in "exploration": a one-word term with an anchor of 4 letters or fewer is its
+    anchor and then its regex (over the title, or the whole text); an item implying the
+    anchor (`qlora`) then stays, as the regex would not find it."""
+    lora = condition(parse("lora"))
+    assert lora == ("AND", (("all", "lora"), (TEXT_REGEX, compile_term("all", "lora", False)
+                                              .source)))   # type: ignore[attr-defined]
+    assert simplify(condition(parse("lora OR qlora"))) == ("OR", (lora, ("all", "qlora")))
+    title = condition(parse("ti:eval"))
+    assert title == ("AND", (("ti", "eval"), (TITLE_REGEX, compile_term("ti", "eval", False)
+                                              .source)))   # type: ignore[attr-defined]
+    pf = Prefilter([parse("lora OR qlora"), parse("ti:eval")])
+    assert pf.possible(paper("1", "Exploration of graphs", "We explore.")) == (False, False)
+    assert pf.possible(paper("2", "Evaluating LLMs", "An evaluation.")) == (False, False)
+    assert pf.possible(paper("3", "QLoRA", "Fine-tuning.")) == (True, False)
+    assert pf.possible(paper("4", "An eval", "x")) == (False, True)
+    assert pf.possible(paper("5", "Fast", "We use\n Lo-RA adapters.")) == (True, False)
+
+
 @pytest.mark.parametrize(("query", "expected"), [
-    ("(moe AND gpu) OR (moe AND cpu)", ("AND", (("all", "moe"), ("OR", (("all", "gpu"),
-                                                                      ("all", "cpu")))))),
-    ("(moe AND gpu) OR lora OR (cpu AND moe)",
-     ("OR", (("AND", (("all", "moe"), ("OR", (("all", "gpu"), ("all", "cpu"))))),
-             ("all", "lora")))),
-    ("(moe AND gpu) OR (svd AND cpu)", ("OR", (("AND", (("all", "moe"), ("all", "gpu"))),
-                                               ("AND", (("all", "svd"), ("all", "cpu")))))),
+    ("(mixer AND kernel) OR (mixer AND processor)",
+     ("AND", (("all", "mixer"), ("OR", (("all", "kernel"), ("all", "processor")))))),
+    ("(mixer AND kernel) OR expert OR (processor AND mixer)",
+     ("OR", (("AND", (("all", "mixer"), ("OR", (("all", "kernel"), ("all", "processor"))))),
+             ("all", "expert")))),
+    ("(mixer AND kernel) OR (singular AND processor)",
+     ("OR", (("AND", (("all", "mixer"), ("all", "kernel"))),
+             ("AND", (("all", "singular"), ("all", "processor")))))),
 ])
 def test_prefilter_factors_a_conjunct_shared_by_or_items(query: str, expected: object) -> None:
     """`(c AND x) OR (c AND y)` becomes `c AND (x OR y)`: `c` is searched once."""

@@ -23,7 +23,7 @@ from ahocorasick_rs import AhoCorasick
 from arxivwatch import textnorm
 from arxivwatch.models import Paper
 from arxivwatch.query import And, AndNot, Or, Query, Term
-from arxivwatch.query.matcher import TextMatcher, compile_term
+from arxivwatch.query.matcher import _SPLIT, TextMatcher, compile_term
 
 TEXT_FIELDS = frozenset({"ti", "abs", "co", "all"})
 KEEP_MEMO = 4096   # answers of keep_texts awaiting `possible` (papers of a few days)
@@ -35,6 +35,11 @@ _NON_WORD = re.compile(r"[\W_]+")
 # ("OR", parts); field is ti, abs, co or all, or TITLE_REGEX: then the "substring" is a title
 # term's regular expression, searched in the clean title. None stands for "no condition known".
 TITLE_REGEX = "ti~"
+# TEXT_REGEX: the same for a term on the abstract or comments (or all), searched in the clean
+# title, abstract and comments together, white space collapsed (a superset of each field).
+TEXT_REGEX = "all~"
+REGEX_FIELDS = (TITLE_REGEX, TEXT_REGEX)
+SHORT_ANCHOR = 4    # a one-word term whose anchor is this short is confirmed by its regex
 Anchor = tuple[str, str]
 Condition = Anchor | tuple[str, tuple["Condition", ...]] | None
 
@@ -48,6 +53,8 @@ def condition(query: Query) -> Condition:
             return ("AND", (words[0], ("OR", tuple((query.field, a) for a in joined))))
         if not words and query.field == "ti":
             return _title_regex(query)
+        if len(words) == 1 and len(words[0][1]) <= SHORT_ANCHOR:
+            return _confirmed(query, words[0])
         return _all(words)
     if isinstance(query, And):
         return _all([condition(item) for item in query.items])
@@ -92,6 +99,16 @@ def _title_regex(term: Term) -> Condition:
     if not joined:
         return test
     return ("AND", (joined[0] if len(joined) == 1 else ("OR", tuple(joined)), test))
+
+
+def _confirmed(term: Term, anchor: Anchor) -> Condition:
+    """A short anchor (`lora` is in "exploration", `eval` in "evaluate") and then the term's
+    own regular expression: most papers holding the letters do not hold the word."""
+    matcher = compile_term(term.field, term.text, term.prefix)
+    if not isinstance(matcher, TextMatcher) or len(textnorm.tokens(term.text)) != 1:
+        return anchor
+    return ("AND", (anchor, (TITLE_REGEX if term.field == "ti" else TEXT_REGEX,
+                             matcher.source)))
 
 
 def phrase_anchors(term: Term, *, shortest: int = 3) -> list[str]:
@@ -166,16 +183,18 @@ class Prefilter:
         counts = Counter(_key(a) for c in self.conditions for a in _anchors(c))
         counts = Counter({a: n for a, n in counts.items() if a[0] == "a" and a not in first})
         shared = {a: f"m{i}" for i, a in enumerate(a for a, n in counts.items() if n > 1)}
-        params = "".join(f", {name}=None" for name in shared.values())
+        params = "".join(f", {name}=None" for name in (*shared.values(), "x"))
         tests = {_key(a): f"r{i}" for i, a in enumerate(dict.fromkeys(
-            a for c in self.conditions for a in _anchors(c) if a[0] == TITLE_REGEX))}
+            a for c in self.conditions for a in _anchors(c) if a[0] in REGEX_FIELDS))}
         body = "".join(f"{_source(c, shared | tests | first)}, " for c in self.conditions)
-        scope = {name: _title_test(key[1]) for key, name in tests.items()}
-        self._test: Callable[[str, str, str, Collection[str]], tuple[bool, ...]] = eval(  # noqa: S307
-            f"lambda t, a, c, f{params}: ({body})", {"__builtins__": {}, **scope})
+        scope = {name: _title_test(key[1]) if key[0] == "c" else _text_test(key[1])
+                 for key, name in tests.items()}
+        self._test: Callable[[str, str, str, Collection[str], str], tuple[bool, ...]] = eval(  # noqa: S307
+            f"lambda t, a, c, f, r{params}: ({body})",
+            {"__builtins__": {}, "whole": whole_text, **scope})
         self._find = (AhoCorasick(sorted(a[1] for a in first)).find_matches_as_strings
                       if first else None)
-        self._nothing: tuple[bool, ...] = self._test("", "\n", "", ())
+        self._nothing: tuple[bool, ...] = self._test("", "\n", "", (), "\n")
         self._kept: dict[tuple[str, str, str | None], tuple[bool, ...]] = {}
 
     def possible(self, paper: Paper) -> tuple[bool, ...]:
@@ -208,9 +227,10 @@ class Prefilter:
         if not (title or abstract or comments):   # a skeleton paper (see snapshot.read_snapshot)
             return self._nothing
         ti = squeeze_raw(title)
-        text = ti + "\n" + squeeze_raw(f"{abstract}\n{comments or ''}")
+        rest = f"{abstract}\n{comments or ''}"
+        text = ti + "\n" + squeeze_raw(rest)
         found = set(self._find(text, overlapping=True)) if self._find is not None else ()
-        return self._test(ti, text, title, found)
+        return self._test(ti, text, title, found, rest)
 
 
 def first_anchors(cond: Condition) -> list[Anchor]:
@@ -283,11 +303,11 @@ def _is_anchor(cond: Condition) -> bool:
 
 def _implies(cond: Condition, anchor: Condition) -> bool:
     """True when `cond` holding means `anchor` (field, substring) is present too."""
-    if cond is None or anchor is None or anchor[0] == TITLE_REGEX:
+    if cond is None or anchor is None or anchor[0] in REGEX_FIELDS:
         return False
     op, rest = cond
     if isinstance(rest, str):
-        if op == TITLE_REGEX:
+        if op in REGEX_FIELDS:
             return False
         field, text = anchor
         assert isinstance(text, str)
@@ -308,10 +328,11 @@ def _anchors(cond: Condition) -> list[Anchor]:
 
 
 def _key(anchor: Anchor) -> Anchor:
-    """The text an anchor is searched in (`t` the title, `a` everything, `c` the title,
-    by regex) and its substring."""
+    """The text an anchor is searched in (`t` the title, `a` everything, `c` the title and
+    `x` everything, by regex) and its substring."""
     field = anchor[0]
-    return ("t" if field == "ti" else "c" if field == TITLE_REGEX else "a", anchor[1])
+    return ("t" if field == "ti" else "c" if field == TITLE_REGEX else
+            "x" if field == TEXT_REGEX else "a", anchor[1])
 
 
 def _title_test(pattern: str) -> Callable[[str], bool]:
@@ -319,6 +340,19 @@ def _title_test(pattern: str) -> Callable[[str], bool]:
     in a `Paper`'s (run only for the few titles whose letters passed)."""
     search = re.compile(pattern).search
     return lambda title: search(" ".join(textnorm.clean(title).split())) is not None
+
+
+def _text_test(pattern: str) -> Callable[[str], bool]:
+    """A term's regex on the whole text (`whole_text`), any run of white space taken where
+    the regex asks for one space (`[ -]`, `lowrank` ~ `low rank`): the `Paper`'s fields have
+    their white space collapsed, the raw texts not, so the test is wider, never narrower."""
+    search = re.compile(pattern.replace(_SPLIT, r"(?:\s+|-)")).search
+    return lambda text: search(text) is not None
+
+
+def whole_text(title: str, rest: str) -> str:
+    """The raw title and the rest (abstract, comments) together, cleaned (see `_text_test`)."""
+    return textnorm.clean(f"{title}\n{rest}")
 
 
 def _source(cond: Condition, shared: Mapping[Anchor, str]) -> str:
@@ -329,6 +363,8 @@ def _source(cond: Condition, shared: Mapping[Anchor, str]) -> str:
     if isinstance(rest, str):
         if op == TITLE_REGEX:
             return f"({shared[_key((op, rest))]}(c))"
+        if op == TEXT_REGEX:   # x: the whole text, made once a paper when first asked for
+            return f"({shared[_key((op, rest))]}(x if x is not None else (x := whole(c, r))))"
         name = shared.get(_key((op, rest)))
         test = f"{rest!r} in {'t' if op == 'ti' else name if name == 'f' else 'a'}"
         if name is None or name == "f":   # f: the set of anchors found by the automaton
