@@ -76,6 +76,8 @@ def sentences(clean_text: str) -> list[str]:
 
 def _ends_with_abbreviation(text: str) -> bool:
     """`... e.g.` yes; `... config.` no (an abbreviation is a whole word, not a word's end)."""
+    if not text.endswith(_ABBREVIATIONS):   # most sentences: one test in C
+        return False
     for abbreviation in _ABBREVIATIONS:
         if text.endswith(abbreviation):
             before = len(text) - len(abbreviation) - 1
