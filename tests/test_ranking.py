@@ -456,7 +456,9 @@ def test_a_routed_paper_takes_its_place_in_the_cap_of_its_topic() -> None:
     (1, 0.5, 5, ["a", "b"], ["b"]),                 # the best just under min_score
     (2, 0.5, 5, ["a", "b"], ["b"]),                 # c is more than ASK_BAND under 0.5
     (5, None, 2, ["a", "b"], []),                   # no min_score: nothing to be unsure of
-    (5, 0.4, 1, ["a", "c"], ["c"]),                 # b clears 0.4: over the cap, not asked
+    (5, 0.4, 3, ["a", "b", "c"], ["c"]),            # b clears 0.4; c is asked in the third place
+    (5, 0.4, 2, ["a", "b"], []),                    # the cap is full: nothing is asked
+    (5, 0.5, 1, ["a"], []),                         # an asked paper counts against the cap
     (5, 0.3, 5, ["a", "b", "c", "d"], ["d"]),
 ])
 def test_ask_posts_a_few_papers_just_under_min_score_as_unsure(

@@ -71,8 +71,8 @@ class Selector:
         """Candidates of one day, grouped by topic (config order), best first.
 
         `ask`: per topic, at most this many of the best papers just under `min_score` (within
-        ASK_BAND in log-odds) are posted too, marked `unsure`, so the curator's answer teaches
-        the learned ranking where the boundary lies.
+        ASK_BAND in log-odds) are posted too while the cap has room, marked `unsure`, so the
+        curator's answer teaches the learned ranking where the boundary lies.
         """
         is_known = known_predicate(known)
         best: dict[str, list[tuple[Paper, _Match, tuple[str, ...]]]] = {
@@ -179,7 +179,8 @@ def _rank(
     out: list[Candidate] = []
     for rank, (paper, m, alternatives) in enumerate(items, 1):
         posted = rank <= cap and m.score >= floor
-        unsure = not posted and ask > 0 and near <= m.score < floor
+        # an asked paper takes a place under the cap: max_per_topic bounds what a topic posts
+        unsure = not posted and ask > 0 and rank <= cap and near <= m.score < floor
         ask -= unsure
         out.append(Candidate(
             paper=paper, topic=topic.name, section=topic.section, score=m.score, day=day,
