@@ -414,3 +414,19 @@ def test_action_id_helpers_round_trip() -> None:
 def test_empty_candidate_list_gives_no_message(env: Environment) -> None:
     """No candidates, no message."""
     assert digest(env, []) == []
+
+
+@pytest.mark.parametrize("path", [
+    "LLM Training > Techniques",
+    "Q&A <data> > " + "Very Long Heading " * 8 + "> Leaf",
+])
+def test_section_option_is_escaped_fits_the_limit_and_keeps_the_tail(path: str) -> None:
+    """The one option builder (digest selects and the modals): Slack-escaped, within
+    MAX_BUTTON, the section's leaf kept when shortened, the raw path as its value."""
+    option = B.section_option(path)
+    text = option["text"]["text"]
+    assert option["value"] == path
+    assert len(text) <= B.MAX_BUTTON
+    assert "<" not in text and ">" not in text and "& " not in text
+    assert text.endswith(path[-4:].replace(">", "&gt;"))
+    assert text.startswith(B.ELLIPSIS) == (len(path) > B.MAX_BUTTON)

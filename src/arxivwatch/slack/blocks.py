@@ -172,7 +172,8 @@ def _button(kind: str, label: str, paper_id: str, style: str | None = None) -> B
     return button
 
 
-def _option(path: str) -> Block:
+def section_option(path: str) -> Block:
+    """A select option for a section path: escaped, its tail kept when shortened."""
     return {"text": _plain(path, MAX_BUTTON, keep_tail=True), "value": path}
 
 
@@ -182,9 +183,9 @@ def _fit_options(paths: list[str], suggested: str) -> list[str]:
     A huge catalog would otherwise leave no room for papers; the edit modal can list them all.
     """
     keep = {suggested} if suggested in paths else set()
-    used = sum(_size([_option(p)]) for p in keep)
+    used = sum(_size([section_option(p)]) for p in keep)
     for path in paths:
-        size = _size([_option(path)])
+        size = _size([section_option(path)])
         if path not in keep and len(keep) < MAX_OPTIONS and used + size <= _SELECT_BUDGET:
             keep.add(path)
             used += size
@@ -196,9 +197,9 @@ def _section_select(c: Candidate, sections: Sequence[str]) -> Block:
     paths = _fit_options([s for s in paths if s and len(s) <= MAX_OPTION_VALUE], c.section)
     select: Block = {"type": "static_select", "action_id": action_id(SECTION, c.paper.id),
                      "placeholder": {"type": "plain_text", "text": "File under…"},
-                     "options": [_option(s) for s in paths]}
+                     "options": [section_option(s) for s in paths]}
     if c.section in paths:
-        select["initial_option"] = _option(c.section)
+        select["initial_option"] = section_option(c.section)
     return select
 
 

@@ -34,10 +34,10 @@ from slack_sdk.signature import Clock, SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
 from arxivwatch.errors import ArxivWatchError
-from arxivwatch.slack.blocks import APPROVE, EDIT, REJECT, SECTION, actions_block_id
+from arxivwatch.slack.blocks import APPROVE, EDIT, REJECT, SECTION, actions_block_id, section_option
 from arxivwatch.slack.commands import Commands
 from arxivwatch.slack.decider import Blocks, Shown, SlackDecider, Where, why
-from arxivwatch.slack.listening import Respond, ack_only, logged, option, plain, user_of
+from arxivwatch.slack.listening import Respond, ack_only, logged, plain, user_of
 from arxivwatch.slack.shortcut import Shortcut
 
 if TYPE_CHECKING:
@@ -306,7 +306,7 @@ def edit_modal(paper_id: str, channel: str, ts: str, *, sections: list[str],
 
     `response_url`: the card is an ephemeral message, answered through it after the approval.
     """
-    options = [option(s) for s in sections if len(s) <= 150][:100]
+    options = [section_option(s) for s in sections if len(s) <= 150][:100]
     select: dict[str, Any] = {"type": "static_select", "action_id": "section", "options": options}
     initial = next((o for o in options if o["value"] == current), None)
     if initial:

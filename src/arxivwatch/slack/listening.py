@@ -38,12 +38,6 @@ def user_of(payload: Mapping[str, Any]) -> str:
     return str((payload.get("user") or {}).get("id", ""))
 
 
-def option(section: str) -> dict[str, Any]:
-    """A modal's select option for a section path (its tail kept when the label is shortened)."""
-    text = section if len(section) <= 75 else "…" + section[-74:]
-    return {"text": plain(text), "value": section}
-
-
 def plain(text: str) -> dict[str, Any]:
     """A plain_text object."""
     return {"type": "plain_text", "text": text}

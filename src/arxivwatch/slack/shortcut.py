@@ -24,8 +24,9 @@ from slack_sdk.webhook import WebhookClient
 from arxivwatch.errors import ArxivWatchError
 from arxivwatch.ids import find_arxiv_ids
 from arxivwatch.render import slack_escape, slack_link
+from arxivwatch.slack.blocks import section_option
 from arxivwatch.slack.decider import SlackDecider, why
-from arxivwatch.slack.listening import Respond, ack_only, logged, option, plain, user_of
+from arxivwatch.slack.listening import Respond, ack_only, logged, plain, user_of
 from arxivwatch.slack.workbench import Filing, Workbench
 
 log = logging.getLogger(__name__)
@@ -177,7 +178,7 @@ def filing_view(filing: Filing, meta: Mapping[str, Any]) -> dict[str, Any]:
         blocks.append({"type": "context", "elements": [
             {"type": "mrkdwn", "text": f":information_source: {slack_escape(filing.already)}"}]})
         return view
-    options = [option(s) for s in filing.sections if len(s) <= 150][:100]
+    options = [section_option(s) for s in filing.sections if len(s) <= 150][:100]
     select: dict[str, Any] = {"type": "static_select", "action_id": "section",
                               "options": options,
                               "placeholder": plain("Pick the section")}
