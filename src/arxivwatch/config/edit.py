@@ -17,7 +17,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +33,8 @@ from ruamel.yaml.scalarstring import (
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from arxivwatch.config import load
-from arxivwatch.config.settings import ConfigErrors, Settings
+from arxivwatch.config.settings import ConfigErrors, Loader, Settings
 from arxivwatch.errors import ConfigError
-
-Loader = Callable[[Path, Mapping[str, str]], Settings]
 
 WRAP = 90            # folded queries are wrapped before this column
 _OPERATOR = re.compile(r"(AND|OR|ANDNOT)\b")

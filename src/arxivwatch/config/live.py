@@ -26,12 +26,11 @@ from typing import Any
 
 from arxivwatch.clock import Clock, utcnow
 from arxivwatch.config import load
-from arxivwatch.config.settings import ConfigErrors, Settings
+from arxivwatch.config.settings import ConfigErrors, Loader, Settings
 from arxivwatch.errors import ArxivWatchError, ConfigError
 
 log = logging.getLogger(__name__)
 
-Loader = Callable[[Path, Mapping[str, str]], Settings]
 Warn = Callable[[Settings, str], None]          # (settings in force, text) -> posted or raises
 Changed = Callable[[Settings, "ConfigVersion"], None]
 

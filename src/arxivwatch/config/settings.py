@@ -4,7 +4,7 @@ and the cron helper that gives APScheduler cron's weekday meaning."""
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
@@ -194,3 +194,7 @@ def _cron_weekdays(field: str) -> str:
         else:
             out.append(first + (f"-{last}" if dash else "") + (f"/{step}" if slash else ""))
     return ",".join(out)
+
+
+# how a config file is read into Settings (`config.load`; tests pass their own)
+Loader = Callable[[Path, Mapping[str, str]], Settings]
