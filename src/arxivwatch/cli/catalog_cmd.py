@@ -22,7 +22,7 @@ from arxivwatch.models import Paper
 if TYPE_CHECKING:
     from arxivwatch.catalog import Catalog
 
-Lookup = Callable[[str], Paper]
+IdLookup = Callable[[str], Paper]
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
 
 
@@ -35,7 +35,7 @@ class CatalogTarget:
     templates_dir: Path | None = None
 
 
-def paper_lookup(ctx: Context) -> Lookup | None:
+def paper_lookup(ctx: Context) -> IdLookup | None:
     """The arXiv look-up `catalog add --id` uses when no --title is given.
 
     Uses the config's `arxiv` block when the config loads, else arXiv's defaults (with
@@ -196,7 +196,7 @@ def _section(catalog: Catalog, section: str, path: Path) -> str:
         raise CatalogError(f"{path}: {exc.message}", close_matches=exc.close_matches) from None
 
 
-def paper_for(paper_id: str, title: str | None, lookup: Lookup | None) -> Paper:
+def paper_for(paper_id: str, title: str | None, lookup: IdLookup | None) -> Paper:
     """The paper to file: from the options, or looked up on arXiv when only --id is given."""
     if title:
         return Paper(id=paper_id, title=title)

@@ -165,7 +165,7 @@ class HttpServer:
         wasyncore.close_all(self._map, ignore_all=True)
 
 
-class _Parser(HTTPRequestParser):
+class _TimedRequestParser(HTTPRequestParser):
     """waitress's request parser, remembering when the request's first byte arrived."""
 
     def __init__(self, adj: Adjustments) -> None:
@@ -174,7 +174,7 @@ class _Parser(HTTPRequestParser):
 
 
 class _Channel(HTTPChannel):
-    parser_class = _Parser
+    parser_class = _TimedRequestParser
 
 
 class _Server(TcpWSGIServer):
