@@ -427,6 +427,8 @@ def test_section_option_is_escaped_fits_the_limit_and_keeps_the_tail(path: str) 
     text = option["text"]["text"]
     assert option["value"] == path
     assert len(text) <= B.MAX_BUTTON
-    assert "<" not in text and ">" not in text and "& " not in text
+    assert "<" not in text
+    assert ">" not in text
+    assert "& " not in text
     assert text.endswith(path[-4:].replace(">", "&gt;"))
     assert text.startswith(B.ELLIPSIS) == (len(path) > B.MAX_BUTTON)
