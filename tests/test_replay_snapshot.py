@@ -7,7 +7,9 @@ import gzip
 import io
 import json
 import random
+import re
 import sys
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -191,6 +193,19 @@ def test_truncated_gzip_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "cut.jsonl.gz"
     path.write_bytes(gzip.compress((json.dumps(RECORD) + "\n").encode() * 50)[:-30])
     with pytest.raises(SnapshotError, match="truncated"):
+        read_all(path)
+
+
+@pytest.mark.parametrize("at", [20, 2_000, -6, -2])
+def test_corrupt_gzip_is_worded_as_zlib_words_it(tmp_path: Path, at: int) -> None:
+    """ISA-L inflates; a corrupt stream's message is still zlib's (its own wording differs)."""
+    data = bytearray(gzip.compress(random.Random(at).randbytes(100_000).hex().encode()))
+    data[at] ^= 0xFF
+    path = tmp_path / "bad.jsonl.gz"
+    path.write_bytes(bytes(data))
+    with pytest.raises(zlib.error) as zlib_error:
+        zlib.decompress(bytes(data), wbits=31)
+    with pytest.raises(SnapshotError, match=re.escape(f"corrupt gzip data ({zlib_error.value})")):
         read_all(path)
 
 

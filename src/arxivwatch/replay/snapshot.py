@@ -18,7 +18,9 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TypeVar, cast
+
+from isal import isal_zlib
 
 from arxivwatch.errors import ArxivWatchError
 from arxivwatch.ids import normalize_id
@@ -32,6 +34,7 @@ CHUNK = 1 << 20           # bytes of compressed input read at a time
 DAY_CACHE = 100_000     # distinct timestamps remembered (the sample repeats them)
 PROBE_LINES = 100         # a file whose first this-many lines are all bad is not a snapshot
 _GZIP_MAGIC = b"\x1f\x8b"
+_INFLATE_ERROR = cast(type[Exception], isal_zlib.error)   # its stub calls the class an instance
 # ids already in canonical form skip ids.normalize_id (most snapshot lines): a cheap fullmatch
 _CANONICAL = re.compile(r"\d{4}\.\d{4,5}|[a-z][a-z\-]*/\d{7}").fullmatch
 _MONTHS = {m: i for i, m in enumerate(
@@ -244,21 +247,44 @@ def _plain(raw: IO[bytes], head: bytes) -> Iterator[bytes]:
 
 
 def _gunzip(raw: IO[bytes], head: bytes, name: str) -> Iterator[bytes]:
-    """Decompress a (possibly multi-member) gzip stream chunk by chunk."""
-    z = zlib.decompressobj(wbits=31)
+    """Decompress a (possibly multi-member) gzip stream chunk by chunk.
+
+    ISA-L's inflate (`isal_zlib`, zlib's interface) takes 0.23 s where zlib takes 0.56 s on
+    the sample: the parent of a parallel backtest does this alone while its workers wait.
+    """
+    z = isal_zlib.decompressobj(wbits=31)
     data = head
     try:
         while data:
             out = z.decompress(data)
             while z.eof and z.unused_data:     # the next gzip member starts here
-                data, z = z.unused_data, zlib.decompressobj(wbits=31)
+                data, z = z.unused_data, isal_zlib.decompressobj(wbits=31)
                 out += z.decompress(data)
             yield out
             data = raw.read(CHUNK)
-    except zlib.error as e:
-        raise SnapshotError(f"{name}: corrupt gzip data ({e}); re-download the file") from e
+    except _INFLATE_ERROR as e:
+        raise SnapshotError(f"{name}: corrupt gzip data ({_zlib_error(raw, e)}); "
+                            "re-download the file") from e
     if not z.eof:
         raise SnapshotError(f"{name}: gzip stream ends early (truncated file?)")
+
+
+def _zlib_error(raw: IO[bytes], error: Exception) -> str:
+    """zlib's message for a corrupt stream (ISA-L words it differently), read again from the
+    start; ISA-L's own where the stream cannot be read again."""
+    try:
+        raw.seek(0)
+        z = zlib.decompressobj(wbits=31)
+        while data := raw.read(CHUNK):
+            z.decompress(data)
+            while z.eof and z.unused_data:
+                data, z = z.unused_data, zlib.decompressobj(wbits=31)
+                z.decompress(data)
+    except zlib.error as e:
+        return str(e)
+    except OSError:
+        pass
+    return str(error)
 
 
 def _paper(obj: dict[str, Any], days: dict[str, dt.date | None]) -> Paper:
