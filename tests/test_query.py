@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from arxivwatch import textnorm
 from arxivwatch.errors import QuerySyntaxError
 from arxivwatch.models import Hit, Paper
 from arxivwatch.query import And, AndNot, Doc, Or, Query, Term, parse
+from arxivwatch.query import matcher as M
 from arxivwatch.query.matcher import TextMatcher, compile_term
 
 
@@ -346,3 +349,67 @@ def test_anchor_precheck_never_rejects_a_regex_match(phrase: str, parts: list[An
     assert isinstance(matcher, TextMatcher)
     expected = tuple(f for f in matcher.fields if matcher.pattern.search(d.clean(f)))
     assert matcher.fields_hit(d) == expected
+
+
+# The plain construction `matcher._pattern` must equal: every grouping of the words into units,
+# each unit every form of its word, whole or split in two by a space or hyphen, as one flat
+# alternation in order of preference (longest form first, whole before split).
+def _plain_pattern(words: list[str], prefix: bool) -> str:
+    groupings = []
+    for grouping in M._groupings(len(words)):
+        units = [_plain_unit("".join(words[i:j]), prefix and j == len(words)) for i, j in grouping]
+        groupings.append(M._SEP.join(units))
+    return M._START + "(?:" + "|".join(groupings) + ")" + M._END
+
+
+def _plain_unit(word: str, prefix: bool) -> str:
+    if prefix:
+        return re.escape(word) + r"[^\W_]*"
+    forms = sorted(textnorm.variants(word), key=lambda f: (-len(f), f))
+    alts = [re.escape(f) for f in forms]
+    alts += [re.escape(f[:k]) + M._SPLIT + re.escape(f[k:])
+             for f in forms for k in range(1, min(len(word), len(f)))]
+    return "(?:" + "|".join(alts) + ")"
+
+
+_WORDS = ["expert", "experts", "study", "studies", "index", "matrix", "process", "bias", "lora",
+          "low", "rank", "lowrank", "model", "llms", "kv", "data", "a", "of", "box", "child"]
+
+
+def _pieces(word: str, cut: int, sep: str, plural: str) -> str:
+    form = sorted(textnorm.variants(word))[cut % len(textnorm.variants(word))] + plural
+    return form[:cut] + sep + form[cut:] if 0 < cut < len(form) else form
+
+
+_PIECE = st.builds(_pieces, st.sampled_from(_WORDS), st.integers(0, 9),
+                   st.sampled_from([" ", "-", ""]), st.sampled_from(["", "", "s", "es"]))
+
+
+@given(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=3), st.booleans(),
+       st.lists(st.tuples(_PIECE, st.sampled_from([*_GLUE, " s ", "-s", "s"])), max_size=8))
+@example(["expert"], False, [("expert", " s")])
+@example(["experts"], False, [("expert", " s"), ("ex", "-perts.")])
+def test_term_regex_matches_as_the_plain_alternation(words: list[str], prefix: bool,
+                                                     parts: list[tuple[str, str]]) -> None:
+    """The compact regex (first letter factored out, `s?` plurals) finds the same matches,
+    span for span, as the plain alternation of every form and split."""
+    text = textnorm.clean("".join(p + g for p, g in parts))
+    compact = re.compile(M._pattern(words, prefix))
+    plain = re.compile(_plain_pattern(words, prefix))
+    assert [m.span() for m in compact.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+@pytest.mark.parametrize("word", _WORDS)
+def test_term_regex_takes_every_form_and_split_as_the_plain_alternation(word: str) -> None:
+    """Each form of a word, whole, split at every place, or followed by `s`, `-s`, a letter,
+    in a phrase or alone: the same spans as the plain alternation."""
+    forms = textnorm.variants(word) | {word + "s", word + "es"}
+    texts = [f[:k] + sep + f[k:] + end for f in forms for k in range(len(f) + 1)
+             for sep in (" ", "-") for end in ("", " s", "-s", "x", ". ")]
+    for words in ([word], [word, "rank"], ["low", word]):
+        compact = re.compile(M._pattern(words, False))
+        plain = re.compile(_plain_pattern(words, False))
+        for text in texts:
+            for t in (text, f"low {text} rank", f"{text}-rank"):
+                assert ([m.span() for m in compact.finditer(t)]
+                        == [m.span() for m in plain.finditer(t)]), (words, t)
