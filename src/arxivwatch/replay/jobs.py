@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import logging
 import multiprocessing
 import os
@@ -105,6 +106,10 @@ def replay_papers(path: Path | str, replay: Replay, *, jobs: int,
         _replay = None
         yield from read_snapshot(path, progress=progress, stats=stats, keep=replay.keep)
         return
+    # The objects made so far (the replay, its regexes, the catalog) are long-lived: out of
+    # the collector's sight, no collection walks them, in the parent or in a worker (where
+    # walking them would also copy their pages).
+    gc.freeze()
     try:
         rows = _rows(pool, open_blocks(path, progress), jobs * IN_FLIGHT)
         yield from papers_of(_outcomes(rows, replay, start, end), display_name(path), stats)
@@ -114,6 +119,7 @@ def replay_papers(path: Path | str, replay: Replay, *, jobs: int,
     finally:
         pool.shutdown(wait=True, cancel_futures=True)   # blocks in flight end: one block each
         _replay = None
+        gc.unfreeze()
 
 
 def _pool(jobs: int) -> ProcessPoolExecutor | None:
