@@ -255,3 +255,15 @@ def test_remembered_matches_are_used_for_that_paper_only() -> None:
     assert cand.score != 0.123
     selector.remember(lora, [])
     assert selector.select([lora], cap=3, day=DAY0) == []
+
+
+def test_keep_memory_is_a_no_op_without_mallopt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """glibc: malloc's thresholds are set; a C library without `mallopt` is left alone."""
+    replay_jobs.keep_memory()   # this process's malloc, as a backtest's: it runs without error
+
+    class NoMallopt:
+        def __init__(self, _name: object) -> None:
+            pass
+
+    monkeypatch.setattr(replay_jobs.ctypes, "CDLL", NoMallopt)
+    replay_jobs.keep_memory()
