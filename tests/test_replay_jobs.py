@@ -97,6 +97,44 @@ def test_workers_give_the_serial_output(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 @needs_fork
+def test_blocks_too_large_for_a_slot_go_by_the_pipe(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of one line (294 to 334 bytes), slots of 314: some go through shared memory,
+    some by the pipe, and the output is the serial one."""
+    monkeypatch.setattr(snapshot, "CHUNK", 200)
+    monkeypatch.setattr(replay_jobs, "SLOT_BYTES", 314)
+    sent: list[str] = []
+    submit = replay_jobs.ProcessPoolExecutor.submit
+    monkeypatch.setattr(replay_jobs.ProcessPoolExecutor, "submit", lambda pool, fn, *args: (
+        sent.append(fn.__name__) or submit(pool, fn, *args)))
+    path = write(tmp_path / "snap.jsonl", [write_snapshot_line(p) for p in papers(300)])
+    serial, *_ = replay_out(path, None)
+    parallel, replay, _ = replay_out(path, 2)
+    assert parallel == serial
+    assert {"work", "work_shared"} <= set(sent)
+    assert not replay.selector._ready
+    assert replay_jobs._slots is None
+
+
+def test_slots_give_back_what_was_put_and_are_reused() -> None:
+    """A block that fits is written to a free slot and read back; too large, or no slot free:
+    None (the caller pipes it); a released slot is used again."""
+    slots = replay_jobs.Slots(2, 8)
+    first, second = slots.put(b"abcdefgh"), slots.put(b"xyz")
+    assert first is not None
+    assert second is not None
+    assert {first, second} == {0, 8}
+    assert slots.read(first, 8) == b"abcdefgh"
+    assert slots.read(second, 3) == b"xyz"
+    assert slots.put(b"no room") is None
+    slots.release(first)
+    assert slots.put(b"123456789") is None   # larger than a slot
+    assert slots.put(b"again") == first
+    assert slots.read(first, 5) == b"again"
+    slots.release(None)   # a piped block: nothing to free
+
+
+@needs_fork
 def test_workers_end_even_when_the_parent_ignores_sigterm(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A SIGTERM handler in the parent (as `run` installs) does not keep the pool alive."""
@@ -221,6 +259,8 @@ def test_work_outside_a_worker_is_an_error() -> None:
     """`work` needs the replay a forked worker inherits."""
     with pytest.raises(RuntimeError, match="forked by replay_papers"):
         work(b"{}")
+    with pytest.raises(RuntimeError, match="forked by replay_papers"):
+        replay_jobs.work_shared(0, 2)
 
 
 def test_default_jobs_is_at_least_one() -> None:
