@@ -132,13 +132,24 @@ def _holds(cond: Condition, t: str, a: str, title: str, rest: str) -> bool:
 def test_the_automaton_and_the_expression_answer_as_the_plain_conditions(
         title: str, abstract: str, comments: str | None) -> None:
     """The shipped topics' prefilter (first anchors found by the automaton, overlapping ones
-    too, the rest by `in`) answers as its conditions evaluated anchor by anchor."""
+    too, title anchors by another over the title, the rest by `in`) answers as its conditions
+    evaluated anchor by anchor."""
     t = squeeze_words(textnorm.clean(title))
     a = t + "\n" + squeeze_words(textnorm.clean(f"{abstract}\n{comments or ''}"))
     rest = f"{abstract}\n{comments or ''}"
     expected = tuple(_holds(c, t, a, title, rest) for c in _SHIPPED_PREFILTER.conditions)
     if title or abstract or comments:
         assert _SHIPPED_PREFILTER.possible_texts(title, abstract, comments) == expected
+
+
+def test_title_anchors_inside_others_are_found() -> None:
+    """Title anchors found by the automaton include those inside or overlapping another."""
+    pf = Prefilter([parse("ti:compress OR ti:compression"), parse("ti:rank AND ti:lowrank"),
+                    parse("ti:sparse")])
+    assert pf.possible_texts("Compression of low-rank nets", "", None) == (True, True, False)
+    assert pf.possible_texts("Low rank", "", None) == (False, True, False)
+    assert pf.possible_texts("Sparsely", "", None) == (False, False, True)   # a substring
+    assert pf.possible_texts("Spare", "", None) == (False, False, False)
 
 
 def test_the_first_anchors_are_those_a_paper_without_anchors_is_asked() -> None:
