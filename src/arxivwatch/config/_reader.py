@@ -31,12 +31,15 @@ class ConfigFile:
     def read(self) -> Any:
         """The parsed YAML; an unreadable file or broken YAML raises at once."""
         text = self._text()
+        loader = yaml.SafeLoader(text)   # parsed once: the nodes give the lines, then the data
         try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-            data = yaml.safe_load(text)
+            node = loader.get_single_node()
+            data = None if node is None else loader.construct_document(node)  # as safe_load
         except yaml.YAMLError as exc:
             self.problem("", _yaml_message(exc), line=_mark_line(exc, "problem_mark"))
             raise self.error() from None
+        finally:
+            loader.dispose()
         if node is not None:
             self._walk(node, "")
         return data
