@@ -413,3 +413,20 @@ def test_term_regex_takes_every_form_and_split_as_the_plain_alternation(word: st
             for t in (text, f"low {text} rank", f"{text}-rank"):
                 assert ([m.span() for m in compact.finditer(t)]
                         == [m.span() for m in plain.finditer(t)]), (words, t)
+
+
+@pytest.mark.parametrize("field", ["all", "ti", "abs"])
+@pytest.mark.parametrize(("text", "prefix"), [("low-rank adaptation", False), ("experts", False),
+                                              ("quantiz", True), ("mixture of experts", False)])
+def test_a_term_built_again_is_built_as_the_first_time(field: str, text: str,
+                                                       prefix: bool) -> None:
+    """Anchors and regex sources are remembered per words: the same as building them anew,
+    whatever the field, and the same objects the second time."""
+    first, second = compile_term(field, text, prefix), compile_term(field, text, prefix)
+    assert isinstance(first, TextMatcher)
+    assert isinstance(second, TextMatcher)
+    words = textnorm.tokens(text)
+    assert first.anchors == M._anchors(words, prefix)
+    assert first.source == M._pattern(words, prefix)
+    assert second.source is first.source
+    assert first.fields == (M.TEXT_FIELDS if field == "all" else (field,))

@@ -16,6 +16,7 @@ What a text term matches, word by word (see `textnorm` for the normalisation):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -149,7 +150,15 @@ def compile_term(field: str, text: str, prefix: bool) -> Matcher:
         return AuthorMatcher(tuple(words), prefix)
     fields = TEXT_FIELDS if field == "all" else (field,)
     scope = "ti" if field == "ti" else "all"
-    return TextMatcher(fields, _anchors(words, prefix), _pattern(words, prefix), scope)
+    return TextMatcher(fields, *_text_parts(tuple(words), prefix), scope)
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_parts(words: tuple[str, ...], prefix: bool) -> tuple[tuple[str, ...], str]:
+    """A text term's anchors and regex source, built once a process for its words: a topic's
+    query, its cues and its focus each make a matcher of their own for the same terms, and
+    many terms share words (building sources is most of parsing a config's queries)."""
+    return _anchors(list(words), prefix), _pattern(list(words), prefix)
 
 
 def _groupings(n: int) -> Iterator[list[tuple[int, int]]]:
