@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -264,6 +266,52 @@ def test_a_rewrite_of_the_replaced_file_is_kept_and_reported(
     kept = Path(str(err.value).split("kept in ")[1].split(":")[0])
     assert kept.read_text(encoding="utf-8").startswith("# Rewritten")
     assert _line(1) in catalog_path.read_text(encoding="utf-8")
+
+
+def _full_disk_in(monkeypatch: pytest.MonkeyPatch, *folders: Path) -> None:
+    """Writing a file into `folders` fails half way, as on a full disk."""
+    real_write = Path.write_bytes
+
+    def write_bytes(self: Path, data: bytes) -> int:  # type: ignore[override]
+        if self.parent in folders:
+            real_write(self, data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+        return real_write(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+
+
+def test_displaced_text_goes_to_the_temp_folder_when_the_catalog_folder_is_full(
+        catalog_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The displaced text is in no other file: a full catalog folder sends it to the temp
+    folder, whole, and no partial copy stays beside the catalog."""
+    temp = tmp_path / "system-tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    _writing_into_the_old_file_after_replace(monkeypatch, catalog_path, "r+", "# Rewritten")
+    _full_disk_in(monkeypatch, catalog_path.resolve().parent)
+    with pytest.raises(CatalogError, match=r"its text is kept in .*system-tmp.*\.kept: merge it "
+                       r"into") as err:
+        add_to_catalog(catalog_path, SECTION, _line(1), "top")
+    kept = Path(str(err.value).split("kept in ")[1].split(": merge")[0])
+    assert kept.parent == temp
+    assert kept.read_text(encoding="utf-8").startswith("# Rewritten")
+    assert not list(catalog_path.resolve().parent.glob("*.kept"))
+
+
+def test_displaced_text_is_in_the_error_when_no_folder_takes_it(
+        catalog_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both folders full: the error names why and carries the text itself."""
+    temp = tmp_path / "system-tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    _writing_into_the_old_file_after_replace(monkeypatch, catalog_path, "r+", "# Rewritten")
+    _full_disk_in(monkeypatch, catalog_path.resolve().parent, temp)
+    with pytest.raises(CatalogError, match=r"its text could not be saved \(.*No space left on "
+                       r"device.*\); here it is, to merge into .* by hand:\n# Rewritten") as err:
+        add_to_catalog(catalog_path, SECTION, _line(1), "top")
+    assert str(err.value).count("No space left on device") == 2
+    assert not list(temp.glob("*.kept"))
 
 
 def _rewrite_once(path: Path, text: str) -> None:

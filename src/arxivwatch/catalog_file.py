@@ -165,12 +165,29 @@ def _last_line(data: bytes) -> bytes:
 
 
 def _displaced(path: Path, data: bytes, what: str) -> CatalogError:
-    """Keeps another program's text, displaced by a replace, in a file beside the catalog."""
+    """Keeps another program's text, displaced by a replace, in a file beside the catalog.
+
+    That text is in no other file now: where the catalog's folder cannot take it (a full disk,
+    say), it goes to the system's temporary folder; where that fails too, the error carries it.
+    """
     where = path.resolve()
-    kept = where.with_name(f"{where.name}.{time.time_ns()}.kept")
-    kept.write_bytes(data)
-    return CatalogError(f"another program {what}; its text is kept in {kept}: merge it into "
-                        f"{where} by hand")
+    name = f"{where.name}.{time.time_ns()}.kept"
+    failures: list[str] = []
+    for folder in (where.parent, Path(tempfile.gettempdir())):
+        kept = folder / name
+        try:
+            kept.write_bytes(data)
+        except OSError as exc:
+            failures.append(f"{kept}: {exc.strerror or exc}")
+            with contextlib.suppress(OSError):
+                kept.unlink()   # a partial copy would pass for the whole text
+            continue
+        return CatalogError(f"another program {what}; its text is kept in {kept}: merge it "
+                            f"into {where} by hand")
+    text = data.decode("utf-8", errors="replace")
+    return CatalogError(f"another program {what}; its text could not be saved ("
+                        f"{'; '.join(failures)}); here it is, to merge into {where} by hand:"
+                        f"\n{text}")
 
 
 @dataclass(frozen=True, slots=True)
