@@ -175,55 +175,33 @@ class Contribution:
         self._families: dict[str, str | None] = {}
 
     def read(self, reading: Reading, cues: TopicCues, *, skip: Collection[str] = ()) -> Read:
-        """The features of `reading` for a topic with `cues`; those named in `skip` that give
-        no reason (`subject_spread`, `language_model`) are left at 0, not computed."""
+        """The features of `reading` for a topic with `cues`, and why; those named in `skip`
+        are left at 0, not computed (a ranker skips what its kind's model does not weigh)."""
         if self._last is not reading:    # select() scores one paper for each topic in a row
             self._last, self._families = reading, {}
         values = dict.fromkeys(FEATURES, 0.0)
         reasons: list[str] = []
-        about = cues.about.in_title(reading)
-        if about:
+        about = cues.about
+        if "subject_title" not in skip and (named := about.in_title(reading)):
             values["subject_title"] = 1.0
-            reasons.append(f"title names {about}")
-        stated = cues.about.find_claimed(reading)
-        if stated:
+            reasons.append(f"title names {named}")
+        if "subject_contribution" not in skip and (stated := about.find_claimed(reading)):
             values["subject_contribution"] = 1.0
             reasons.append(f"its contribution names {stated}")
         if "subject_spread" not in skip:
-            spread = cues.about.count(reading)
-            values["subject_spread"] = 1.0 - math.exp(-spread / SPREAD)
-        self._against(reading, cues, values, reasons)
-        self._kind(reading, cues.kind, values, reasons)
-        self._other_kind(reading, cues.kind, values, reasons)
-        if "language_model" not in skip:
-            values["language_model"] = self._language_model(reading, cues.kind)
-        return Read(values, tuple(reasons))
-
-    def values(self, reading: Reading, cues: TopicCues, skip: Collection[str]) -> dict[str, float]:
-        """`read(...).values` without the reasons, the features in `skip` left at 0 (not
-        computed): for a ranker that outputs scores only (see `Ranker.score`)."""
-        if self._last is not reading:
-            self._last, self._families = reading, {}
-        values = dict.fromkeys(FEATURES, 0.0)
-        reasons: list[str] = []   # the helpers' reasons, dropped
-        about, against = cues.about, cues.against
-        if "subject_title" not in skip and about.in_title(reading):
-            values["subject_title"] = 1.0
-        if "subject_contribution" not in skip and about.find_claimed(reading):
-            values["subject_contribution"] = 1.0
-        if "subject_spread" not in skip:
             values["subject_spread"] = 1.0 - math.exp(-about.count(reading) / SPREAD)
-        if "against_title" not in skip and against.find(reading.title, reading.squeezed_title):
-            values["against_title"] = 1.0
-        if "against_contribution" not in skip and against.find_claimed(reading):
-            values["against_contribution"] = 1.0
+        self._against(reading, cues, values, reasons, skip)
         if "kind" not in skip:
             self._kind(reading, cues.kind, values, reasons)
         if "other_kind" not in skip:
             self._other_kind(reading, cues.kind, values, reasons)
         if "language_model" not in skip:
             values["language_model"] = self._language_model(reading, cues.kind)
-        return values
+        return Read(values, tuple(reasons))
+
+    def values(self, reading: Reading, cues: TopicCues, skip: Collection[str]) -> dict[str, float]:
+        """`read(...).values`: for a ranker that outputs scores only (see `Ranker.score`)."""
+        return self.read(reading, cues, skip=skip).values
 
     def _language_model(self, reading: Reading, kind: str) -> float:
         """1 when a language model is named; for surveys, datasets and benchmarks (whose object
@@ -235,13 +213,13 @@ class Contribution:
         return 1.0 if named else 0.5
 
     def _against(self, reading: Reading, cues: TopicCues, values: dict[str, float],
-                 reasons: list[str]) -> None:
-        title = cues.against.find(reading.title, reading.squeezed_title)
-        if title:
+                 reasons: list[str], skip: Collection[str]) -> None:
+        against = cues.against
+        if "against_title" not in skip and (
+                title := against.find(reading.title, reading.squeezed_title)):
             values["against_title"] = 1.0
             reasons.append(f"title points elsewhere: {title}")
-        stated = cues.against.find_claimed(reading)
-        if stated:
+        if "against_contribution" not in skip and (stated := against.find_claimed(reading)):
             values["against_contribution"] = 1.0
             reasons.append(f"contribution points elsewhere: {stated}")
 
