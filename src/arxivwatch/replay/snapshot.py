@@ -252,37 +252,39 @@ def _gunzip(raw: IO[bytes], head: bytes, name: str) -> Iterator[bytes]:
     ISA-L's inflate (`isal_zlib`, zlib's interface) takes 0.23 s where zlib takes 0.56 s on
     the sample: the parent of a parallel backtest does this alone while its workers wait.
     """
-    z = isal_zlib.decompressobj(wbits=31)
-    data = head
     try:
-        while data:
-            out = z.decompress(data)
-            while z.eof and z.unused_data:     # the next gzip member starts here
-                data, z = z.unused_data, isal_zlib.decompressobj(wbits=31)
-                out += z.decompress(data)
-            yield out
-            data = raw.read(CHUNK)
+        yield from _inflate(raw, head, name, isal_zlib)
     except _INFLATE_ERROR as e:
-        raise SnapshotError(f"{name}: corrupt gzip data ({_zlib_error(raw, e)}); "
+        raise SnapshotError(f"{name}: corrupt gzip data ({_zlib_error(raw, name, e)}); "
                             "re-download the file") from e
+
+
+def _inflate(raw: IO[bytes], head: bytes, name: str, inflater: Any) -> Iterator[bytes]:
+    """The chunks of a gzip stream (every member), inflated by `inflater` (the `zlib` module or
+    one with its interface); its error where the data is corrupt."""
+    z = inflater.decompressobj(wbits=31)
+    data = head
+    while data:
+        out = z.decompress(data)
+        while z.eof and z.unused_data:     # the next gzip member starts here
+            data, z = z.unused_data, inflater.decompressobj(wbits=31)
+            out += z.decompress(data)
+        yield out
+        data = raw.read(CHUNK)
     if not z.eof:
         raise SnapshotError(f"{name}: gzip stream ends early (truncated file?)")
 
 
-def _zlib_error(raw: IO[bytes], error: Exception) -> str:
+def _zlib_error(raw: IO[bytes], name: str, error: Exception) -> str:
     """zlib's message for a corrupt stream (ISA-L words it differently), read again from the
     start; ISA-L's own where the stream cannot be read again."""
     try:
         raw.seek(0)
-        z = zlib.decompressobj(wbits=31)
-        while data := raw.read(CHUNK):
-            z.decompress(data)
-            while z.eof and z.unused_data:
-                data, z = z.unused_data, zlib.decompressobj(wbits=31)
-                z.decompress(data)
+        for _ in _inflate(raw, raw.read(CHUNK), name, zlib):
+            pass
     except zlib.error as e:
         return str(e)
-    except OSError:
+    except (OSError, SnapshotError):
         pass
     return str(error)
 
