@@ -196,11 +196,9 @@ class Prefilter:
                              tuple[bool, ...]] = eval(  # noqa: S307
             f"lambda t, a, c, f, r{params}: ({body})",
             {"__builtins__": {}, "whole": whole_text, **scope})
-        self._find = (AhoCorasick(sorted(a[1] for a in first)).find_matches_as_strings
-                      if first else None)
-        titles = sorted({a[1] for c in self.conditions for a in map(_key, _anchors(c))
-                         if a[0] == "t"})
-        self._find_title = (AhoCorasick(titles).find_matches_as_strings if titles else None)
+        self._find = _finder(a[1] for a in first)
+        self._find_title = _finder(a[1] for c in self.conditions for a in map(_key, _anchors(c))
+                                   if a[0] == "t")
         self._nothing: tuple[bool, ...] = self._test("", "\n", "", (), "\n")
         self._kept: dict[tuple[str, str, str | None], tuple[bool, ...]] = {}
 
@@ -236,10 +234,17 @@ class Prefilter:
         ti = squeeze_raw(title)
         rest = f"{abstract}\n{comments or ''}"
         text = ti + "\n" + squeeze_raw(rest)
-        found = set(self._find(text, overlapping=True)) if self._find is not None else ()
-        in_title = (set(self._find_title(ti, overlapping=True)) if self._find_title is not None
-                    else ())
-        return self._test(in_title, text, title, found, rest)
+        return self._test(self._find_title(ti), text, title, self._find(text), rest)
+
+
+def _finder(anchors: Iterable[str]) -> Callable[[str], Collection[str]]:
+    """The `anchors` found in a text, by one pass of an Aho-Corasick automaton (every
+    occurrence, overlapping ones too)."""
+    words = sorted(set(anchors))
+    if not words:
+        return lambda text: ()
+    find = AhoCorasick(words).find_matches_as_strings
+    return lambda text: set(find(text, overlapping=True))
 
 
 def first_anchors(cond: Condition) -> list[Anchor]:
