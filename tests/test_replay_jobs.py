@@ -236,14 +236,23 @@ def test_workers_that_cannot_start_mean_one_process(
     def no_pool(*args: object, **kwargs: object) -> None:
         raise OSError(38, "Function not implemented")
 
+    made: list[replay_jobs.Slots] = []
+    real_slots = replay_jobs.Slots
+
+    def slots(count: int, size: int) -> replay_jobs.Slots:
+        made.append(real_slots(count, size))
+        return made[-1]
+
     path = write(tmp_path / "snap.jsonl", [write_snapshot_line(p) for p in papers(50)])
     serial = replay_out(path, None)
     monkeypatch.setattr(replay_jobs, "ProcessPoolExecutor", no_pool)
+    monkeypatch.setattr(replay_jobs, "Slots", slots)
     with caplog.at_level("WARNING"):
         parallel = replay_out(path, 2)
     assert parallel[0] == serial[0]
     assert "cannot start 2 worker processes" in caplog.text
     assert replay_jobs._replay is None
+    assert [s.memory.closed for s in made] == [True]   # its shared memory is let go
 
 
 def test_one_job_reads_serially(tmp_path: Path) -> None:

@@ -110,6 +110,8 @@ def replay_papers(path: Path | str, replay: Replay, *, jobs: int,
     pool = _pool(jobs) if parallel else None
     if pool is None or slots is None:
         _replay, _slots = None, None
+        if slots is not None:   # no workers after all: the shared memory is not needed
+            slots.memory.close()
         yield from read_snapshot(path, progress=progress, stats=stats, keep=replay.keep)
         return
     # The objects made so far (the replay, its regexes, the catalog) are long-lived: out of
