@@ -4,7 +4,7 @@
 matched, where (title or abstract first), and the catalog entry the paper is closest to. It is
 built from structured data (the candidate's hits: term and field), so it does not depend on how
 the ranking words its reasons; the query engine's detail and the learned model's state are left
-to `arxivwatch explain` (see `explain_lines`).
+to `arxivwatch explain` (`cli/explain_cmd.explanation`).
 
 The one exception is the nearest catalog entry, which the scorer reports only as a reason
 (`similar to catalog: NAME (0.42)`); `nearest_entry` is the one place that reads it.
@@ -115,10 +115,3 @@ def _words_text(groups: list[tuple[str, list[str]]], keep: int, total: int) -> s
     more = f" +{total - keep} more" if keep < total else ""
     return SEP.join(parts) + more
 
-
-def explain_lines(hits: Sequence[Hit], reasons: Sequence[str]) -> list[str]:
-    """Everything behind the Why line, one line each: the hits as the engine saw them, then
-    every reason of every scorer (learned model's state included)."""
-    lines = [f"matched: {', '.join(f'{h.field}:{h.term}' for h in hits) or '-'}"]
-    lines += [f"reason: {r}" for r in reasons]
-    return lines

@@ -262,11 +262,7 @@ class Cues:
 
     def find_at(self, reading: Reading, at: int) -> str | None:
         """The first cue in the reading's sentence number `at`."""
-        text = reading.sentences[at]
-        for cue in self.possible_in(reading.squeezed_sentences[at]):
-            if cue.pattern.search(text) is not None:
-                return cue.label
-        return None
+        return self.find(reading.sentences[at], reading.squeezed_sentences[at])
 
     def find_anywhere(self, reading: Reading) -> str | None:
         """The first cue in any sentence of the reading's abstract.
