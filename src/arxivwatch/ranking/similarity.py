@@ -65,11 +65,6 @@ def clean_bag(title: str, text: str) -> Counter[str]:
     return Counter(filter(None, map(_CONTENT.__getitem__, tokens)))
 
 
-def words(text: str) -> list[str]:
-    """`textnorm.tokens(text)`, with a fast path for ASCII text (most abstracts)."""
-    return clean_words(textnorm.clean(text))
-
-
 def clean_words(clean: str) -> list[str]:
     """`words` of a text already clean."""
     if clean.isascii():
@@ -141,19 +136,16 @@ class CatalogSimilarity:
         if profile is None:
             return Scored(0.0)
         weights, norm = self._doc_weights(doc)
-        if not norm:    # no content word: the cosine to anything is 0, as for an empty vector
-            weights, norm = {}, 1.0
-        value = min(1.0, _dot(weights, profile.centroid) / norm / self.scale)
-        return Scored(value, self._reasons(weights, norm, profile))
+        return Scored(self._value(weights, norm, profile), self._reasons(weights, norm, profile))
 
     def value(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...]) -> float:
         """`score` without its reason (no cosine to each entry)."""
         profile = self._profiles.get(topic_key(topic.section))
         if profile is None:
             return 0.0
-        weights, norm = self._doc_weights(doc)
-        if not norm:
-            weights, norm = {}, 1.0
+        return self._value(*self._doc_weights(doc), profile)
+
+    def _value(self, weights: Vector, norm: float, profile: _Profile) -> float:
         return min(1.0, _dot(weights, profile.centroid) / norm / self.scale)
 
     @staticmethod
@@ -174,7 +166,7 @@ class CatalogSimilarity:
         return sorted(self._profiles)
 
     def _doc_weights(self, doc: DocLike) -> tuple[Vector, float]:
-        """The paper's TF-IDF weights, not normalised, and their norm.
+        """The paper's TF-IDF weights, not normalised, and their norm ({} and 1 for none).
 
         A cosine is then the dot product over the words shared with a section vector, divided
         by the norm: no normalised copy of the paper's vector is built. select() scores one
@@ -190,7 +182,10 @@ class CatalogSimilarity:
             # map() keeps the per-word work in C: most matched papers have 100-200 words
             found = list(map(operator.mul, damped,
                              map(self._idf.get, words, repeat(self._default_idf))))
-            self._last = (paper_id, dict(zip(words, found, strict=True)), math.hypot(*found))
+            norm = math.hypot(*found)
+            # no content word: the cosine to anything is 0, as for an empty vector
+            self._last = ((paper_id, dict(zip(words, found, strict=True)), norm) if norm else
+                          (paper_id, {}, 1.0))
         return self._last[1], self._last[2]
 
     def _vector(self, words: Counter[str]) -> Vector:
