@@ -678,5 +678,5 @@ def test_a_ranker_without_reasons_gives_the_same_score(title: str, abstract: str
     plain = _SCORES_ONLY.score(Doc.from_paper(p), t, hits)
     assert plain == (full.score, ())
     values, _ = _RANKER.features(doc, t, hits)
-    weighed = _SCORES_ONLY._values(Doc.from_paper(p), t, hits, frozenset())
+    weighed = _SCORES_ONLY._features(Doc.from_paper(p), t, hits, frozenset(), None)
     assert weighed == values

@@ -199,10 +199,6 @@ class Contribution:
             values["language_model"] = self._language_model(reading, cues.kind)
         return Read(values, tuple(reasons))
 
-    def values(self, reading: Reading, cues: TopicCues, skip: Collection[str]) -> dict[str, float]:
-        """`read(...).values`: for a ranker that outputs scores only (see `Ranker.score`)."""
-        return self.read(reading, cues, skip=skip).values
-
     def _language_model(self, reading: Reading, kind: str) -> float:
         """1 when a language model is named; for surveys, datasets and benchmarks (whose object
         must be a language model) 1 only in the title or the contribution, 0.5 elsewhere."""
@@ -255,7 +251,7 @@ class Contribution:
             named = reading.names and reading.names[0]
             return f"coins {named}" if named else self._family(reading, "method")
         if kind == "system":
-            return self._family(reading, "system") or self._stated(reading, "system")
+            return self._family(reading, "system", anywhere=True)
         if kind == "survey":
             return self._family(reading, "survey_genre")
         if kind == "benchmark":
@@ -315,9 +311,10 @@ class Contribution:
         key = f"{name}:all" if anywhere else name
         if key not in self._families:
             cues = FAMILIES[name]
-            found = cues.find(reading.title, reading.squeezed_title)
-            if found is None and anywhere:
-                found = cues.find_anywhere(reading)
+            if anywhere:   # the title's answer is the one kept without `anywhere`
+                found = self._family(reading, name) or cues.find_anywhere(reading)
+            else:
+                found = cues.find(reading.title, reading.squeezed_title)
             self._families[key] = found
         return self._families[key]
 
@@ -326,10 +323,4 @@ class Contribution:
         key = f"{name}:claimed"
         if key not in self._families:
             self._families[key] = FAMILIES[name].find_claimed(reading)
-        return self._families[key]
-
-    def _stated(self, reading: Reading, name: str) -> str | None:
-        key = f"{name}:stated"
-        if key not in self._families:
-            self._families[key] = FAMILIES[name].find_anywhere(reading)
         return self._families[key]

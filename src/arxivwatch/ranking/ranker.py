@@ -102,7 +102,8 @@ class Ranker:
     def features(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...],
                  ) -> tuple[dict[str, float], list[str]]:
         """Every feature of the paper for the topic, and the reasons of the parts."""
-        return self._features(doc, topic, hits, ())
+        reasons: list[str] = []
+        return self._features(doc, topic, hits, (), reasons), reasons
 
     def score(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...]) -> Scored:
         """The chance that the paper belongs, and why.
@@ -119,37 +120,32 @@ class Ranker:
             unused = FEATURES if not self.reasons else SILENT
             skip = self._skip[kind] = frozenset(f for f in unused if not weights.of.get(f, 0.0))
         if not self.reasons:
-            values = self._values(doc, topic, hits, skip)
+            values = self._features(doc, topic, hits, skip, None)
             return Scored(round(sigmoid(weights.logit(values)), 6))
-        values, reasons = self._features(doc, topic, hits, skip)
+        reasons: list[str] = []
+        values = self._features(doc, topic, hits, skip, reasons)
         return Scored(round(sigmoid(weights.logit(values)), 6), tuple(reasons[:MAX_REASONS * 3]))
 
-    def _values(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...],
-                skip: Collection[str]) -> dict[str, float]:
-        """The features not in `skip` (those are 0), without reasons."""
-        values: dict[str, float] = {}
-        for name, part in (("evidence", self.evidence), ("similarity", self.similarity),
-                           ("focus", self.focus)):
-            values[name] = 0.0 if name in skip else part.value(doc, topic, hits)
-        values.update(self.contribution.values(self._read(doc), self.cues(topic), skip))
-        return values
-
     def _features(self, doc: DocLike, topic: Topic, hits: tuple[Hit, ...],
-                  skip: Collection[str]) -> tuple[dict[str, float], list[str]]:
-        reasons: list[str] = []
+                  skip: Collection[str], reasons: list[str] | None) -> dict[str, float]:
+        """The features not in `skip` (those are 0); their reasons go to `reasons`, and with
+        None the parts are asked for values only (no reasons computed)."""
         values: dict[str, float] = {}
         for name, part in (("evidence", self.evidence), ("similarity", self.similarity),
                            ("focus", self.focus)):
             if name in skip:
                 values[name] = 0.0
-                continue
-            scored = part.score(doc, topic, hits)
-            values[name] = scored.score
-            reasons.extend(scored.reasons)
+            elif reasons is None:
+                values[name] = part.value(doc, topic, hits)
+            else:
+                scored = part.score(doc, topic, hits)
+                values[name] = scored.score
+                reasons.extend(scored.reasons)
         read = self.contribution.read(self._read(doc), self.cues(topic), skip=skip)
         values.update(read.values)
-        reasons.extend(read.reasons)
-        return values, reasons
+        if reasons is not None:
+            reasons.extend(read.reasons)
+        return values
 
     def cues(self, topic: Topic) -> TopicCues:
         """The topic's cues, built once per topic object (a `tune` variant has its own)."""
