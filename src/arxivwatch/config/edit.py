@@ -32,7 +32,7 @@ from ruamel.yaml.scalarstring import (
 )
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from arxivwatch.config import load
+from arxivwatch.config import load as load_config
 from arxivwatch.config.settings import ConfigErrors, Loader, Settings
 from arxivwatch.errors import ConfigError
 
@@ -51,7 +51,7 @@ def set_topic_query(path: Path, topic: str, query: str, env: Mapping[str, str], 
     query = " ".join(query.split())
     if not query:
         raise ConfigError("the query is empty", file=str(path), key="topics")
-    loader = load or _default_load
+    loader = load or load_config
     with _LOCK:
         text = _read(path)
         new_text = edit_query(text, topic, query, file=str(path))
@@ -207,7 +207,3 @@ def _replace(path: Path, text: str) -> None:
     except OSError as exc:
         temp.unlink(missing_ok=True)
         raise ConfigError(f"cannot write the config file: {exc}", file=str(path)) from None
-
-
-def _default_load(path: Path, env: Mapping[str, str]) -> Settings:
-    return load(path, env)

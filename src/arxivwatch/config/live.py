@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from arxivwatch.clock import Clock, utcnow
-from arxivwatch.config import load
+from arxivwatch.config import load as load_config
 from arxivwatch.config.settings import ConfigErrors, Loader, Settings
 from arxivwatch.errors import ArxivWatchError, ConfigError
 
@@ -126,7 +126,7 @@ class LiveConfig:
                  clock: Clock = utcnow) -> None:
         """`settings` were loaded from `settings.config_path` at start (it is in force now)."""
         self.path, self.env = settings.config_path, env
-        self._load = load or _default_load
+        self._load = load or load_config
         self._warn, self._on_change, self._clock = warn, on_change, clock
         self._lock = threading.RLock()
         self._settings, self._loaded_at = settings, clock()
@@ -289,7 +289,3 @@ class LiveSettings:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._live.settings, name)
-
-
-def _default_load(path: Path, env: Mapping[str, str]) -> Settings:
-    return load(path, env)
