@@ -25,6 +25,7 @@ from slack_bolt import App
 from arxivwatch.config.live import one_line, problems_of
 from arxivwatch.errors import ArxivWatchError, ConfigError, QuerySyntaxError
 from arxivwatch.render import slack_escape
+from arxivwatch.slack.blocks import MAX_VALUE  # a button's value
 from arxivwatch.slack.decider import Blocks
 from arxivwatch.slack.listening import Respond, ack_only, logged
 from arxivwatch.slack.workbench import TuneReport, Workbench
@@ -38,7 +39,6 @@ MAX_CODE = 2900                        # characters of one code block (a section
 ANSWER_BUDGET = 10_000                 # characters of code in one answer: Slack refuses a
                                        # message of more than about 13k (bolt-js #2509)
 PART_LINES = 24                        # lines of one part of `tune` (a long list is cut)
-MAX_VALUE = 2000                       # a button's value
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]*)(?:\|[^>]*)?>")
 _SYNTAX = re.compile(r"(?i)\b[a-z]+:|\b(?:AND|OR|ANDNOT)\b")
