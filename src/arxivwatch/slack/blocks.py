@@ -177,6 +177,17 @@ def section_option(path: str) -> Block:
     return {"text": _plain(path, MAX_BUTTON, keep_tail=True), "value": path}
 
 
+def modal_section_select(sections: Sequence[str], current: str | None, **extra: Any) -> Block:
+    """A modal's section select (action `section`): the sections a select can carry, the first
+    MAX_OPTIONS of them, `current` chosen when among them."""
+    options = [section_option(s) for s in sections if len(s) <= MAX_OPTION_VALUE][:MAX_OPTIONS]
+    select: Block = {"type": "static_select", "action_id": "section", "options": options, **extra}
+    initial = next((o for o in options if o["value"] == current), None)
+    if initial:
+        select["initial_option"] = initial
+    return select
+
+
 def _fit_options(paths: list[str], suggested: str) -> list[str]:
     """At most 100 options within `_SELECT_BUDGET` JSON chars, the suggestion always kept.
 

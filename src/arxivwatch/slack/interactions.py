@@ -34,7 +34,14 @@ from slack_sdk.signature import Clock, SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
 from arxivwatch.errors import ArxivWatchError
-from arxivwatch.slack.blocks import APPROVE, EDIT, REJECT, SECTION, actions_block_id, section_option
+from arxivwatch.slack.blocks import (
+    APPROVE,
+    EDIT,
+    REJECT,
+    SECTION,
+    actions_block_id,
+    modal_section_select,
+)
 from arxivwatch.slack.commands import Commands
 from arxivwatch.slack.decider import Blocks, Shown, SlackDecider, Where, why
 from arxivwatch.slack.listening import Respond, ack_only, logged, plain, user_of
@@ -306,11 +313,7 @@ def edit_modal(paper_id: str, channel: str, ts: str, *, sections: list[str],
 
     `response_url`: the card is an ephemeral message, answered through it after the approval.
     """
-    options = [section_option(s) for s in sections if len(s) <= 150][:100]
-    select: dict[str, Any] = {"type": "static_select", "action_id": "section", "options": options}
-    initial = next((o for o in options if o["value"] == current), None)
-    if initial:
-        select["initial_option"] = initial
+    select = modal_section_select(sections, current)
     fields = {"paper_id": paper_id, "channel": channel, "ts": ts}
     meta = json.dumps({**fields, "response_url": response_url} if response_url else fields)
     return {

@@ -24,7 +24,7 @@ from slack_sdk.webhook import WebhookClient
 from arxivwatch.errors import ArxivWatchError
 from arxivwatch.ids import find_arxiv_ids
 from arxivwatch.render import slack_escape, slack_link
-from arxivwatch.slack.blocks import section_option
+from arxivwatch.slack.blocks import modal_section_select
 from arxivwatch.slack.decider import SlackDecider, why
 from arxivwatch.slack.listening import Respond, ack_only, logged, plain, user_of
 from arxivwatch.slack.workbench import Filing, Workbench
@@ -178,13 +178,8 @@ def filing_view(filing: Filing, meta: Mapping[str, Any]) -> dict[str, Any]:
         blocks.append({"type": "context", "elements": [
             {"type": "mrkdwn", "text": f":information_source: {slack_escape(filing.already)}"}]})
         return view
-    options = [section_option(s) for s in filing.sections if len(s) <= 150][:100]
-    select: dict[str, Any] = {"type": "static_select", "action_id": "section",
-                              "options": options,
-                              "placeholder": plain("Pick the section")}
-    initial = next((o for o in options if o["value"] == filing.section), None)
-    if initial:
-        select["initial_option"] = initial
+    select = modal_section_select(filing.sections, filing.section,
+                                  placeholder=plain("Pick the section"))
     # The block ids carry the paper: Slack keeps what was typed in an input whose block id is
     # unchanged, so another paper's summary would otherwise survive a switch.
     blocks += [
