@@ -120,7 +120,7 @@ class AppWorkbench:
             raise DecisionError(f"{pid} was already {d.action}d by {d.user} at "
                                 f"{d.at:%Y-%m-%d %H:%M} UTC")
         if stored is None:
-            target = self.decisions.resolve_section(section) if section else None
+            target = str(catalog.section(section).path_text) if section else None
             self.store.add_candidates([self._candidate(self._paper(pid), target, catalog)])
             stored = self.store.get_candidate(pid)
             assert stored is not None
@@ -146,10 +146,11 @@ class AppWorkbench:
         already = f"{pid} is already in the catalog under {' > '.join(where[0])}; nothing to " \
                   "file" if where else None
         stored = self.store.get_candidate(pid)
+        # a paper already filed shows no select: no need to rank it (a second or two)
         suggested = (stored.candidate.section if stored is not None
-                     else self._best_section(paper, catalog))
+                     else None if already else self._best_section(paper, catalog))
         choices = tuple((i, f"{i}: {found[i].title}" if i in found else i) for i in wanted)
-        return Filing(pid, paper.title, paper.url, _authors(paper), self.decisions.sections(),
+        return Filing(pid, paper.title, paper.url, _authors(paper), catalog.filing_paths(),
                       suggested, _summary(paper), choices, already)
 
     def propose(self, paper_id: str, section: str, user: str) -> None:
@@ -157,10 +158,10 @@ class AppWorkbench:
         `user` may decide and `section` is in the catalog."""
         self._require(user)
         pid = normalize_id(paper_id)
-        target = self.decisions.resolve_section(section)
+        catalog = load_catalog(self.live.settings.catalog.path)
+        target = str(catalog.section(section).path_text)
         if self.store.get_candidate(pid) is not None:
             return
-        catalog = load_catalog(self.live.settings.catalog.path)
         _not_in_catalog(catalog, pid)
         self.store.add_candidates([self._candidate(self._paper(pid), target, catalog)])
 
