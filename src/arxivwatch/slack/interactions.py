@@ -44,7 +44,7 @@ from arxivwatch.slack.blocks import (
 )
 from arxivwatch.slack.commands import Commands
 from arxivwatch.slack.decider import Blocks, Shown, SlackDecider, Where, why
-from arxivwatch.slack.listening import Respond, ack_only, logged, plain, user_of
+from arxivwatch.slack.listening import Respond, ack_only, logged, plain, tell_user, user_of
 from arxivwatch.slack.shortcut import Shortcut
 
 if TYPE_CHECKING:
@@ -187,7 +187,7 @@ class Listeners:
         """Open the modal to file the paper under a chosen section with an edited summary."""
         pid, (channel, ts), user = str(action.get("value", "")), _where(body), user_of(body)
         card = _card(body, respond)
-        tell = card.tell if card else functools.partial(_tell, client, channel, user)
+        tell = card.tell if card else functools.partial(tell_user, client, channel, user)
         port = self.decider.decider
         if not port.allowed(user):
             tell(f":no_entry: <@{user}> is not in slack.approvers; nothing was changed")
@@ -221,7 +221,7 @@ class Listeners:
 
     def _decide(self, client: WebClient, channel: str, user: str,
                 act: Callable[[], Shown], card: _Card | None = None) -> None:
-        tell = card.tell if card else functools.partial(_tell, client, channel, user)
+        tell = card.tell if card else functools.partial(tell_user, client, channel, user)
         try:
             shown = act()
         except ArxivWatchError as exc:
@@ -250,7 +250,7 @@ class _Card:
         """A notice to the clicker alone, under the card."""
         try:
             self.respond(text=text, response_type="ephemeral", replace_original=False)
-        except Exception as exc:  # a courtesy, as `_tell`
+        except Exception as exc:  # a courtesy, as `listening.tell_user`
             log.warning("could not answer through the response_url: %s", why(exc))
 
     def show(self, decider: SlackDecider, shown: Shown) -> None:
@@ -280,13 +280,6 @@ def _card(body: Mapping[str, Any], respond: Respond) -> _Card | None:
 def _shown_where(where: Where, card: _Card | None) -> Where | None:
     """The digest message to update: the clicked one, unless it is an ephemeral card."""
     return None if card is not None else _known(where)
-
-
-def _tell(client: WebClient, channel: str, user: str, text: str) -> None:
-    try:
-        client.chat_postEphemeral(channel=channel, user=user, text=text)
-    except Exception as exc:  # the notice is a courtesy; never let it mask the decision
-        log.warning("could not tell %s in %s: %s", user, channel, why(exc))
 
 
 # -- payloads and the modal (pure) ---------------------------------------------------------------

@@ -1,5 +1,5 @@
 """What every Bolt listener of arxivwatch shares: the bare ack, the logged lazy work, who clicked,
-and the plain text and section options of the modals they open.
+a notice to one user, and the plain text of the modals they open.
 
 The digest's listeners (`interactions`), `/arxivwatch` (`commands`) and the "File in catalog"
 shortcut (`shortcut`) all ack on the request's thread and do their work as lazy listeners.
@@ -11,6 +11,11 @@ import functools
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
+
+from arxivwatch.slack.decider import why
 
 log = logging.getLogger("arxivwatch.slack.interactions")
 
@@ -41,3 +46,17 @@ def user_of(payload: Mapping[str, Any]) -> str:
 def plain(text: str) -> dict[str, Any]:
     """A plain_text object."""
     return {"type": "plain_text", "text": text}
+
+
+def tell_user(client: WebClient, channel: str, user: str, text: str,
+              response_url: str = "") -> None:
+    """A notice to `user` alone: through `response_url` when there is one, else an ephemeral
+    post in `channel`. A failure is logged: the notice is a courtesy, never masking a decision."""
+    try:
+        if response_url:
+            WebhookClient(response_url, timeout=10).send(text=text, response_type="ephemeral",
+                                                         replace_original=False)
+        else:
+            client.chat_postEphemeral(channel=channel, user=user, text=text)
+    except Exception as exc:
+        log.warning("could not tell %s in %s: %s", user, channel, why(exc))

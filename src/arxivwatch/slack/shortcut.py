@@ -19,14 +19,13 @@ from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.webhook import WebhookClient
 
 from arxivwatch.errors import ArxivWatchError
 from arxivwatch.ids import find_arxiv_ids
 from arxivwatch.render import slack_escape, slack_link
 from arxivwatch.slack.blocks import modal_section_select
-from arxivwatch.slack.decider import SlackDecider, why
-from arxivwatch.slack.listening import Respond, ack_only, logged, plain, user_of
+from arxivwatch.slack.decider import SlackDecider
+from arxivwatch.slack.listening import Respond, ack_only, logged, plain, tell_user, user_of
 from arxivwatch.slack.workbench import Filing, Workbench
 
 log = logging.getLogger(__name__)
@@ -132,18 +131,11 @@ class Shortcut:
                                        f"{line}{note}")
         log.info("%s", outcome.message)
 
-    def _tell(self, client: WebClient, meta: Mapping[str, Any], user: str, text: str) -> None:
+    @staticmethod
+    def _tell(client: WebClient, meta: Mapping[str, Any], user: str, text: str) -> None:
         """To the user alone: through the shortcut's response_url, else an ephemeral post."""
-        url = str(meta.get("response_url") or "")
-        try:
-            if url:
-                WebhookClient(url, timeout=10).send(text=text, response_type="ephemeral",
-                                                    replace_original=False)
-            else:
-                client.chat_postEphemeral(channel=str(meta.get("channel", "")), user=user,
-                                          text=text)
-        except Exception as exc:  # the decision stands; the notice is a courtesy
-            log.warning("could not tell %s: %s", user, why(exc))
+        tell_user(client, str(meta.get("channel", "")), user, text,
+                  str(meta.get("response_url") or ""))
 
 
 # -- the modal (pure) ----------------------------------------------------------------------------
