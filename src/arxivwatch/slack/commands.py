@@ -27,7 +27,7 @@ from arxivwatch.errors import ArxivWatchError, ConfigError, QuerySyntaxError
 from arxivwatch.render import slack_escape
 from arxivwatch.slack.blocks import MAX_VALUE  # a button's value
 from arxivwatch.slack.decider import Blocks
-from arxivwatch.slack.listening import Respond, ack_only, logged
+from arxivwatch.slack.listening import Respond, ack_only, context_block, logged, mrkdwn_block
 from arxivwatch.slack.workbench import TuneReport, Workbench
 
 log = logging.getLogger(__name__)
@@ -143,15 +143,15 @@ class Commands:
             if not ref:
                 return usage("add ID_OR_URL [SECTION]")
             card = wb.add(ref, section, user)
-            return card.note, [_mrkdwn(slack_escape(card.note)), *card.blocks]
+            return card.note, [mrkdwn_block(slack_escape(card.note)), *card.blocks]
         if command.name == "status":
             return "arxivwatch status", code_answer(wb.status())
         if command.name == "pending":
             return "arxivwatch pending", code_answer(wb.pending())
         if command.name == "help":
-            return "arxivwatch: what you can type", [_mrkdwn(HELP)]
+            return "arxivwatch: what you can type", [mrkdwn_block(HELP)]
         unknown = f"Unknown command `{slack_escape(command.name)}`. "
-        return unknown, [_mrkdwn(unknown + HELP)]
+        return unknown, [mrkdwn_block(unknown + HELP)]
 
     def save(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         """The preview's "Save this query": write it into topics.yaml (approvers only)."""
@@ -186,7 +186,7 @@ def tune_answer(report: TuneReport, *, can_save: bool) -> tuple[str, Blocks]:
     head = f"*tune {slack_escape(report.topic)}* → {slack_escape(report.section)}"
     if report.query is not None:
         head += f"\ntrying: `{slack_escape(_fence(report.query))}`"
-    blocks: Blocks = [_mrkdwn(head)]
+    blocks: Blocks = [mrkdwn_block(head)]
     lines: list[str] = []
     for part in report.parts:
         lines += [*_cut(part.strip("\n").splitlines(), PART_LINES, report.topic), ""]
@@ -204,7 +204,7 @@ def tune_answer(report: TuneReport, *, can_save: bool) -> tuple[str, Blocks]:
     elif report.saveable and report.query is not None:
         why = "only `slack.approvers` can save it" if not can_save else \
             "too long to save from Slack: put it in topics.yaml by hand"
-        blocks.append(_context(f"This query can be saved, but {why}."))
+        blocks.append(context_block(f"This query can be saved, but {why}."))
     return f"tune {report.topic}", blocks
 
 
@@ -215,18 +215,18 @@ def code_answer(lines: list[str], *, tail: str = "the command in a terminal") ->
     for n, line in enumerate(lines):
         escaped = slack_escape(_fence(line))[:MAX_CODE] or " "
         if used + len(escaped) > ANSWER_BUDGET:
-            cut = _context(f"… {len(lines) - n} more lines cut here: {tail} shows all of it.")
+            cut = context_block(f"… {len(lines) - n} more lines cut here: {tail} shows all of it.")
             return [*_code_blocks(chunks), cut]
         if chunks[-1] and size + len(escaped) + 1 > MAX_CODE:
             chunks.append([])
             size = 0
         chunks[-1].append(escaped)
         used, size = used + len(escaped) + 1, size + len(escaped) + 1
-    return _code_blocks(chunks) or [_context("(nothing)")]
+    return _code_blocks(chunks) or [context_block("(nothing)")]
 
 
 def _code_blocks(chunks: list[list[str]]) -> Blocks:
-    return [_mrkdwn("```" + "\n".join(c) + "```") for c in chunks if c]
+    return [mrkdwn_block("```" + "\n".join(c) + "```") for c in chunks if c]
 
 
 def _cut(lines: list[str], limit: int, topic: str) -> list[str]:
@@ -241,14 +241,14 @@ def error_answer(exc: ArxivWatchError) -> tuple[str, Blocks]:
     """An error for the person who typed: a query's caret drawing kept in a code block."""
     if isinstance(exc, QuerySyntaxError):
         text = f":no_entry: the query does not parse: {exc.message}"
-        return text, [_mrkdwn(slack_escape(text)), *code_answer(str(exc).splitlines()[1:])]
+        return text, [mrkdwn_block(slack_escape(text)), *code_answer(str(exc).splitlines()[1:])]
     text = f":no_entry: {exc}"
-    return _first_line(exc), [_mrkdwn(slack_escape(text))]
+    return _first_line(exc), [mrkdwn_block(slack_escape(text))]
 
 
 def usage(form: str) -> tuple[str, Blocks]:
     text = f"Usage: `{COMMAND} {form}` (`{COMMAND} help` says more)"
-    return text, [_mrkdwn(slack_escape(text))]
+    return text, [mrkdwn_block(slack_escape(text))]
 
 
 def _first_line(exc: Exception) -> str:
@@ -260,9 +260,3 @@ def _fence(text: str) -> str:
     return text.replace("```", "'''").replace("`", "'") if "`" in text else text
 
 
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}

@@ -1,5 +1,6 @@
 """What every Bolt listener of arxivwatch shares: the bare ack, the logged lazy work, who clicked,
-a notice to one user, and the plain text of the modals they open.
+a notice to one user, and the plain text, mrkdwn and context blocks of the messages and modals
+they show.
 
 The digest's listeners (`interactions`), `/arxivwatch` (`commands`) and the "File in catalog"
 shortcut (`shortcut`) all ack on the request's thread and do their work as lazy listeners.
@@ -46,6 +47,17 @@ def user_of(payload: Mapping[str, Any]) -> str:
 def plain(text: str) -> dict[str, Any]:
     """A plain_text object."""
     return {"type": "plain_text", "text": text}
+
+
+def mrkdwn_block(text: str, **extra: Any) -> dict[str, Any]:
+    """A section block of mrkdwn text (cut to Slack's 3,000 characters), with `extra` keys
+    (a block_id, an accessory)."""
+    return {"type": "section", **extra, "text": {"type": "mrkdwn", "text": text[:3000]}}
+
+
+def context_block(text: str) -> dict[str, Any]:
+    """A context block of one mrkdwn text (cut to Slack's 3,000 characters)."""
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
 
 
 def tell_user(client: WebClient, channel: str, user: str, text: str,

@@ -25,7 +25,16 @@ from arxivwatch.ids import find_arxiv_ids
 from arxivwatch.render import slack_escape, slack_link
 from arxivwatch.slack.blocks import modal_section_select
 from arxivwatch.slack.decider import SlackDecider
-from arxivwatch.slack.listening import Respond, ack_only, logged, plain, tell_user, user_of
+from arxivwatch.slack.listening import (
+    Respond,
+    ack_only,
+    context_block,
+    logged,
+    mrkdwn_block,
+    plain,
+    tell_user,
+    user_of,
+)
 from arxivwatch.slack.workbench import Filing, Workbench
 
 log = logging.getLogger(__name__)
@@ -145,7 +154,7 @@ def waiting_view(meta: Mapping[str, Any], text: str, *, done: bool = False) -> d
     """The modal while the look-up runs, or with the reason it cannot go on (`done`)."""
     return {"type": "modal", "callback_id": FILE_CALLBACK, "private_metadata": json.dumps(meta),
             "title": plain("File in catalog"), "close": plain("Close" if done else "Cancel"),
-            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]}
+            "blocks": [mrkdwn_block(text)]}
 
 
 def filing_view(filing: Filing, meta: Mapping[str, Any]) -> dict[str, Any]:
@@ -156,19 +165,15 @@ def filing_view(filing: Filing, meta: Mapping[str, Any]) -> dict[str, Any]:
         options = [{"text": plain(_fit(label, 75)), "value": i} for i, label in filing.choices]
         picker = {"type": "static_select", "action_id": PICK, "options": options[:100],
                   "initial_option": next((o for o in options if o["value"] == pid), options[0])}
-        blocks.append({"type": "section", "block_id": "pick",
-                       "text": {"type": "mrkdwn", "text": f"{len(options)} arXiv links in the "
-                                                          "message; filing:"},
-                       "accessory": picker})
+        blocks.append(mrkdwn_block(f"{len(options)} arXiv links in the message; filing:",
+                                   block_id="pick", accessory=picker))
     about = f"*{slack_link(filing.url, filing.title)}*\n{slack_escape(filing.authors)}"
-    blocks.append({"type": "section", "block_id": f"paper:{pid}",
-                   "text": {"type": "mrkdwn", "text": about[:3000]}})
+    blocks.append(mrkdwn_block(about, block_id=f"paper:{pid}"))
     view = {"type": "modal", "callback_id": FILE_CALLBACK,
             "private_metadata": json.dumps({**meta, "paper_id": pid}),
             "title": plain("File in catalog"), "close": plain("Cancel"), "blocks": blocks}
     if filing.already:
-        blocks.append({"type": "context", "elements": [
-            {"type": "mrkdwn", "text": f":information_source: {slack_escape(filing.already)}"}]})
+        blocks.append(context_block(f":information_source: {slack_escape(filing.already)}"))
         return view
     select = modal_section_select(filing.sections, filing.section,
                                   placeholder=plain("Pick the section"))
