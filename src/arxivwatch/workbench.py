@@ -131,7 +131,7 @@ class AppWorkbench:
             where = "posted in the digest" if stored.slack_ts else "awaiting the next digest"
             note = (f"arXiv {pid} is already a candidate for {stored.candidate.section} ({where}); "
                     "decide below, or pick another section in the card.")
-        return Card(pid, note, card_blocks(self.templates, catalog, stored.candidate))
+        return Card(note, card_blocks(self.templates, catalog, stored.candidate))
 
     def filing(self, ids: list[str], paper_id: str | None = None) -> Filing:
         """The shortcut's modal for `paper_id` (default: the first of `ids`)."""

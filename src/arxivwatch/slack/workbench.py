@@ -29,7 +29,6 @@ class TuneReport:
 class Card:
     """A paper's digest card (the same blocks and buttons as in a digest), and a note above."""
 
-    paper_id: str
     note: str
     blocks: Blocks
 
