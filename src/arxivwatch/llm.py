@@ -15,6 +15,7 @@ fails or stalls a poll; what fell back is logged once per poll.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import re
 import time
@@ -133,9 +134,9 @@ def examples_for(catalog: Catalog, section: str, n: int = EXAMPLES) -> list[tupl
         own = catalog.section(section).entries
     except CatalogError:
         own = []
-    others = [e for s in catalog.filing_sections() for e in s.entries]
+    others = (e for s in catalog.filing_sections() for e in s.entries)   # read until n found
     found: dict[str, str] = {}
-    for entry in (*own, *others):
+    for entry in itertools.chain(own, others):
         if len(found) >= n:
             break
         if 30 <= len(entry.summary) <= 300 and entry.title not in found:
