@@ -123,8 +123,7 @@ class Reading:
     def squeezed_contribution(self) -> str:
         """The contribution sentences squeezed as the abstract is, one a line (anchor tests: a
         cue matching in them leaves its anchors here, in a third of the abstract's length)."""
-        at = self.contribution_at
-        return "\n".join(s for i, s in enumerate(self.squeezed_sentences) if i in at)
+        return "\n".join(self.squeezed_sentences[i] for i in self.contribution_at)
 
     @cached_property
     def possible(self) -> dict[Cues, list[_Cue]]:
@@ -313,10 +312,8 @@ class Cues:
             if not possible:
                 return 0
             return sum(1 for text in texts if any(c.pattern.search(text) for c in possible))
-        test = self.possible_in
-        return sum(1 for text, squeezed in zip(reading.sentences, reading.squeezed_sentences,
-                                               strict=True)
-                   if any(c.pattern.search(text) for c in test(squeezed)))
+        return sum(self.find(text, squeezed) is not None for text, squeezed in zip(
+            reading.sentences, reading.squeezed_sentences, strict=True))
 
     def _possible(self, reading: Reading) -> list[_Cue]:
         """The cues that may occur in the reading's abstract (kept with the reading; each
